@@ -1,0 +1,90 @@
+"""Engine and session factory built from a URL passed in; the unit of work.
+
+`db` reads no settings: the caller hands it the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from db.errors import DatabaseUrlError
+
+_ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+
+
+def normalize_url(raw: str) -> URL:
+    """Parse a database URL and pick the async driver (asyncpg / aiosqlite).
+
+    `postgres://…`, `postgresql://…` and `sqlite:///…` are accepted as users write them.
+    """
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise DatabaseUrlError(f"cannot parse database URL: {exc}") from None
+    backend = url.get_backend_name()
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend not in _ASYNC_DRIVERS:
+        raise DatabaseUrlError(
+            f"unsupported database {backend!r}; use postgresql+asyncpg:// or sqlite+aiosqlite://"
+        )
+    driver = url.get_driver_name()
+    wanted = _ASYNC_DRIVERS[backend]
+    if driver != wanted:
+        url = url.set(drivername=f"{backend}+{wanted}")
+    if backend == "postgresql" and not url.database:
+        raise DatabaseUrlError("the PostgreSQL URL names no database")
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str | URL, *, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
+    """Build the async engine for `url` (PostgreSQL or SQLite)."""
+    parsed = normalize_url(url) if isinstance(url, str) else url
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        if null_pool:
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+    elif null_pool:
+        kwargs["poolclass"] = NullPool
+    engine = create_async_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: commits when the block ends, rolls back when it raises."""
+    async with sessionmaker() as session, session.begin():
+        yield session

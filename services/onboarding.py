@@ -1,0 +1,77 @@
+"""Agent onboarding: creating agents and single-use Telegram invites."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.errors import DuplicateError
+from db.models import Agent
+from db.repositories import agents as agents_repo
+from services.errors import ConflictError, InvalidInputError
+
+INVITE_TTL = timedelta(days=7)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    """An agent just created, with the invite token to hand over (shown once)."""
+
+    agent: Agent
+    invite_token: str
+
+
+def hash_invite_token(token: str) -> str:
+    """What the database stores of an invite token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_link(bot_username: str, token: str) -> str:
+    """The t.me deep link that opens the bot with `/start <token>`."""
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+async def create_invite(session: AsyncSession, agent_id: object) -> str:
+    """A fresh single-use invite for an agent; returns the token (stored hashed)."""
+    # 24 bytes → 32 url-safe chars: within Telegram's 64-char deep-link limit.
+    token = secrets.token_urlsafe(24)
+    await agents_repo.create_invite(
+        session,
+        agent_id,  # type: ignore[arg-type]
+        hash_invite_token(token),
+        utcnow() + INVITE_TTL,
+    )
+    return token
+
+
+async def add_agent(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    phone: str | None = None,
+    company: str | None = None,
+) -> NewAgent:
+    """Create an agent and their first invite."""
+    email = email.strip()
+    if not _EMAIL.match(email):
+        raise InvalidInputError(f"{email!r} is not an email address; check it and try again.")
+    if not name.strip():
+        raise InvalidInputError("The agent needs a name; add their full name after the email.")
+    try:
+        agent = await agents_repo.create_agent(
+            session, email=email, name=name, phone=phone, company=company
+        )
+    except DuplicateError:
+        raise ConflictError(
+            f"An agent with email {email.lower()} already exists; use /agents to see them."
+        ) from None
+    token = await create_invite(session, agent.id)
+    return NewAgent(agent=agent, invite_token=token)

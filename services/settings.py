@@ -1,0 +1,178 @@
+"""All configuration, read once from the environment and `.env`.
+
+Nothing else in the project reads `os.environ`. Bad values become `ConfigError`
+with one sentence naming the variable; the CLI turns that into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from db.errors import DatabaseUrlError
+from db.session import normalize_url
+
+DEFAULT_GRAPH_API_BASE_URL = "https://graph.facebook.com/v23.0"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+KEY_FILE_NAME = "encryption.key"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot work; the message is one sentence for a person."""
+
+
+class Settings(BaseSettings):
+    """Every variable of PRODUCT.md §1."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_admin_ids: str = ""
+    database_url: str = ""
+    encryption_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = DEFAULT_OPENAI_MODEL
+    graph_api_base_url: str = DEFAULT_GRAPH_API_BASE_URL
+    listings_base_url: str = "https://holidaybuilders.com"
+    scrape_interval_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    publish_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    default_timezone: str = "America/New_York"
+    data_dir: Path = Path("./data")
+
+    @field_validator("telegram_admin_ids")
+    @classmethod
+    def _admin_ids(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip() and not part.strip().lstrip("-").isdigit():
+                raise ValueError("must be comma-separated numeric Telegram user ids")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known IANA time zone such as America/New_York") from None
+        return value
+
+    @field_validator(
+        "telegram_api_base_url", "graph_api_base_url", "listings_base_url", "openai_base_url"
+    )
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value is None else value
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("telegram_bot_token", "openai_api_key", "encryption_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        """Telegram user ids allowed to use admin commands."""
+        return frozenset(int(p) for p in self.telegram_admin_ids.split(",") if p.strip())
+
+    @property
+    def listings_base(self) -> str:
+        """The builder site's root without a trailing slash."""
+        return self.listings_base_url.rstrip("/")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or a SQLite file in DATA_DIR when unset."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'rltr-mktg.db').resolve()}"
+
+    def require_bot_token(self) -> str:
+        """The bot token, or a ConfigError saying how to get one."""
+        if self.telegram_bot_token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token "
+                "in the environment or in .env."
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+    def encryption_keys(self) -> list[str]:
+        """The Fernet keys (first encrypts, all decrypt); generated once when unset."""
+        if self.encryption_key is not None:
+            keys = [k.strip() for k in self.encryption_key.get_secret_value().split(",")]
+            keys = [k for k in keys if k]
+            for k in keys:
+                try:
+                    Fernet(k.encode())
+                except (ValueError, TypeError):
+                    raise ConfigError(
+                        "ENCRYPTION_KEY is not a valid Fernet key: run `rltr-mktg generate-key` "
+                        "and use what it prints."
+                    ) from None
+            if not keys:
+                raise ConfigError("ENCRYPTION_KEY is empty: run `rltr-mktg generate-key`.")
+            return keys
+        return [_load_or_create_key_file(self.data_dir)]
+
+
+def _load_or_create_key_file(data_dir: Path) -> str:
+    path = data_dir / KEY_FILE_NAME
+    try:
+        if path.exists():
+            key = path.read_text().strip()
+            Fernet(key.encode())
+            return key
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = Fernet.generate_key().decode()
+        # O_EXCL: two processes starting together must not write two different keys.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+        return key
+    except FileExistsError:
+        return path.read_text().strip()
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"The key file {path} is damaged: restore it from a backup, or set ENCRYPTION_KEY."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"DATA_DIR {data_dir} is not writable ({exc.strerror}): set DATA_DIR to a folder "
+            "this user can write."
+        ) from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the configuration, or raise ConfigError in one sentence."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]).upper() if err["loc"] else "configuration"
+        msg = str(err["msg"])
+        if err["type"] == "value_error":
+            text = f"{field} {msg.removeprefix('Value error, ')}."
+        else:
+            text = f"{field} is not valid: {msg[:1].lower()}{msg[1:]}."
+        raise ConfigError(text) from None
+    try:
+        normalize_url(settings.resolved_database_url)
+    except DatabaseUrlError as exc:
+        raise ConfigError(
+            f"DATABASE_URL is not usable ({exc}); write it like "
+            "postgresql+asyncpg://user:password@localhost:5432/rltr."
+        ) from None
+    return settings
