@@ -1,0 +1,254 @@
+"""The approval state machine on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ApprovalLog, ContentPiece, PostSchedule
+from db.repositories import accounts, content
+from db.repositories import agents as agents_repo
+from db.repositories import audit
+from services import approval
+from services.context import Database
+from tests.factories import make_account, make_agent, make_piece
+
+NY = "America/New_York"
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # 07:00 in New York
+
+
+async def _status(session: AsyncSession, piece: ContentPiece) -> str:
+    await session.refresh(piece)
+    return piece.status
+
+
+async def test_approve_schedules_one_row_per_active_account(session: AsyncSession) -> None:
+    agent = await make_agent(session)
+    fb = await make_account(session, agent, "facebook")
+    ig = await make_account(session, agent, "instagram")
+    off = await make_account(session, agent, "facebook")
+    await accounts.update_account(session, off.id, is_active=False)
+    piece = await make_piece(session, agent)
+    res = await approval.approve(
+        session,
+        piece_id=piece.id,
+        version=1,
+        telegram_user_id=agent.telegram_user_id,  # type: ignore[arg-type]
+        default_timezone=NY,
+        now=NOW,
+    )
+    assert res.ok and res.status == "approved_for_posting"
+    assert await _status(session, piece) == "approved_for_posting"
+    assert piece.last_approved_at == NOW
+    rows = (await session.execute(select(PostSchedule))).scalars().all()
+    assert {r.social_media_account_id for r in rows} == {fb.id, ig.id}
+    assert {r.status for r in rows} == {"pending"}
+    assert {r.scheduled_at for r in rows} == {datetime(2026, 12, 1, 14, 0, tzinfo=UTC)}
+    assert [s.platform for s in res.scheduled] == ["facebook", "instagram"]
+    logs = await audit.list_approval_logs(session, piece.id)
+    assert [(log.action_type, log.to_status) for log in logs] == [
+        ("approved", "approved_for_posting")
+    ]
+
+
+async def test_second_approved_post_takes_the_next_free_slot(session: AsyncSession) -> None:
+    agent = await make_agent(session)
+    await make_account(session, agent, "facebook")
+    uid = agent.telegram_user_id
+    assert uid is not None
+    first = await make_piece(session, agent)
+    second = await make_piece(session, agent)
+    r1 = await approval.approve(
+        session, piece_id=first.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+    )
+    r2 = await approval.approve(
+        session, piece_id=second.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+    )
+    assert r1.scheduled[0].at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+    assert r2.scheduled[0].at == datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+
+
+async def test_marketing_sign_off_path(session: AsyncSession) -> None:
+    agent = await make_agent(session, requires_marketing_approval=True)
+    await make_account(session, agent, "instagram")
+    uid = agent.telegram_user_id
+    assert uid is not None
+    piece = await make_piece(session, agent)
+    res = await approval.approve(
+        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+    )
+    assert res.ok and res.status == "pending_external_marketing_approval"
+    assert (await session.execute(select(func.count()).select_from(PostSchedule))).scalar() == 0
+    res = await approval.record_marketing_approval(
+        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+    )
+    assert res.ok and res.status == "approved_for_posting" and len(res.scheduled) == 1
+    actions = [log.action_type for log in await audit.list_approval_logs(session, piece.id)]
+    assert actions == ["sent_to_marketing", "recorded_marketing_approval"]
+
+
+async def test_reject_and_taps_after_a_decision_change_nothing(session: AsyncSession) -> None:
+    agent = await make_agent(session)
+    uid = agent.telegram_user_id
+    assert uid is not None
+    piece = await make_piece(session, agent)
+    res = await approval.reject(session, piece_id=piece.id, version=1, telegram_user_id=uid)
+    assert res.ok and res.status == "rejected"
+    again = await approval.approve(
+        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY
+    )
+    assert not again.ok and again.stale and "already rejected" in again.answer
+    assert await _status(session, piece) == "rejected"
+    assert len(await audit.list_approval_logs(session, piece.id)) == 1
+
+
+async def test_only_the_owner_can_act(session: AsyncSession) -> None:
+    owner = await make_agent(session)
+    other = await make_agent(session)
+    piece = await make_piece(session, owner)
+    res = await approval.approve(
+        session,
+        piece_id=piece.id,
+        version=1,
+        telegram_user_id=other.telegram_user_id,  # type: ignore[arg-type]
+        default_timezone=NY,
+    )
+    assert not res.ok and "Only the agent" in res.answer
+    res = await approval.reject(session, piece_id=piece.id, version=1, telegram_user_id=999_999)
+    assert not res.ok
+    assert await _status(session, piece) == "pending_approval_agent"
+
+
+async def test_old_version_buttons_are_refused(session: AsyncSession) -> None:
+    agent = await make_agent(session)
+    uid = agent.telegram_user_id
+    assert uid is not None
+    piece = await make_piece(session, agent)
+    await content.update_content_piece(session, piece.id, version=2)
+    res = await approval.approve(
+        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY
+    )
+    assert not res.ok and res.stale and "newer version" in res.answer
+
+
+async def test_revise_then_feedback_moves_to_pending_ai_revision(session: AsyncSession) -> None:
+    agent = await make_agent(session)
+    uid = agent.telegram_user_id
+    assert uid is not None
+    piece = await make_piece(session, agent)
+    assert await approval.submit_feedback(session, telegram_user_id=uid, text="shorter") is None
+    tap = await approval.start_revision(session, piece_id=piece.id, version=1, telegram_user_id=uid)
+    assert tap.ok
+    got = await approval.submit_feedback(
+        session, telegram_user_id=uid, text="  Make it shorter, mention the pool  "
+    )
+    assert got is not None and got.piece_id == piece.id
+    assert await _status(session, piece) == "pending_ai_revision"
+    assert piece.feedback == "Make it shorter, mention the pool"
+    logs = await audit.list_approval_logs(session, piece.id)
+    assert [(log.action_type, log.feedback) for log in logs] == [
+        ("requested_revisions", "Make it shorter, mention the pool")
+    ]
+    # the pending feedback was consumed: a second message is not feedback
+    assert await approval.submit_feedback(session, telegram_user_id=uid, text="more") is None
+
+
+async def test_reply_to_a_draft_is_feedback_on_that_draft(session: AsyncSession) -> None:
+    agent = await make_agent(session)
+    uid = agent.telegram_user_id
+    assert uid is not None
+    piece = await make_piece(session, agent)
+    got = await approval.submit_feedback(
+        session, telegram_user_id=uid, text="no emojis", piece_id=piece.id, version=1
+    )
+    assert got is not None and await _status(session, piece) == "pending_ai_revision"
+
+
+async def test_post_now_cancel_and_retry(session: AsyncSession) -> None:
+    agent = await make_agent(session)
+    fb = await make_account(session, agent, "facebook")
+    ig = await make_account(session, agent, "instagram")
+    uid = agent.telegram_user_id
+    assert uid is not None
+    piece = await make_piece(session, agent)
+    await approval.approve(
+        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+    )
+    res = await approval.post_now(
+        session, piece_id=piece.id, version=1, telegram_user_id=uid, now=NOW
+    )
+    assert res.ok
+    rows = (await session.execute(select(PostSchedule))).scalars().all()
+    assert {r.scheduled_at for r in rows} == {NOW}
+    res = await approval.cancel(session, piece_id=piece.id, version=1, telegram_user_id=uid)
+    assert res.ok and res.status == "rejected"
+    for r in rows:
+        await session.refresh(r)
+    assert {r.status for r in rows} == {"cancelled"}
+
+    # a failed post: only the failed account is retried
+    other = await make_piece(session, agent)
+    await approval.approve(
+        session, piece_id=other.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+    )
+    rows = (
+        (
+            await session.execute(
+                select(PostSchedule).where(PostSchedule.content_piece_id == other.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for r in rows:
+        r.status = "success" if r.social_media_account_id == fb.id else "failed"
+    other.status = "posting_failed"
+    await session.flush()
+    res = await approval.retry(
+        session, piece_id=other.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+    )
+    assert res.ok and [s.platform for s in res.scheduled] == ["instagram"]
+    pending = (
+        (
+            await session.execute(
+                select(PostSchedule).where(
+                    PostSchedule.content_piece_id == other.id, PostSchedule.status == "pending"
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert [r.social_media_account_id for r in pending] == [ig.id]
+
+
+async def test_two_taps_at_once_make_one_transition(database: Database) -> None:
+    async with database.unit_of_work() as s:
+        agent = await make_agent(s)
+        await make_account(s, agent, "facebook")
+        piece = await make_piece(s, agent)
+    uid = agent.telegram_user_id
+    assert uid is not None
+
+    async def tap() -> approval.TapResult:
+        async with database.unit_of_work() as s:
+            return await approval.approve(
+                s, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY
+            )
+
+    results = await asyncio.gather(*(tap() for _ in range(5)))
+    assert sum(r.ok for r in results) == 1
+    async with database.unit_of_work() as s:
+        logs = (
+            await s.execute(
+                select(func.count())
+                .select_from(ApprovalLog)
+                .where(ApprovalLog.content_piece_id == piece.id)
+            )
+        ).scalar()
+        rows = (await s.execute(select(func.count()).select_from(PostSchedule))).scalar()
+        agent_row = await agents_repo.get_agent(s, agent.id)
+    assert logs == 1 and rows == 1 and agent_row is not None
