@@ -59,7 +59,7 @@ async def _tables(url: str) -> set[str]:
 async def test_upgrade_creates_every_table(scratch_url: str) -> None:
     await migrate.upgrade(scratch_url)
     tables = await _tables(scratch_url)
-    assert SEED_TABLES <= tables
+    assert tables >= SEED_TABLES
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
     assert await migrate.pending_revisions(scratch_url) == []
 
@@ -69,7 +69,7 @@ async def test_downgrade_to_base_and_up_again(scratch_url: str) -> None:
     await migrate.downgrade(scratch_url, "base")
     assert not (await _tables(scratch_url)) & SEED_TABLES
     await migrate.upgrade(scratch_url)
-    assert SEED_TABLES <= await _tables(scratch_url)
+    assert await _tables(scratch_url) >= SEED_TABLES
 
 
 async def test_alembic_check_finds_no_difference(scratch_url: str) -> None:

@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ApprovalLog, ContentPiece, PostSchedule
-from db.repositories import accounts, content
+from db.repositories import accounts, audit, content
 from db.repositories import agents as agents_repo
-from db.repositories import audit
 from services import approval
 from services.context import Database
 from tests.factories import make_account, make_agent, make_piece
