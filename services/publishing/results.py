@@ -1,0 +1,43 @@
+"""Plain result values returned by the publishing functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.publishing.errors import Platform
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """A published post: the id to store as `platform_post_id`, its link when known, and notes.
+
+    `notes` holds one sentence per photo that was left out by the pre-flight checks.
+    """
+
+    platform_post_id: str
+    permalink: str | None
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Instagram's rolling 24-hour publishing quota, as reported by `content_publishing_limit`."""
+
+    used: int
+    total: int
+
+    @property
+    def remaining(self) -> int:
+        """Posts that can still be published in the current window."""
+        return max(0, self.total - self.used)
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """A validated account: what to show the agent and when its token stops working, if known."""
+
+    account_id: str
+    platform: Platform
+    display_name: str
+    expires_at: datetime | None
