@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import TABLE_PREFIX, Base, JSONBType, TextArray, UTCDateTime
+from db.base import TABLE_PREFIX, Base, JSONBType, TextArray, UTCDateTime, utcnow
 from db.status import (
     ApprovalAction,
     AreaKind,
@@ -54,12 +54,15 @@ def _pk() -> Mapped[uuid.UUID]:
     return mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
 
 
+# The server default keeps raw SQL inserts honest; the Python default gives rows made in
+# one transaction distinct, ordered timestamps (PostgreSQL's now() is per transaction
+# and SQLite's CURRENT_TIMESTAMP has whole seconds).
 def _created() -> Mapped[datetime | None]:
-    return mapped_column(UTCDateTime, server_default=NOW)
+    return mapped_column(UTCDateTime, server_default=NOW, default=utcnow)
 
 
 def _updated() -> Mapped[datetime | None]:
-    return mapped_column(UTCDateTime, server_default=NOW, onupdate=NOW)
+    return mapped_column(UTCDateTime, server_default=NOW, default=utcnow, onupdate=utcnow)
 
 
 class User(Base):

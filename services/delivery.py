@@ -1,0 +1,253 @@
+"""Pushing drafts and notifications to agents, respecting quiet hours and preferences.
+
+Agents are served in parallel; each agent's messages go out one at a time in the
+order they were created, so a quiet-hours backlog arrives in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from db.base import utcnow
+from db.models import Agent
+from db.repositories import delivery as repo
+from db.status import DeliveryStatus, NotificationType
+from services.context import Database
+from services.notifications import type_enabled
+from services.notifier import (
+    DeliveryFailed,
+    DraftView,
+    ListingSummary,
+    NotificationView,
+    Notifier,
+    RecipientUnreachable,
+)
+from services.scheduling import in_quiet_hours
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class DeliveryStats:
+    """What one delivery round did."""
+
+    sent: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+def draft_view(row: repo.DraftRow) -> DraftView:
+    """The telegram-free picture of a draft for the notifier."""
+    piece, agent, listing = row.piece, row.agent, row.listing
+    assert agent.telegram_chat_id is not None
+    previous = (
+        piece.telegram_message_id
+        if piece.telegram_message_id is not None and piece.delivered_version != piece.version
+        else None
+    )
+    return DraftView(
+        piece_id=piece.id,
+        version=piece.version,
+        chat_id=agent.telegram_chat_id,
+        content_type=piece.content_type,
+        purpose=piece.purpose,
+        status=piece.status,
+        generated_text=dict(piece.generated_text),
+        listing=ListingSummary(
+            address=listing.address,
+            city=listing.city,
+            state=listing.state,
+            zip_code=listing.zip_code,
+            price=listing.price,
+            beds=listing.beds,
+            baths=listing.baths,
+            sqft=listing.sqft,
+            garage=listing.garage,
+            community=listing.community,
+            plan_name=listing.plan_name,
+            status=listing.status,
+            source_url=listing.source_url,
+        ),
+        image_urls=list(piece.associated_image_urls or []),
+        warnings=[w for w in (piece.warnings or []) if isinstance(w, dict)],
+        feedback=piece.feedback if piece.version > 1 else None,
+        previous_message_id=previous,
+    )
+
+
+def _quiet(agent: Agent, now: datetime, default_timezone: str) -> bool:
+    return in_quiet_hours(
+        now,
+        timezone=agent.timezone or default_timezone,
+        start=agent.quiet_hours_start,
+        end=agent.quiet_hours_end,
+    )
+
+
+async def _per_agent(
+    items: Sequence[T],
+    agent_of: Callable[[T], uuid.UUID],
+    send: Callable[[T], Awaitable[None]],
+    concurrency: int,
+) -> None:
+    groups: dict[uuid.UUID, list[T]] = defaultdict(list)
+    for item in items:
+        groups[agent_of(item)].append(item)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run(batch: list[T]) -> None:
+        async with gate:
+            for item in batch:
+                await send(item)
+
+    await asyncio.gather(*(run(batch) for batch in groups.values()))
+
+
+async def deliver_drafts(
+    database: Database,
+    notifier: Notifier,
+    *,
+    default_timezone: str,
+    piece_ids: Sequence[uuid.UUID] | None = None,
+    now: datetime | None = None,
+    concurrency: int = 32,
+) -> DeliveryStats:
+    """Send every draft whose newest version is not on the agent's phone yet."""
+    now = now or utcnow()
+    stats = DeliveryStats()
+    async with database.unit_of_work() as session:
+        rows = await repo.drafts_to_deliver(session, piece_ids=piece_ids)
+    unreachable: set[uuid.UUID] = set()
+
+    async def send(row: repo.DraftRow) -> None:
+        agent, piece = row.agent, row.piece
+        if agent.id in unreachable:
+            return
+        if not type_enabled(
+            agent.notification_preferences, NotificationType.CONTENT_AWAITING_APPROVAL
+        ):
+            async with database.unit_of_work() as session:
+                await repo.mark_draft_delivered(
+                    session, piece.id, piece.version, chat_id=None, message_id=None
+                )
+            stats.skipped += 1
+            return
+        if _quiet(agent, now, default_timezone):
+            stats.deferred += 1
+            return
+        view = draft_view(row)
+        await _send_one(
+            database,
+            agent,
+            stats,
+            unreachable,
+            lambda: _send_draft(database, notifier, view),
+        )
+
+    await _per_agent(rows, lambda r: r.agent.id, send, concurrency)
+    return stats
+
+
+async def _send_draft(database: Database, notifier: Notifier, view: DraftView) -> None:
+    message_id = await notifier.send_draft(view)
+    async with database.unit_of_work() as session:
+        current = await repo.mark_draft_delivered(
+            session, view.piece_id, view.version, chat_id=view.chat_id, message_id=message_id
+        )
+    if view.previous_message_id is not None:
+        await notifier.mark_superseded(view.chat_id, view.previous_message_id, view.version)
+    if not current:
+        log.info("draft superseded while sending", extra={"piece_id": str(view.piece_id)})
+
+
+async def _send_one(
+    database: Database,
+    agent: Agent,
+    stats: DeliveryStats,
+    unreachable: set[uuid.UUID],
+    action: Callable[[], Awaitable[Any]],
+) -> bool:
+    try:
+        await action()
+    except RecipientUnreachable:
+        unreachable.add(agent.id)
+        async with database.unit_of_work() as session:
+            await repo.mark_agent_unreachable(session, agent.id)
+        log.warning("agent unreachable; pausing messages", extra={"agent_id": str(agent.id)})
+        stats.failed += 1
+        return False
+    except DeliveryFailed as exc:
+        log.warning(
+            "delivery failed; will retry", extra={"agent_id": str(agent.id), "error": str(exc)}
+        )
+        stats.failed += 1
+        return False
+    stats.sent += 1
+    return True
+
+
+async def deliver_notifications(
+    database: Database,
+    notifier: Notifier,
+    *,
+    default_timezone: str,
+    now: datetime | None = None,
+    concurrency: int = 32,
+) -> DeliveryStats:
+    """Send queued notifications outside each agent's quiet hours, in order."""
+    now = now or utcnow()
+    stats = DeliveryStats()
+    async with database.unit_of_work() as session:
+        rows = await repo.notifications_to_deliver(session)
+    unreachable: set[uuid.UUID] = set()
+
+    async def send(row: repo.NotificationRow) -> None:
+        agent, note = row.agent, row.notification
+        if agent.id in unreachable:
+            return
+        if _quiet(agent, now, default_timezone):
+            stats.deferred += 1
+            return
+        assert agent.telegram_chat_id is not None
+        view = NotificationView(
+            notification_id=note.id,
+            chat_id=agent.telegram_chat_id,
+            notification_type=note.notification_type,
+            message=note.message,
+            related_entity_id=note.related_entity_id,
+            piece_version=row.piece_version,
+        )
+        if await _send_one(
+            database, agent, stats, unreachable, lambda: notifier.send_notification(view)
+        ):
+            async with database.unit_of_work() as session:
+                await repo.set_notification_status(session, note.id, DeliveryStatus.SENT)
+
+    await _per_agent(rows, lambda r: r.agent.id, send, concurrency)
+    return stats
+
+
+async def resend_drafts(database: Database, notifier: Notifier, *, telegram_user_id: int) -> int:
+    """Send again every draft waiting for this agent (the /drafts command)."""
+    async with database.unit_of_work() as session:
+        rows = await repo.drafts_to_deliver(
+            session, telegram_user_id=telegram_user_id, include_delivered=True
+        )
+    for row in rows:
+        view = draft_view(row)
+        if row.piece.telegram_message_id is not None and view.previous_message_id is None:
+            # Re-sent: the older message of the same version loses its buttons.
+            view = DraftView(
+                **{**view.__dict__, "previous_message_id": row.piece.telegram_message_id}
+            )
+        await _send_draft(database, notifier, view)
+    return len(rows)

@@ -1,0 +1,87 @@
+"""What the services need from the messenger, without knowing it is Telegram.
+
+The bot implements `Notifier`; services and jobs only see these plain data classes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+class RecipientUnreachable(Exception):
+    """The agent blocked the bot or deleted the chat; stop sending until they return."""
+
+
+class DeliveryFailed(Exception):
+    """A message could not be sent now; it stays queued and is tried again later."""
+
+
+@dataclass(frozen=True)
+class ListingSummary:
+    """The listing facts shown beside a draft."""
+
+    address: str
+    city: str
+    state: str
+    zip_code: str
+    price: Decimal | None
+    beds: int | None
+    baths: Decimal | None
+    sqft: int | None
+    garage: int | None
+    community: str | None
+    plan_name: str | None
+    status: str | None
+    source_url: str | None
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """One version of a draft as the agent will see it."""
+
+    piece_id: uuid.UUID
+    version: int
+    chat_id: int
+    content_type: str
+    purpose: str
+    status: str
+    generated_text: dict[str, Any]
+    listing: ListingSummary
+    image_urls: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    feedback: str | None = None
+    writer_note: str | None = None
+    # The message that showed the previous version, to be marked superseded.
+    previous_message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    """A notification to send as a plain message."""
+
+    notification_id: uuid.UUID
+    chat_id: int
+    notification_type: str
+    message: str
+    related_entity_id: uuid.UUID | None = None
+    # When the notification is about a draft: its version (for a Retry button).
+    piece_version: int | None = None
+
+
+class Notifier(Protocol):
+    """Sends drafts and notifications to an agent's phone."""
+
+    async def send_draft(self, draft: DraftView) -> int:
+        """Send a draft; returns the id of the message holding its buttons."""
+        ...
+
+    async def mark_superseded(self, chat_id: int, message_id: int, new_version: int) -> None:
+        """Turn an older draft message into a note that a newer version exists."""
+        ...
+
+    async def send_notification(self, note: NotificationView) -> None:
+        """Send one notification."""
+        ...
