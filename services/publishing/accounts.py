@@ -43,7 +43,9 @@ async def validate_account(
             )
         display_name = str(node.get("name") or account_id)
     else:
-        node = await _read_node(client, platform, account_id, token, "id,username,name")
+        # media_count exists on Instagram users but not on Pages (which do have a username),
+        # so a Page id given as instagram fails here with "nonexisting field".
+        node = await _read_node(client, platform, account_id, token, "id,username,name,media_count")
         username, name = node.get("username"), node.get("name")
         display_name = (
             f"{name} (@{username})"

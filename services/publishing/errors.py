@@ -289,6 +289,11 @@ _CODES: dict[int, _Rule] = {
     36001: _SUBCODES[2207005],
     36003: _SUBCODES[2207009],
     36004: _SUBCODES[2207010],
+    324: _Rule(
+        "media",
+        "Facebook could not use a photo (missing or not a picture); check that each photo link "
+        "opens publicly, then tap Retry.",
+    ),
     368: _Rule(
         "policy",
         "{svc} has temporarily blocked posting from this account for a policy reason; check the "

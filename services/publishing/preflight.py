@@ -197,10 +197,12 @@ def _too_big_sentence(
     if size is None or size <= limit:
         return None
     svc = "Instagram" if platform == "instagram" else "Facebook"
-    prefix = "over " if declared is None else ""
+    limit_mb = f"{limit / 1_048_576:.0f} MB"
+    if declared is None:
+        return f"{name} is larger than the {limit_mb} {svc} accepts; use a smaller version."
     return (
-        f"{name} is {prefix}{size / 1_048_576:.1f} MB but {svc} accepts up to "
-        f"{limit / 1_048_576:.0f} MB; use a smaller version."
+        f"{name} is {size / 1_048_576:.1f} MB but {svc} accepts up to {limit_mb}; "
+        "use a smaller version."
     )
 
 

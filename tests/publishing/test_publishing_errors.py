@@ -59,6 +59,7 @@ def graph(code: int | None, subcode: int | None = None, *, status: int = 400, **
         (36004, 2207010, "caption", False),
         (9004, 2207052, "media", False),
         (352, 2207026, "media", False),
+        (324, None, "media", False),
         (368, None, "policy", False),
         (506, None, "duplicate", False),
         (1609005, None, "invalid_request", False),
