@@ -91,7 +91,8 @@ async def token_expiry(client: GraphClient, token: str, platform: Platform) -> d
     """When the token stops working, from `debug_token`; None if it never expires or is unknown.
 
     The earlier of `expires_at` and `data_access_expires_at` counts, since either ends posting.
-    An unavailable `debug_token` is tolerated; an invalid token is not.
+    An unavailable `debug_token` is tolerated. An invalid token, or one whose scopes lack the
+    publishing permission, raises `PublishError`.
     """
     try:
         resp = await client.get("debug_token", token, {"input_token": token}, platform=platform)
@@ -114,12 +115,34 @@ async def token_expiry(client: GraphClient, token: str, platform: Platform) -> d
             190,
             subcode if isinstance(subcode, int) else None,
         )
+    _check_publish_scope(platform, data.get("scopes"))
     stamps = [
         value
         for value in (data.get("expires_at"), data.get("data_access_expires_at"))
         if isinstance(value, int) and not isinstance(value, bool) and value > 0
     ]
     return datetime.fromtimestamp(min(stamps), tz=UTC) if stamps else None
+
+
+# Facebook Login tokens carry instagram_content_publish; Instagram Login tokens the business one.
+_PUBLISH_SCOPES: dict[Platform, tuple[str, ...]] = {
+    "facebook": ("pages_manage_posts",),
+    "instagram": ("instagram_content_publish", "instagram_business_content_publish"),
+}
+
+
+def _check_publish_scope(platform: Platform, scopes: object) -> None:
+    if not isinstance(scopes, list):
+        return  # not reported: the first post will tell
+    wanted = _PUBLISH_SCOPES[platform]
+    if any(scope in scopes for scope in wanted):
+        return
+    raise PublishError(
+        "permission",
+        False,
+        f"This token cannot publish: it lacks the {wanted[0]} permission; create a new token "
+        "with that permission granted and connect again.",
+    )
 
 
 async def _read_node(

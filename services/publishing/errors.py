@@ -176,25 +176,23 @@ _TOKEN_SUBCODES: dict[int, str] = {
 _TOKEN_DEFAULT = f"{{svc}} rejected the saved token (invalid, expired or revoked); {_RECONNECT}."
 
 _SUBCODES: dict[int, _Rule] = {
-    2207001: _Rule("transient", "Instagram had a server error; the post will be tried again."),
+    2207001: _Rule("transient", "Instagram had a server error; tap Retry in a few minutes."),
     2207003: _Rule(
-        "transient", "Instagram timed out downloading a photo; the post will be tried again."
+        "transient", "Instagram timed out downloading a photo; tap Retry in a few minutes."
     ),
-    2207006: _Rule("transient", "Instagram lost the uploaded photo; the post will be tried again."),
-    2207008: _Rule(
-        "transient", "Instagram lost track of the upload; the post will be tried again."
-    ),
+    2207006: _Rule("transient", "Instagram lost the uploaded photo; tap Retry in a few minutes."),
+    2207008: _Rule("transient", "Instagram lost track of the upload; tap Retry in a few minutes."),
     2207020: _Rule(
-        "transient", "The Instagram upload expired before publishing; the post will be tried again."
+        "transient", "The Instagram upload expired before publishing; tap Retry in a few minutes."
     ),
     2207027: _Rule(
-        "transient", "Instagram was still processing the photos; the post will be tried again."
+        "transient", "Instagram was still processing the photos; tap Retry in a few minutes."
     ),
     2207032: _Rule(
-        "transient", "Instagram could not prepare the upload; the post will be tried again."
+        "transient", "Instagram could not prepare the upload; tap Retry in a few minutes."
     ),
     2207053: _Rule(
-        "transient", "Instagram had an unknown upload error; the post will be tried again."
+        "transient", "Instagram had an unknown upload error; tap Retry in a few minutes."
     ),
     2207004: _Rule(
         "media", "A photo is larger than Instagram's 8 MB limit; use a smaller photo and tap Retry."
@@ -260,11 +258,9 @@ _SUBCODES: dict[int, _Rule] = {
 _RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613})
 _RATE_LIMITED = _Rule(
     "rate_limited",
-    "{svc} is limiting how fast we can post right now; the post will be tried again shortly.",
+    "{svc} is limiting how fast we can post right now; tap Retry in a few minutes.",
 )
-_TRANSIENT = _Rule(
-    "transient", "{svc} had a temporary problem; the post will be tried again shortly."
-)
+_TRANSIENT = _Rule("transient", "{svc} had a temporary problem; tap Retry in a few minutes.")
 _PERMISSION = _Rule(
     "permission",
     "The saved token lacks a permission needed to post (pages_manage_posts on Facebook, "
@@ -276,7 +272,7 @@ _CODES: dict[int, _Rule] = {
     2: _TRANSIENT,
     -1: _TRANSIENT,
     -2: _TRANSIENT,
-    24: _Rule("transient", "{svc} lost track of the upload; the post will be tried again."),
+    24: _Rule("transient", "{svc} lost track of the upload; tap Retry in a few minutes."),
     9007: _SUBCODES[2207027],
     9: _SUBCODES[2207042],
     25: _SUBCODES[2207050],
@@ -466,7 +462,7 @@ def transport_error(
         return PublishError(
             "transient",
             True,
-            f"{svc} could not be reached ({what}); the post will be tried again shortly.",
+            f"{svc} could not be reached ({what}); tap Retry in a few minutes.",
             detail=detail,
         )
     return PublishError(

@@ -114,7 +114,7 @@ async def wait_until_finished(
             raise PublishError(
                 "transient",
                 True,
-                "The Instagram upload expired before publishing; the post will be tried again.",
+                "The Instagram upload expired before publishing; tap Retry in a few minutes.",
             )
         if status_code == "PUBLISHED":
             raise _published_without_id()
@@ -124,7 +124,7 @@ async def wait_until_finished(
                 "transient",
                 True,
                 f"Instagram was still processing the photos after {poll_timeout_s:g} s; "
-                "the post will be tried again.",
+                "tap Retry in a few minutes.",
                 detail=f"container {container_id} last status {status_code or 'missing'}",
             )
         await asyncio.sleep(min(delay, remaining))
@@ -226,6 +226,6 @@ def _id(resp: JsonObject, what: str) -> str:
     raise PublishError(
         "transient",
         True,
-        "Instagram did not return an upload id; the post will be tried again.",
+        "Instagram did not return an upload id; tap Retry in a few minutes.",
         detail=f"{what} answer without id: keys={sorted(resp)}",
     )

@@ -142,3 +142,22 @@ async def test_unknown_token(client, fake) -> None:
     with pytest.raises(PublishError) as info:
         await validate_account(client, "facebook", PAGE_ID, "EAAGneverIssuedToken0123456789")
     assert info.value.kind == "token_invalid" and info.value.code == 190
+
+
+@pytest.mark.parametrize(
+    ("platform", "account_id", "scope"),
+    [
+        ("facebook", "300000000000003", "pages_manage_posts"),
+        ("instagram", "17841400000000003", "instagram_content_publish"),
+    ],
+)
+async def test_token_without_publishing_permission(client, fake, platform, account_id, scope):
+    token = "EAAGreadOnlyToken0123456789"
+    if platform == "facebook":
+        fake.add_page(account_id, token, "Read only", scopes=("pages_show_list",))
+    else:
+        fake.add_ig_user(account_id, token, "readonly", scopes=("instagram_basic",))
+    with pytest.raises(PublishError) as info:
+        await validate_account(client, platform, account_id, token)
+    assert info.value.kind == "permission"
+    assert f"lacks the {scope} permission" in info.value.user_message
