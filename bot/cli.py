@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(args.log_level.upper(), secrets)
         if args.func is not cmd_generate_key:
             settings.encryption_keys()
-        return asyncio.run(args.func(settings, args))
+        return int(asyncio.run(args.func(settings, args)))
     except (ConfigError, CliError, ServiceError) as exc:
         print(f"rltr-mktg: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -75,3 +75,53 @@ async def add_agent(
         ) from None
     token = await create_invite(session, agent.id)
     return NewAgent(agent=agent, invite_token=token)
+
+
+@dataclass(frozen=True)
+class Linked:
+    """An agent whose Telegram account is now linked."""
+
+    agent: Agent
+    already_linked: bool
+
+
+async def redeem_invite(
+    session: AsyncSession, *, token: str, telegram_user_id: int, chat_id: int
+) -> Linked:
+    """Link the Telegram user to the invite's agent; the invite is used up."""
+    invite = await agents_repo.get_invite_for_update(session, hash_invite_token(token.strip()))
+    now = utcnow()
+    if invite is None or invite.used_at is not None or invite.expires_at < now:
+        raise InvalidInputError(
+            "This invite link is not valid any more; ask your administrator for a new one."
+        )
+    agent = await agents_repo.get_agent(session, invite.agent_id)
+    if agent is None:  # pragma: no cover - the invite cascades with its agent
+        raise InvalidInputError("This invite belongs to nobody; ask your administrator.")
+    other = await agents_repo.get_agent_by_telegram_user(session, telegram_user_id)
+    if other is not None and other.id != agent.id:
+        raise ConflictError(
+            f"Your Telegram account is already linked to {other.email}; ask your administrator "
+            "to sort it out."
+        )
+    invite.used_at = now
+    invite.used_by_telegram_user_id = telegram_user_id
+    already = agent.telegram_user_id == telegram_user_id
+    agent.telegram_user_id = telegram_user_id
+    agent.telegram_chat_id = chat_id
+    agent.telegram_unreachable_at = None
+    await session.flush()
+    return Linked(agent=agent, already_linked=already)
+
+
+async def welcome_back(
+    session: AsyncSession, *, telegram_user_id: int, chat_id: int
+) -> Agent | None:
+    """A linked agent said /start: make sure messages reach them again."""
+    agent = await agents_repo.get_agent_by_telegram_user(session, telegram_user_id)
+    if agent is None:
+        return None
+    agent.telegram_chat_id = chat_id
+    agent.telegram_unreachable_at = None
+    await session.flush()
+    return agent

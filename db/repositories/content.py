@@ -142,3 +142,18 @@ async def count_by_status(session: AsyncSession) -> dict[str, int]:
         select(ContentPiece.status, func.count()).group_by(ContentPiece.status)
     )
     return {str(status): int(n) for status, n in result.all()}
+
+
+async def find_by_message(
+    session: AsyncSession, chat_id: int, message_id: int
+) -> tuple[uuid.UUID, int] | None:
+    """The draft (id, version) shown in this Telegram message, if any."""
+    row = (
+        await session.execute(
+            select(ContentPiece.id, ContentPiece.version).where(
+                ContentPiece.telegram_chat_id == chat_id,
+                ContentPiece.telegram_message_id == message_id,
+            )
+        )
+    ).first()
+    return None if row is None else (row[0], int(row[1]))

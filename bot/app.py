@@ -1,0 +1,230 @@
+"""Builds the Telegram Application: defaults, handlers, jobs, shared clients.
+
+This file only wires; behaviour lives in handlers (thin) and services (thick).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback_data import Action, CallbackSigner, pattern
+from bot.handlers import admin, drafts, start
+from bot.jobs import schedule_jobs
+from bot.notifier import TelegramNotifier
+from bot.render import escape, fit_text
+from bot.runtime import RUNTIME_KEY, Runtime
+from services.context import Database, open_database
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+AGENT_COMMANDS = [
+    BotCommand("drafts", "Drafts waiting for you"),
+    BotCommand("schedule", "What is scheduled to post"),
+    BotCommand("listings", "Homes assigned to you"),
+    BotCommand("notifications", "Unread notifications"),
+    BotCommand("settings", "Notifications, posting times, quiet hours"),
+    BotCommand("connect", "Connect Facebook or Instagram"),
+    BotCommand("accounts", "Your connected accounts"),
+    BotCommand("help", "What I can do"),
+]
+ADMIN_COMMANDS = [
+    *AGENT_COMMANDS,
+    BotCommand("addagent", "Create an agent and an invite link"),
+    BotCommand("agents", "Agents and their status"),
+    BotCommand("areas", "Set an agent's service areas"),
+    BotCommand("marketing", "Require marketing sign-off for an agent"),
+    BotCommand("scrape", "Check the builder's site now"),
+    BotCommand("stats", "Numbers at a glance"),
+    BotCommand("failed", "Posts that failed"),
+    BotCommand("pause", "Stop all publishing"),
+    BotCommand("resume", "Restart publishing"),
+]
+DRAFT_ACTIONS = (
+    Action.APPROVE,
+    Action.REVISE,
+    Action.REJECT,
+    Action.MARKETING_APPROVED,
+    Action.POST_NOW,
+    Action.CANCEL,
+    Action.RETRY,
+)
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+def file_base_url(base_url: str) -> str:
+    """The Bot API file URL matching `base_url` (…/bot → …/file/bot)."""
+    root, sep, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{root}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
+
+
+def build_application(
+    settings: Settings, *, database: Database | None = None, with_jobs: bool = True
+) -> App:
+    """The Application with its handlers; clients open in post_init.
+
+    `database` lets tests and benches share an already open database.
+    """
+    token = settings.require_bot_token()
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(256)
+        .connection_pool_size(64)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    app: App = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["injected_database"] = database
+    app.bot_data["with_jobs"] = with_jobs
+    _register_handlers(app)
+    return app
+
+
+def _register_handlers(app: App) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", start.start, filters=private))
+    app.add_handler(CommandHandler("help", start.help_command, filters=private))
+    app.add_handler(CommandHandler("drafts", drafts.drafts_command, filters=private))
+    app.add_handler(CommandHandler("addagent", admin.addagent, filters=private))
+    app.add_handler(CommandHandler("pause", admin.pause, filters=private))
+    app.add_handler(CommandHandler("resume", admin.resume, filters=private))
+    for action in DRAFT_ACTIONS:
+        app.add_handler(CallbackQueryHandler(drafts.on_draft_button, pattern=pattern(action)))
+    app.add_handler(CallbackQueryHandler(_unknown_button))
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, drafts.on_text))
+    app.add_error_handler(_on_error)
+
+
+async def _unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer("This button is not valid.")
+
+
+async def _post_init(app: App) -> None:
+    settings: Settings = app.bot_data["settings"]
+    database: Database | None = app.bot_data.get("injected_database")
+    if database is None:
+        cm = open_database(settings)
+        database = await cm.__aenter__()
+        app.bot_data["database_cm"] = cm
+    signer = CallbackSigner.from_secret(settings.require_bot_token())
+    rt = Runtime(
+        settings=settings,
+        database=database,
+        signer=signer,
+        notifier=TelegramNotifier(app.bot, signer),
+        bot_username=app.bot.username,
+    )
+    app.bot_data[RUNTIME_KEY] = rt
+    await _set_commands(app, settings)
+    if app.bot_data.get("with_jobs", True):
+        schedule_jobs(app)
+    log.info("bot ready", extra={"username": app.bot.username})
+
+
+async def _set_commands(app: App, settings: Settings) -> None:
+    try:
+        await app.bot.set_my_commands(AGENT_COMMANDS, scope=BotCommandScopeDefault())
+        for admin_id in settings.admin_ids:
+            try:
+                await app.bot.set_my_commands(ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
+            except TelegramError as exc:
+                # An admin who never opened the bot has no chat yet.
+                log.info("admin commands not set", extra={"admin": admin_id, "error": str(exc)})
+    except TelegramError as exc:
+        log.warning("could not register commands", extra={"error": str(exc)})
+
+
+async def _post_shutdown(app: App) -> None:
+    cm = app.bot_data.pop("database_cm", None)
+    if cm is not None:
+        await cm.__aexit__(None, None, None)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log with the traceback; tell the admins in one line."""
+    log.error("unhandled error", exc_info=context.error)
+    settings: Settings = context.application.bot_data["settings"]
+    summary = f"⚠️ Bot error: {type(context.error).__name__}: {context.error}"
+    for admin_id in settings.admin_ids:
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(admin_id, fit_text(escape(summary)[:500]))
+    if isinstance(update, Update) and update.effective_message is not None:
+        with contextlib.suppress(TelegramError):
+            await update.effective_message.reply_text(
+                "Sorry, something went wrong on my side. Please try again in a minute."
+            )
+
+
+async def start_application(app: App) -> None:
+    """Initialize, run post_init, start jobs and long polling (as run_polling would)."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+
+
+async def stop_application(app: App) -> None:
+    """Stop polling and jobs, run post_shutdown, release everything."""
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
+    await app.shutdown()
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly."""
+    app = build_application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await start_application(app)
+    log.info("polling; press Ctrl-C to stop")
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await stop_application(app)

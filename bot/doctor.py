@@ -1,0 +1,120 @@
+"""`rltr-mktg doctor`: check configuration and every outside service, in plain words."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+from sqlalchemy import text
+
+from db import migrate
+from db.session import create_engine
+from services.settings import ConfigError, Settings
+
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+async def _database(settings: Settings) -> Check:
+    url = settings.resolved_database_url
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with asyncio.timeout(TIMEOUT_S), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        pending = await migrate.pending_revisions(url)
+    except Exception as exc:
+        return Check("database", False, f"cannot connect ({_short(exc)}); check DATABASE_URL")
+    finally:
+        await engine.dispose()
+    if pending:
+        return Check(
+            "database", False, f"{len(pending)} migration(s) pending; run `rltr-mktg migrate`"
+        )
+    return Check("database", True, f"{engine.dialect.name}, schema up to date")
+
+
+async def _telegram(settings: Settings) -> Check:
+    if settings.telegram_bot_token is None:
+        return Check("telegram", False, "TELEGRAM_BOT_TOKEN is not set; get one from @BotFather")
+    from telegram import Bot
+
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url
+    )
+    try:
+        async with asyncio.timeout(TIMEOUT_S), bot:
+            return Check("telegram", True, f"bot @{bot.username}")
+    except Exception as exc:
+        return Check(
+            "telegram", False, f"{_short(exc)}; check TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL"
+        )
+
+
+async def _openai(settings: Settings) -> Check:
+    if settings.openai_api_key is None:
+        return Check("openai", True, "no OPENAI_API_KEY: the built-in writer is used")
+    from openai import AsyncOpenAI
+
+    client = AsyncOpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url or None,
+        timeout=TIMEOUT_S,
+        max_retries=0,
+    )
+    try:
+        await client.models.retrieve(settings.openai_model)
+        return Check("openai", True, f"model {settings.openai_model} available")
+    except Exception as exc:
+        return Check(
+            "openai", False, f"{_short(exc)}; check OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL"
+        )
+    finally:
+        await client.close()
+
+
+async def _http(name: str, url: str, hint: str) -> Check:
+    try:
+        timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+            # Any HTTP answer proves the host is reachable (the Graph API says 400 without a token).
+            return Check(name, True, f"reachable (HTTP {resp.status})")
+    except Exception as exc:
+        return Check(name, False, f"cannot reach {url} ({_short(exc)}); {hint}")
+
+
+def _short(exc: BaseException) -> str:
+    text_ = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text_[:160]
+
+
+async def run_doctor(settings: Settings) -> int:
+    """Print one line per check; exit 0 when all pass, 1 otherwise."""
+    try:
+        keys = settings.encryption_keys()
+        checks = [Check("encryption key", True, f"{len(keys)} key(s) loaded")]
+    except ConfigError as exc:
+        checks = [Check("encryption key", False, str(exc))]
+    probes: list[Callable[[], Awaitable[Check]]] = [
+        lambda: _database(settings),
+        lambda: _telegram(settings),
+        lambda: _openai(settings),
+        lambda: _http("graph api", settings.graph_api_base_url, "check GRAPH_API_BASE_URL"),
+        lambda: _http(
+            "builder site", f"{settings.listings_base}/robots.txt", "check LISTINGS_BASE_URL"
+        ),
+    ]
+    checks += await asyncio.gather(*(p() for p in probes))
+    for check in checks:
+        mark = "✓" if check.ok else "✗"
+        print(f"{mark} {check.name}: {check.detail}")
+    return 0 if all(c.ok for c in checks) else 1

@@ -1,0 +1,164 @@
+"""How a draft looks in Telegram: the post as it will appear, facts, warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.render import bold, escape, fit_text, fmt_dt, italic, link, money, split_message
+from db.status import ContentPurpose, ContentType
+from services.approval import ScheduledPost
+from services.notifier import DraftView, ListingSummary
+
+_PURPOSE_TITLE = {
+    ContentPurpose.NEW_LISTING: "New listing post",
+    ContentPurpose.PRICE_IMPROVEMENT: "Price improvement post",
+    ContentPurpose.FLYER: "Flyer text",
+}
+_PLATFORM = {"facebook": "Facebook", "instagram": "Instagram"}
+
+
+def _num(value: Any) -> str:
+    text = f"{value}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def facts_line(listing: ListingSummary) -> str:
+    """'3 bd · 2.5 ba · 1,850 sq ft · 2-car garage · $349,990' (escaped)."""
+    parts: list[str] = []
+    if listing.beds is not None:
+        parts.append(f"{listing.beds} bd")
+    if listing.baths is not None:
+        parts.append(f"{_num(listing.baths.normalize())} ba")
+    if listing.sqft is not None:
+        parts.append(f"{listing.sqft:,} sq ft")
+    if listing.garage:
+        parts.append(f"{listing.garage}-car garage")
+    parts.append(money(listing.price))
+    return escape(" · ".join(parts))
+
+
+def _where(listing: ListingSummary) -> str:
+    place = f"{listing.address}, {listing.city}, {listing.state} {listing.zip_code}"
+    extra = " · ".join(x for x in (listing.community, listing.plan_name) if x)
+    line = escape(place)
+    if listing.source_url:
+        line = link(place, listing.source_url)
+    return line + (f"\n{escape(extra)}" if extra else "")
+
+
+def _post_section(text: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for key, platform in (("facebook_text", "facebook"), ("instagram_text", "instagram")):
+        body = text.get(key)
+        if isinstance(body, str) and body.strip():
+            out.append(f"{bold('— ' + _PLATFORM[platform] + ' —')}\n{escape(body.strip())}")
+    if not out:
+        headline = str(text.get("headline", "")).strip()
+        body = str(text.get("body", "")).strip()
+        out.append("\n".join(x for x in (bold(headline) if headline else "", escape(body)) if x))
+    return out
+
+
+def _flyer_section(text: dict[str, Any]) -> list[str]:
+    lines = [bold(str(text.get("headline", "")))]
+    if text.get("subheadline"):
+        lines.append(italic(str(text["subheadline"])))
+    bullets = text.get("bullets") or []
+    lines += [f"• {escape(str(b))}" for b in bullets]
+    for key in ("description", "call_to_action", "agent_contact"):
+        if text.get(key):
+            lines.append(escape(str(text[key])))
+    return ["\n".join(lines)]
+
+
+def _warnings(warnings: Sequence[dict[str, Any]]) -> str:
+    lines = []
+    for w in warnings:
+        message = str(w.get("message") or "")
+        suggestion = w.get("suggestion")
+        line = f"⚠️ {escape(message)}"
+        if suggestion:
+            line += f" {italic('Try: ' + str(suggestion))}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def render_draft(draft: DraftView) -> list[str]:
+    """The draft as one or more HTML messages; the last one carries the buttons."""
+    title = _PURPOSE_TITLE.get(draft.purpose, "Draft")  # type: ignore[call-overload]
+    if draft.content_type == ContentType.FLYER_TEXT:
+        title = "Flyer text"
+    header = "\n".join(
+        [
+            f"📝 {bold(title)} · v{draft.version}",
+            f"🏠 {_where(draft.listing)}",
+            facts_line(draft.listing),
+        ]
+    )
+    blocks = [header]
+    if draft.feedback:
+        blocks.append(italic(f"Rewritten from your feedback: “{draft.feedback}”"))
+    if draft.content_type == ContentType.FLYER_TEXT:
+        blocks += _flyer_section(draft.generated_text)
+    else:
+        blocks += _post_section(draft.generated_text)
+    if draft.warnings:
+        blocks.append(_warnings(draft.warnings))
+    blocks.append(italic("Approve to schedule it, Revise to tell me what to change, or Reject."))
+    return split_message("\n\n".join(blocks))
+
+
+def photo_caption(draft: DraftView) -> str:
+    """A short caption for the photos sent before the draft."""
+    return escape(f"📷 Photos for {draft.listing.address}, {draft.listing.city}")
+
+
+def status_line(status: str, scheduled: Sequence[ScheduledPost] = (), timezone: str = "UTC") -> str:
+    """The line appended to a draft message after a decision."""
+    from db.status import ContentStatus as S
+
+    if status == S.APPROVED_FOR_POSTING:
+        if not scheduled:
+            return (
+                "✅ "
+                + bold("Approved.")
+                + " Connect Facebook or Instagram with /connect to post it."
+            )
+        where = "; ".join(
+            f"{_PLATFORM.get(s.platform, s.platform)} ({escape(s.account_name)}) "
+            f"{escape(fmt_dt(s.at, timezone))}"
+            for s in scheduled
+        )
+        return "✅ " + bold("Approved") + f" — scheduled: {where}"
+    if status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
+        return (
+            "⏳ "
+            + bold("Sent for marketing sign-off.")
+            + " Tap Marketing approved when they agree."
+        )
+    if status == S.REJECTED:
+        return "❌ " + bold("Rejected.") + " It will not be posted."
+    if status == S.PENDING_AI_REVISION:
+        return "✏️ " + bold("Rewriting from your feedback…")
+    if status == S.POSTED_SUCCESSFULLY:
+        return "🎉 " + bold("Posted.")
+    return escape(status)
+
+
+def with_status(original_html: str, line: str) -> str:
+    """The original message with a status line at the end, within Telegram's limit."""
+    marker = "\n\n"
+    base = original_html.rsplit(marker + "<i>Approve to schedule", 1)[0]
+    return fit_text(base + marker + line)
+
+
+def superseded_text(original_html: str, new_version: int) -> str:
+    """An older draft message, marked as replaced."""
+    return with_status(original_html, "↪️ " + bold(f"Superseded by version {new_version} below."))
+
+
+def when(dt: datetime, tz: str) -> str:
+    """Escaped local time."""
+    return escape(fmt_dt(dt, tz))

@@ -1,0 +1,190 @@
+"""Buttons on drafts (Approve, Revise, Reject, ...), feedback messages and /drafts."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import ForceReply, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.callback_data import Action, CallbackData, ForgedCallback
+from bot.draft_render import status_line, with_status
+from bot.keyboards import draft_keyboard
+from bot.render import fit_answer
+from bot.runtime import Runtime, runtime
+from db.repositories import content as content_repo
+from services import approval, delivery
+from services.approval import TapResult
+
+log = logging.getLogger(__name__)
+
+Transition = Callable[[AsyncSession, CallbackData, int, Runtime], Awaitable[TapResult]]
+
+
+async def _approve(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.approve(
+        s,
+        piece_id=d.entity_id,
+        version=d.version,
+        telegram_user_id=uid,
+        default_timezone=rt.settings.default_timezone,
+    )
+
+
+async def _marketing(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.record_marketing_approval(
+        s,
+        piece_id=d.entity_id,
+        version=d.version,
+        telegram_user_id=uid,
+        default_timezone=rt.settings.default_timezone,
+    )
+
+
+async def _reject(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.reject(s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
+
+
+async def _revise(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.start_revision(
+        s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid
+    )
+
+
+async def _post_now(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.post_now(s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
+
+
+async def _cancel(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.cancel(s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
+
+
+async def _retry(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.retry(
+        s,
+        piece_id=d.entity_id,
+        version=d.version,
+        telegram_user_id=uid,
+        default_timezone=rt.settings.default_timezone,
+    )
+
+
+TRANSITIONS: dict[Action, Transition] = {
+    Action.APPROVE: _approve,
+    Action.MARKETING_APPROVED: _marketing,
+    Action.REJECT: _reject,
+    Action.REVISE: _revise,
+    Action.POST_NOW: _post_now,
+    Action.CANCEL: _cancel,
+    Action.RETRY: _retry,
+}
+
+
+def decode(rt: Runtime, data: str | None) -> CallbackData | None:
+    """The button's content, or None when it was not signed by this bot."""
+    try:
+        return rt.signer.decode(data or "")
+    except ForgedCallback:
+        return None
+
+
+async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One tap: one service call in one transaction, then answer and redraw."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    rt = runtime(context)
+    data = decode(rt, query.data)
+    if data is None or data.action not in TRANSITIONS:
+        log.warning("refused forged callback", extra={"telegram_user_id": query.from_user.id})
+        await query.answer("This button is not valid.", show_alert=False)
+        return
+    async with rt.database.unit_of_work() as session:
+        result = await TRANSITIONS[data.action](session, data, query.from_user.id, rt)
+    await query.answer(fit_answer(result.answer))
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    if result.ok and data.action == Action.REVISE:
+        await message.reply_text(
+            "✏️ What should change? Reply with your feedback in one message "
+            "(for example: shorter, no emojis, mention the pool).",
+            reply_markup=ForceReply(selective=True, input_field_placeholder="Your feedback"),
+        )
+        return
+    if result.ok and result.status is not None:
+        line = status_line(result.status, result.scheduled, result.timezone or "UTC")
+        keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, result.status)
+        await _redraw(message, with_status(message.text_html or "", line), keyboard)
+    elif result.stale and query.from_user.id == (message.chat.id if message.chat else None):
+        # Out-of-date buttons: show what the draft is now, and remove what no longer applies.
+        keyboard = (
+            draft_keyboard(rt.signer, data.entity_id, result.version, result.status)
+            if result.status and result.version == data.version
+            else None
+        )
+        await _redraw_markup(message, keyboard)
+
+
+async def _redraw(message: Message, text: str, keyboard: object) -> None:
+    try:
+        await message.edit_text(text, reply_markup=keyboard)  # type: ignore[arg-type]
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.warning("could not edit draft message", extra={"error": str(exc)})
+
+
+async def _redraw_markup(message: Message, keyboard: object) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=keyboard)  # type: ignore[arg-type]
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.info("could not update buttons", extra={"error": str(exc)})
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A plain message: feedback for the draft being revised, or a nudge to /help."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    rt = runtime(context)
+    piece_id: uuid.UUID | None = None
+    version: int | None = None
+    replied = message.reply_to_message
+    async with rt.database.unit_of_work() as session:
+        if replied is not None:
+            found = await content_repo.find_by_message(session, message.chat.id, replied.message_id)
+            if found is not None:
+                piece_id, version = found
+        accepted = await approval.submit_feedback(
+            session,
+            telegram_user_id=user.id,
+            text=message.text,
+            piece_id=piece_id,
+            version=version,
+        )
+    if accepted is None:
+        await message.reply_text(
+            "I read messages only as feedback after you tap ✏️ Revise on a draft. "
+            "See /help for what I can do."
+        )
+        return
+    await message.reply_text("👍 Got it — rewriting the draft now.")
+    rewrite = rt.extras.get("rewrite")
+    if rewrite is not None:
+        context.application.create_task(rewrite(accepted.piece_id), update=update)
+
+
+async def drafts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/drafts: send again every draft waiting for the agent."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    count = await delivery.resend_drafts(rt.database, rt.notifier, telegram_user_id=user.id)
+    if count == 0:
+        await message.reply_text("No drafts are waiting for you right now. 🎉")

@@ -1,0 +1,168 @@
+"""Whole conversations through the real PTB Application and the fake Bot API."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule
+from tests.bot.conftest import ADMIN_ID, BotHarness
+from tests.factories import make_account, make_agent, make_piece
+
+
+async def _piece(h: BotHarness, piece_id: object) -> ContentPiece:
+    async with h.database.unit_of_work() as s:
+        row = await s.get(ContentPiece, piece_id)
+    assert row is not None
+    return row
+
+
+async def test_invite_link_start_draft_approve(harness: BotHarness) -> None:
+    h = harness
+    admin = h.fake.user(ADMIN_ID, "Broker")
+    await admin.send_command("/addagent", "chris@example.com Chris Doe")
+    reply = await admin.next_message()
+    m = re.search(r"https://t\.me/rltr_mktg_test_bot\?start=([A-Za-z0-9_-]+)", reply.content)
+    assert m, reply.content
+
+    chris = h.fake.user(4242, "Chris")
+    await chris.send_command("/start", m.group(1))
+    welcome = await chris.next_message()
+    assert "Welcome, Chris Doe" in welcome.content
+    async with h.database.unit_of_work() as s:
+        agent = (await s.execute(select(Agent))).scalar_one()
+        await make_account(s, agent, "facebook", display_name="Chris Sells Ocala")
+        piece = await make_piece(s, agent)
+    assert agent.telegram_user_id == 4242 and agent.telegram_chat_id == 4242
+
+    stats = await h.deliver()
+    assert stats.sent == 1
+    photo = await chris.next_message()
+    assert photo.photo is not None
+    draft = await chris.next_message()
+    assert any("Approve" in b for b in draft.button_labels)
+    assert any("Revise" in b for b in draft.button_labels)
+    assert any("Reject" in b for b in draft.button_labels)
+    assert "New home in Ocala" in draft.content and "$349,990" in draft.content
+
+    qid = await chris.tap(draft.message_id, "Approve")
+    answer = await h.fake.wait_answer(qid)
+    assert answer.answered
+    await chris.wait_for(lambda: draft.edits or None)
+    assert "Approved" in draft.content and "Chris Sells Ocala" in draft.content
+    assert any("Post now" in b for b in draft.button_labels)
+    assert any("Cancel" in b for b in draft.button_labels)
+    row = await _piece(h, piece.id)
+    assert row.status == "approved_for_posting"
+    async with h.database.unit_of_work() as s:
+        logs = (await s.execute(select(ApprovalLog.action_type))).scalars().all()
+        schedule = (await s.execute(select(PostSchedule))).scalars().all()
+    assert logs == ["approved"] and len(schedule) == 1
+
+    # a second tap on the old Approve button changes nothing and says why
+    qid = await chris.tap_data(
+        draft.message_id, _first_data(draft, "Post now").replace("p:", "a:", 1)
+    )
+    assert "not valid" in (await h.fake.wait_answer(qid)).text
+    async with h.database.unit_of_work() as s:
+        assert (await s.execute(select(func.count()).select_from(ApprovalLog))).scalar() == 1
+
+
+def _first_data(message: object, label: str) -> str:
+    return str(message.button(label)["callback_data"])  # type: ignore[attr-defined]
+
+
+async def test_double_tap_acts_once(harness: BotHarness) -> None:
+    h = harness
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=5151)
+        piece = await make_piece(s, agent, generated_text={"headline": "Hi", "body": "x"})
+    user = h.fake.user(5151)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    q1 = await user.tap(draft.message_id, "Reject")
+    q2 = await user.tap(draft.message_id, "Reject")
+    a1, a2 = await h.fake.wait_answer(q1), await h.fake.wait_answer(q2)
+    texts = sorted([a1.text or "", a2.text or ""])
+    assert any("Rejected" in t for t in texts) and any("Nothing changed" in t for t in texts)
+    assert (await _piece(h, piece.id)).status == "rejected"
+    async with h.database.unit_of_work() as s:
+        assert (await s.execute(select(func.count()).select_from(ApprovalLog))).scalar() == 1
+
+
+async def test_revise_asks_then_feedback_message_is_recorded(harness: BotHarness) -> None:
+    h = harness
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=6161)
+        piece = await make_piece(s, agent)
+    user = h.fake.user(6161)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    qid = await user.tap(draft.message_id, "Revise")
+    await h.fake.wait_answer(qid)
+    prompt = await user.wait_message(lambda m: m.force_reply)
+    assert "What should change" in prompt.content
+    await user.send_text("Shorter please, and mention the clubhouse", reply_to=prompt.message_id)
+    ack = await user.wait_message(lambda m: "rewriting" in m.content.lower())
+    assert ack is not None
+    row = await _piece(h, piece.id)
+    assert row.status == "pending_ai_revision"
+    assert row.feedback == "Shorter please, and mention the clubhouse"
+
+
+async def test_marketing_sign_off_button(harness: BotHarness) -> None:
+    h = harness
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=7171, requires_marketing_approval=True)
+        piece = await make_piece(s, agent)
+    user = h.fake.user(7171)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    await h.fake.wait_answer(await user.tap(draft.message_id, "Approve"))
+    await user.wait_for(lambda: draft.edits or None)
+    assert "marketing sign-off" in draft.content
+    assert (await _piece(h, piece.id)).status == "pending_external_marketing_approval"
+    await h.fake.wait_answer(await user.tap(draft.message_id, "Marketing approved"))
+    await user.wait_for(lambda: len(draft.edits) >= 2 or None)
+    assert (await _piece(h, piece.id)).status == "approved_for_posting"
+    async with h.database.unit_of_work() as s:
+        actions = (
+            (await s.execute(select(ApprovalLog.action_type).order_by(ApprovalLog.timestamp)))
+            .scalars()
+            .all()
+        )
+    assert actions == ["sent_to_marketing", "recorded_marketing_approval"]
+
+
+async def test_forged_and_foreign_taps_change_nothing(harness: BotHarness) -> None:
+    h = harness
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=8181)
+        piece = await make_piece(s, agent)
+    user = h.fake.user(8181)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    data = _first_data(draft, "Approve")
+    forged = data[:-3] + ("AAA" if not data.endswith("AAA") else "BBB")
+    answer = await h.fake.wait_answer(await user.tap_data(draft.message_id, forged))
+    assert "not valid" in (answer.text or "")
+    answer = await h.fake.wait_answer(await user.tap_data(draft.message_id, "garbage"))
+    assert "not valid" in (answer.text or "")
+    assert (await _piece(h, piece.id)).status == "pending_approval_agent"
+
+
+async def test_stranger_and_non_admin(harness: BotHarness) -> None:
+    h = harness
+    stranger = h.fake.user(31337, "Eve")
+    await stranger.send_command("/start")
+    reply = await stranger.next_message()
+    assert "ask your administrator for an invite" in reply.content
+    await stranger.send_command("/addagent", "eve@example.com Eve")
+    refused = await stranger.next_message()
+    assert "for administrators" in refused.content
+    await stranger.send_command("/start", "not-a-real-token")
+    bad = await stranger.next_message()
+    assert "not valid" in bad.content
+    async with h.database.unit_of_work() as s:
+        assert (await s.execute(select(func.count()).select_from(Agent))).scalar() == 0
