@@ -287,7 +287,7 @@ class FakeGraphApi:
         latency_s: float = 0.0,
         image_latency_s: float = 0.0,
         quota_total: int = 100,
-        polls_until_finished: int = 1,
+        polls_until_finished: int = 0,
         reject_duplicate_messages: bool = False,
         debug_token_available: bool = True,
         host: str = "127.0.0.1",
@@ -1284,7 +1284,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the fake Graph API on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per Graph call")
-    parser.add_argument("--polls", type=int, default=1, help="IN_PROGRESS polls per container")
+    parser.add_argument("--polls", type=int, default=0, help="IN_PROGRESS polls per container")
     parser.add_argument("--quota", type=int, default=100, help="IG posts per 24 h")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve_forever(parser.parse_args()))

@@ -251,3 +251,17 @@ async def test_fake_accepts_bearer_header_and_any_version(session, fake: FakeGra
     async with session.get(f"{fake.root_url}/v23.0/me") as resp:
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == 104
+
+
+async def test_fake_control_endpoints_for_other_processes(session, fake: FakeGraphApi) -> None:
+    async with session.post(
+        f"{fake.root_url}/__fake__/pages",
+        data={"page_id": "400000000000001", "token": "EAAGremoteToken0123456789", "name": "R"},
+    ) as resp:
+        assert resp.status == 200
+    client = GraphClient(session, fake.base_url)
+    await client.post("400000000000001/feed", "EAAGremoteToken0123456789", {"message": "hi"})
+    async with session.get(f"{fake.root_url}/__fake__/state") as resp:
+        state = await resp.json()
+    assert state["posts"] == 1 and state["duplicates"] == 0
+    assert state["by_account"] == {"400000000000001": 1}
