@@ -1,4 +1,4 @@
-"""The in-process jobs on PTB's job queue; each is a thin call into services."""
+"""The delivery job: pushes queued drafts and notifications to agents."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
+from bot.jobs.options import NO_OVERLAP
 from bot.runtime import runtime
 from services import delivery
 
 log = logging.getLogger(__name__)
 
 DELIVERY_INTERVAL_S = 5.0
-# APScheduler options: a job never overlaps itself; missed runs collapse into one.
-NO_OVERLAP = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 60}
 
 
 async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,8 +32,8 @@ async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-def schedule_jobs(app: Application) -> None:  # type: ignore[type-arg]
-    """Register every recurring job."""
+def schedule(app: Application) -> None:  # type: ignore[type-arg]
+    """Register the delivery job."""
     jq = app.job_queue
     assert jq is not None, "python-telegram-bot[job-queue] is required"
     jq.run_repeating(
