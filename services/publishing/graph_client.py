@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import aiohttp
@@ -177,9 +177,7 @@ class GraphClient:
             if isinstance(body, dict):
                 return body
             raise self._bad_success(method, path, status, raw, token, idempotent, platform)
-        return self._raise_error(
-            method, path, status, headers, body, raw, token, idempotent, platform
-        )
+        self._raise_error(method, path, status, headers, body, raw, token, idempotent, platform)
 
     def _raise_error(
         self,
@@ -192,7 +190,7 @@ class GraphClient:
         token: str,
         idempotent: bool,
         platform: Platform | None,
-    ) -> JsonObject:
+    ) -> NoReturn:
         graph = GraphError.from_body(status, body, secret=token)
         if graph.code is None and status >= 500 and not idempotent:
             # A proxy or gateway failure after sending: the post may exist.
