@@ -1,0 +1,81 @@
+"""The writer interface: a request in, a validated `generated_text` dict out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from services.generation.content import ContentKind
+from services.generation.facts import AgentProfile, ListingFacts
+
+Purpose = Literal["new_listing", "price_improvement", "flyer", "revision"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """What to write. `previous` and `feedback` are set for revisions."""
+
+    kind: ContentKind
+    purpose: Purpose
+    facts: ListingFacts
+    agent: AgentProfile
+    previous: dict[str, Any] | None = None
+    feedback: str | None = None
+    variant_seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """A writer's output. `note` tells the agent plainly what could not be done, if anything."""
+
+    content: dict[str, Any]
+    writer: str
+    usage_tokens: int
+    note: str | None = None
+
+
+class GenerationFailed(Exception):
+    """No usable draft. `retryable` says whether the next pass may succeed without anyone acting."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class Writer(Protocol):
+    """Anything that turns a WriteRequest into content."""
+
+    async def write(self, req: WriteRequest) -> WriteResult:
+        """Write one draft, or raise GenerationFailed."""
+        ...
+
+
+def build_writer(
+    api_key: str | None,
+    base_url: str | None,
+    model: str,
+    concurrency: int = 4,
+    timeout_s: float = 60,
+) -> Writer:
+    """The OpenAI writer when an API key is configured, otherwise the built-in writer."""
+    if not api_key or not api_key.strip():
+        from services.generation.builtin_writer import BuiltinWriter
+
+        return BuiltinWriter()
+    from services.generation.openai_writer import OpenAIWriter
+
+    return OpenAIWriter(
+        api_key=api_key.strip(),
+        base_url=base_url or None,
+        model=model,
+        concurrency=concurrency,
+        timeout_s=timeout_s,
+    )
+
+
+async def close_writer(writer: Writer) -> None:
+    """Release a writer's HTTP resources, if it holds any."""
+    aclose = getattr(writer, "aclose", None)
+    if aclose is not None:
+        await aclose()
