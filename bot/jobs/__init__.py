@@ -1,0 +1,17 @@
+"""The in-process jobs on PTB's job queue (APScheduler); each is a thin call into services.
+
+One module per job: deliver (drafts and notifications), scrape, regenerate, publish.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.jobs import deliver
+
+
+def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register every recurring job."""
+    deliver.schedule(app)
