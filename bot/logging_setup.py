@@ -43,8 +43,10 @@ class RedactingFormatter(logging.Formatter):
             record.name,
             record.getMessage(),
         ]
-        parts += [f"{k}={v!r}" if isinstance(v, str) and " " in v else f"{k}={v}" for k, v in
-                  sorted(extras.items())]
+        parts += [
+            f"{k}={v!r}" if isinstance(v, str) and " " in v else f"{k}={v}"
+            for k, v in sorted(extras.items())
+        ]
         line = " ".join(parts)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
@@ -59,5 +61,12 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "openai._base_client", "alembic"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "aiosqlite",
+        "openai._base_client",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
