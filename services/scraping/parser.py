@@ -21,6 +21,7 @@ from services.scraping.encoding import decode_bytes
 from services.scraping.features import derive_key_features
 from services.scraping.models import ListingStatus, ParsedCommunity, ParsedHome
 from services.scraping.sitemap import parse_lastmod, source_id_from_url
+from services.scraping.soup_index import IndexedSoup
 
 
 class ParseError(Exception):
@@ -49,9 +50,9 @@ _BREADCRUMB_MARKET = "/new-home-markets/"
 _BREADCRUMB_COMMUNITY = "/new-home-communities/"
 
 
-def _soup(html: bytes | str) -> tuple[BeautifulSoup, str]:
+def _page(html: bytes | str) -> tuple[IndexedSoup, str]:
     text = decode_bytes(html).text if isinstance(html, bytes) else html
-    return BeautifulSoup(text, "lxml"), text
+    return IndexedSoup(BeautifulSoup(text, "lxml")), text
 
 
 def _clean(text: str | None) -> str | None:
@@ -93,8 +94,8 @@ def _int(text: str | None) -> int | None:
 # -- fields ---------------------------------------------------------------------------------
 
 
-def _status(soup: BeautifulSoup) -> ListingStatus | None:
-    for badge in soup.select("div.uk-position-relative div.uk-position-bottom-center"):
+def _status(page: IndexedSoup) -> ListingStatus | None:
+    for badge in page.select("div.uk-position-relative div.uk-position-bottom-center"):
         if _links_elsewhere(badge):  # another home's card carries its own badge
             continue
         status = status_from_badge(_text(badge))
@@ -117,14 +118,14 @@ def status_from_badge(text: str | None) -> ListingStatus | None:
     return None
 
 
-def _plan_name(soup: BeautifulSoup) -> str | None:
-    name = _text(soup.select_one("h1.text-blue.font-tertiary span"))
-    return name or _text(soup.select_one("h1.text-blue.font-tertiary"))
+def _plan_name(page: IndexedSoup) -> str | None:
+    name = _text(page.select_one("h1.text-blue.font-tertiary span"))
+    return name or _text(page.select_one("h1.text-blue.font-tertiary"))
 
 
-def _stats(soup: BeautifulSoup) -> dict[str, str]:
+def _stats(page: IndexedSoup) -> dict[str, str]:
     stats: dict[str, str] = {}
-    items = soup.select("div.background-gray-blue.uk-padding-small div.uk-flex.uk-flex-center")
+    items = page.select("div.background-gray-blue.uk-padding-small div.uk-flex.uk-flex-center")
     for item in items:
         label, value = _text(item.find("span")), _text(item.find("h3"))
         if not label or not value:
@@ -151,12 +152,12 @@ def stat_key(label: str) -> str | None:
     return None
 
 
-def _price(soup: BeautifulSoup) -> Decimal | None:
-    element = soup.select_one(
+def _price(page: IndexedSoup) -> Decimal | None:
+    element = page.select_one(
         "div.uk-section-default.uk-section-small div.uk-text-right > h3.text-red"
     )
     if element is None:
-        element = next((h for h in soup.select("h3.text-red") if "$" in h.get_text()), None)
+        element = next((h for h in page.select("h3.text-red") if "$" in h.get_text()), None)
     return price_from_text(_current_price_text(element)) if element is not None else None
 
 
@@ -184,8 +185,8 @@ def price_from_text(text: str | None) -> Decimal | None:
     return min(amounts) if amounts else None
 
 
-def _breadcrumb_links(soup: BeautifulSoup, marker: str) -> list[str]:
-    links = soup.select("p#breadcrumbs a[href], #breadcrumbs a[href], .breadcrumb a[href]")
+def _breadcrumb_links(page: IndexedSoup, marker: str) -> list[str]:
+    links = page.select("p#breadcrumbs a[href], #breadcrumbs a[href], .breadcrumb a[href]")
     names = []
     for link in links:
         href = _attr(link, "href") or ""
@@ -195,11 +196,11 @@ def _breadcrumb_links(soup: BeautifulSoup, marker: str) -> list[str]:
     return names
 
 
-def _city_state_zip(soup: BeautifulSoup) -> tuple[str | None, str | None, str | None]:
+def _city_state_zip(page: IndexedSoup) -> tuple[str | None, str | None, str | None]:
     line = _text(
-        soup.select_one("a.google-map-link h5.text-ligh-gray")
-        or soup.select_one("a.google-map-link h5.text-light-gray")
-        or soup.select_one("a.google-map-link h5")
+        page.select_one("a.google-map-link h5.text-ligh-gray")
+        or page.select_one("a.google-map-link h5.text-light-gray")
+        or page.select_one("a.google-map-link h5")
     )
     city = state = zip_code = None
     if line:
@@ -217,14 +218,14 @@ def _city_state_zip(soup: BeautifulSoup) -> tuple[str | None, str | None, str | 
                     loose.group("zip"),
                 )
     if not city:
-        markets = _breadcrumb_links(soup, _BREADCRUMB_MARKET)
+        markets = _breadcrumb_links(page, _BREADCRUMB_MARKET)
         if markets:
             city = _STATE_SUFFIX.sub("", markets[0]).strip() or None
     return city, state, zip_code
 
 
-def _coordinates(soup: BeautifulSoup) -> tuple[float | None, float | None]:
-    marker = soup.select_one("div#map div.marker[data-lat][data-lng]") or soup.select_one(
+def _coordinates(page: IndexedSoup) -> tuple[float | None, float | None]:
+    marker = page.select_one("div#map div.marker[data-lat][data-lng]") or page.select_one(
         "[data-lat][data-lng]"
     )
     if marker is None:
@@ -239,18 +240,18 @@ def _coordinates(soup: BeautifulSoup) -> tuple[float | None, float | None]:
     return lat, lng
 
 
-def _community(soup: BeautifulSoup) -> str | None:
-    heading = _text(soup.select_one("div#overview h2.text-blue.title"))
+def _community(page: IndexedSoup) -> str | None:
+    heading = _text(page.select_one("div#overview h2.text-blue.title"))
     if heading:
         match = _COMMUNITY_HEADING.match(heading)
         return _clean(match.group("name")) if match else heading
-    communities = _breadcrumb_links(soup, _BREADCRUMB_COMMUNITY)
+    communities = _breadcrumb_links(page, _BREADCRUMB_COMMUNITY)
     return communities[-1] if communities else None
 
 
-def _facts(soup: BeautifulSoup) -> dict[str, str]:
+def _facts(page: IndexedSoup) -> dict[str, str]:
     facts: dict[str, str] = {}
-    for value_el in soup.select(
+    for value_el in page.select(
         "div#overview div.background-gray-blue div.font-secondary.font15.lh1"
     ):
         label_el = value_el.find_next_sibling("div")
@@ -266,14 +267,14 @@ def _paragraphs(elements: list[Tag]) -> str | None:
     return "\n\n".join(dict.fromkeys(texts)) or None
 
 
-def _community_description(soup: BeautifulSoup) -> str | None:
-    paragraphs = soup.select('div#overview div.uk-overflow-auto[style*="150px"] p')
-    return _paragraphs(paragraphs or soup.select("div#overview div.uk-overflow-auto p"))
+def _community_description(page: IndexedSoup) -> str | None:
+    paragraphs = page.select('div#overview div.uk-overflow-auto[style*="150px"] p')
+    return _paragraphs(paragraphs or page.select("div#overview div.uk-overflow-auto p"))
 
 
-def _plan_description(soup: BeautifulSoup) -> str | None:
+def _plan_description(page: IndexedSoup) -> str | None:
     return _paragraphs(
-        soup.select("div.uk-section.uk-section-default.uk-section-small div.uk-container-alt > p")
+        page.select("div.uk-section.uk-section-default.uk-section-small div.uk-container-alt > p")
     )
 
 
@@ -324,13 +325,13 @@ def json_ld_date_modified(raw_scripts: list[str]) -> datetime | None:
     return fallback
 
 
-def _page_modified(soup: BeautifulSoup) -> datetime | None:
+def _page_modified(page: IndexedSoup) -> datetime | None:
     for prop in ("article:modified_time", "og:updated_time"):
-        meta = soup.select_one(f'meta[property="{prop}"][content]')
+        meta = page.select_one(f'meta[property="{prop}"][content]')
         when = parse_lastmod(_attr(meta, "content")) if meta is not None else None
         if when is not None:
             return when
-    scripts = [s.get_text() for s in soup.select('script[type="application/ld+json"]')]
+    scripts = [s.get_text() for s in page.select('script[type="application/ld+json"]')]
     return json_ld_date_modified(scripts)
 
 
@@ -405,17 +406,25 @@ def _image_key(url: str) -> tuple[str, int]:
     return f"{host}{_WP_SIZE.sub('', parts.path)}", size
 
 
-def _images(soup: BeautifulSoup, page_url: str) -> list[str]:
+def _images(page: IndexedSoup, page_url: str) -> list[str]:
     base = page_url
-    base_tag = soup.find("base", href=True)
+    base_tag = page.select_one("base[href]")
     if isinstance(base_tag, Tag):
         base = urljoin(page_url, _attr(base_tag, "href") or "")
 
     raw: list[str] = [
         _attr(m, "content") or ""
-        for m in soup.select('meta[property="og:image"], meta[property="og:image:secure_url"]')
+        for m in page.select('meta[property="og:image"], meta[property="og:image:secure_url"]')
     ]
-    elements = soup.select("img, a[href], [data-src], [data-srcset], source[srcset]")
+    elements = [
+        tag
+        for tag in page.tags
+        if tag.name == "img"
+        or (tag.name == "a" and _image_source(tag) is not None)
+        or (tag.name == "source" and tag.has_attr("srcset"))
+        or tag.has_attr("data-src")
+        or tag.has_attr("data-srcset")
+    ]
     own = [e for e in elements if not _in_chrome(e) and not _links_elsewhere(e)]
     gallery = [e for e in own if _in_gallery(e)]
     if not gallery:
@@ -450,49 +459,49 @@ def _source_id(url: str) -> str:
 
 def parse_home(html: bytes | str, url: str) -> ParsedHome:
     """Parse one home page. Raises `ParseError` for a page that is not a (whole) home page."""
-    soup, text = _soup(html)
+    page, text = _page(html)
     if not _CLOSING_TAG.search(text[-16384:]):
         raise ParseError("page is truncated (no closing </body> or </html>)")
-    stats = _stats(soup)
-    address = _text(soup.select_one("a.google-map-link h2.text-blue"))
+    stats = _stats(page)
+    address = _text(page.select_one("a.google-map-link h2.text-blue"))
     if address is None and not stats:
         raise ParseError("no address and no home facts: not a home page")
 
-    city, state, zip_code = _city_state_zip(soup)
-    latitude, longitude = _coordinates(soup)
-    facts = _facts(soup)
-    plan_description = _plan_description(soup)
-    community_description = _community_description(soup)
+    city, state, zip_code = _city_state_zip(page)
+    latitude, longitude = _coordinates(page)
+    facts = _facts(page)
+    plan_description = _plan_description(page)
+    community_description = _community_description(page)
     garage = _int(stats.get("garage"))
     baths = _decimal(stats.get("baths"))
     half_baths = _int(stats.get("half_baths"))
     if baths is not None and half_baths:
         baths += Decimal(half_baths) / 2
-    modified = _page_modified(soup)
+    modified = _page_modified(page)
     school = next((v for k, v in facts.items() if "school" in k.lower()), None)
     return ParsedHome(
         source_id=_source_id(url),
         source_url=url,
-        status=_status(soup),
-        plan_name=_plan_name(soup),
+        status=_status(page),
+        plan_name=_plan_name(page),
         beds=_int(stats.get("beds")),
         baths=baths,
         garage=garage,
         sqft=_int(stats.get("sqft")),
-        price=_price(soup),
+        price=_price(page),
         address=address,
         city=city,
         state=state,
         zip_code=zip_code,
         latitude=latitude,
         longitude=longitude,
-        community=_community(soup),
+        community=_community(page),
         school_district=school,
         community_description=community_description,
         plan_description=plan_description,
         description=combine_descriptions(plan_description, community_description),
         key_features=derive_key_features(plan_description, community_description, garage=garage),
-        image_urls=_images(soup, url),
+        image_urls=_images(page, url),
         source_lastmod=modified,
         facts=facts,
         page_modified=modified,
@@ -515,10 +524,10 @@ def _hours_lines(block: Tag) -> list[str]:
 
 def parse_community(html: bytes | str, url: str) -> ParsedCommunity:
     """Parse a community page: name, description and sales-centre hours (deduplicated)."""
-    soup, _ = _soup(html)
-    name = _text(soup.select_one("h1.text-blue.font-tertiary") or soup.select_one("h1"))
+    page, _ = _page(html)
+    name = _text(page.select_one("h1.text-blue.font-tertiary") or page.select_one("h1"))
     hours: list[str] = []
-    for icon in soup.select("i.fa-clock, i.fa-clock-o"):
+    for icon in page.select("i.fa-clock, i.fa-clock-o"):
         # The hours are in the div right after the icon's parent; tolerate one more wrapper.
         holder = icon.parent
         for _ in range(3):
@@ -529,8 +538,8 @@ def parse_community(html: bytes | str, url: str) -> ParsedCommunity:
                 hours += _hours_lines(block)
                 break
             holder = holder.parent
-    description = _paragraphs(soup.select("div.uk-overflow-auto p")) or _paragraphs(
-        soup.select("div#overview p")
+    description = _paragraphs(page.select("div.uk-overflow-auto p")) or _paragraphs(
+        page.select("div#overview p")
     )
     return ParsedCommunity(
         source_url=url, name=name, description=description, sales_hours=list(dict.fromkeys(hours))

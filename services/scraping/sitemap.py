@@ -124,6 +124,8 @@ def _ungzip(body: bytes) -> bytes:
         raise SitemapError(f"not a valid gzip file ({exc})") from exc
     if decompressor.unconsumed_tail:
         raise SitemapError("larger than 50 MB once decompressed")
+    if not decompressor.eof:
+        raise SitemapError("not a complete gzip file (truncated)")
     return data
 
 
