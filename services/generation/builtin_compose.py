@@ -431,18 +431,18 @@ def _values(
     return values, frozenset(available)
 
 
-def _choose(
-    listing: Listing, style: Style, salt: str, options: Sequence[_Tpl], **extra: str
-) -> str:
-    allowed = [
+def _allowed(listing: Listing, style: Style, options: Sequence[_Tpl]) -> list[str]:
+    """Templates whose facts this listing has (a hidden price counts as missing)."""
+    return [
         text
         for text, needs in options
         if needs <= listing.available and ("price" not in needs or style.show_price)
     ]
-    if not allowed:
-        allowed = [text for text, needs in options if not needs]
-    template = pick(_key(listing, style), salt, allowed)
-    return template.format_map({**listing.values, **extra})
+
+
+def _choose(listing: Listing, style: Style, salt: str, templates: Sequence[str]) -> str:
+    choices = list(templates) or ["{address}, {city}"]
+    return pick(_key(listing, style), salt, choices).format_map(listing.values)
 
 
 def _key(listing: Listing, style: Style) -> str:
@@ -509,7 +509,8 @@ def _stats_parts(facts: ListingFacts, *, long_form: bool = True) -> list[str]:
 
 def opening(listing: Listing, style: Style) -> str:
     """The first sentence: what is new, where."""
-    return _choose(listing, style, "opening", _OPENINGS[(_moment(listing), style.tone)])
+    options = _allowed(listing, style, _OPENINGS[(_moment(listing), style.tone)])
+    return _choose(listing, style, "opening", options)
 
 
 def was_now(listing: Listing, style: Style, first: str) -> str | None:
@@ -591,15 +592,14 @@ def description_sentences(listing: Listing, style: Style) -> list[str]:
 
 def headline(listing: Listing, style: Style) -> str:
     """A short headline that does not start like the opening sentence."""
-    start = " ".join(opening(listing, style).lower().split()[:2]).rstrip(":,!")
-    options = [
-        tpl
-        for tpl in _HEADLINES[(_moment(listing), style.tone)]
-        if " ".join(tpl[0].lower().split()[:2]).rstrip(":,!") != start
-    ]
-    return _choose(
-        listing, style, "headline", options or _HEADLINES[(_moment(listing), style.tone)]
-    )
+    start = _first_words(opening(listing, style))
+    allowed = _allowed(listing, style, _HEADLINES[(_moment(listing), style.tone)])
+    distinct = [t for t in allowed if _first_words(t) != start]
+    return _choose(listing, style, "headline", distinct or allowed)
+
+
+def _first_words(text: str) -> str:
+    return " ".join(text.lower().split()[:2]).rstrip(":,!")
 
 
 def call_to_action(listing: Listing, style: Style) -> str:

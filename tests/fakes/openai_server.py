@@ -127,6 +127,8 @@ class RecordedRequest:
     behaviour: str
     started: float
     finished: float = 0.0
+    usage_total: int = 0
+    answer: str | None = None
 
     @property
     def retry_count(self) -> int:
@@ -282,6 +284,8 @@ class FakeOpenAI:
         content, refusal, finish = _answer(record, behaviour)
         prompt_tokens = _tokens(json.dumps(body["messages"]))
         completion_tokens = _tokens(content or refusal or "")
+        record.usage_total = prompt_tokens + completion_tokens
+        record.answer = content
         return web.json_response(
             {
                 "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
@@ -339,6 +343,8 @@ class FakeOpenAI:
         incomplete = finish in ("length", "content_filter")
         input_tokens = _tokens(json.dumps(body.get("input")) + str(body.get("instructions") or ""))
         output_tokens = _tokens(content or refusal or "")
+        record.usage_total = input_tokens + output_tokens
+        record.answer = content
         return web.json_response(
             {
                 "id": f"resp_{uuid.uuid4().hex[:24]}",
