@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from services.scraping.fetcher import FetchError, PoliteFetcher
+from services.scraping.fetcher import FetchError, HttpStatusError, PoliteFetcher
 from services.scraping.models import (
     CrawlFailure,
     CrawlPhase,
@@ -74,7 +74,8 @@ async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry) -> _Outcome:
     try:
         result = await fetcher.fetch(entry.url)
     except FetchError as exc:
-        return _Outcome(failure=CrawlFailure(entry.url, exc.reason))
+        status = exc.status if isinstance(exc, HttpStatusError) else None
+        return _Outcome(failure=CrawlFailure(entry.url, exc.reason, status))
     decoded = result.decode()
     try:
         # Parsing is CPU work: keep it off the event loop the bot shares.

@@ -62,6 +62,7 @@ class CrawlFailure:
 
     url: str
     reason: str
+    status: int | None = None  # the HTTP status when the server answered with an error
 
 
 @dataclass(frozen=True)

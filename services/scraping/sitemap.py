@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from services.scraping.fetcher import FetchError, FetchResult
+from services.scraping.fetcher import FetchError, FetchResult, HttpStatusError
 from services.scraping.models import CrawlFailure, SitemapEntry
 
 SITEMAP_PATH = "/homes-sitemap.xml"
@@ -242,4 +242,5 @@ async def read_sitemap(fetcher: SitemapFetcher, base_url: str) -> SitemapRead:
 
 def _failure(url: str, exc: Exception) -> CrawlFailure:
     reason = exc.reason if isinstance(exc, FetchError) else str(exc)
-    return CrawlFailure(url, f"sitemap unusable: {reason}")
+    status = exc.status if isinstance(exc, HttpStatusError) else None
+    return CrawlFailure(url, f"sitemap unusable: {reason}", status)

@@ -142,6 +142,7 @@ class FakeBuilderSite:
         etag: bool = True,
         last_modified: bool = True,
         latency: float = 0.0,
+        include_fixtures: bool = True,
     ) -> None:
         self.sitemap_mode = sitemap_mode
         self.per_sitemap = per_sitemap
@@ -156,7 +157,8 @@ class FakeBuilderSite:
         self._state = _State(robots=_read("robots.txt"))
         self._rendered: dict[str, bytes] = {}
         self._runner: web.AppRunner | None = None
-        self._load_fixtures()
+        if include_fixtures:
+            self._load_fixtures()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -201,6 +203,12 @@ class FakeBuilderSite:
             if match and match.group(1) in self._state.pages:
                 found[match.group(1)] = None
         return list(found)
+
+    def page_bytes(self, slug: str) -> bytes:
+        """The exact bytes served for a home page."""
+        body = self._page(slug)
+        assert body is not None, f"no page for {slug}"
+        return body
 
     def lastmod(self, slug: str) -> str | None:
         """The raw <lastmod> of a home."""

@@ -178,6 +178,7 @@ async def test_bad_home_page_is_counted_logged_once_and_harms_nothing(
             result = await crawl(fetcher, site.base_url, {})
     assert len(result.failures) == 1
     assert result.failures[0].url == url and reason in result.failures[0].reason
+    assert result.failures[0].status == fault.get("status")
     assert sorted(h.source_id for h in result.homes) == sorted(set(HOME_SLUGS) - {OCALA})
     assert result.sitemap_ok and len(result.entries) == 7
     assert site.hits[home_path(OCALA)] == hits
