@@ -723,9 +723,14 @@ class FloodLimits:
     counted per request as PTB's ``AIORateLimiter`` counts them) and about one message per
     second per chat with a short burst (sends and edits). A 429 blocks the scope that hit
     the limit for the whole ``retry_after``, as Telegram does.
+
+    ``grace`` is how early (in seconds) a request may arrive and still pass: a client that
+    paces itself exactly at the limit sees requests land a few milliseconds apart from
+    when it released them, and Telegram's limits are soft ("about 30").
     """
 
     enabled: bool = True
+    grace: float = 0.25
     global_rate: float = 30.0
     global_burst: float = 30.0
     per_chat_rate: float = 1.0
@@ -742,13 +747,14 @@ class _Bucket:
         self.stamp = now
         self.blocked_until = 0.0
 
-    def wait_time(self, now: float, rate: float, burst: float) -> float:
-        """Seconds until one token is available (0 if available now); refills first."""
+    def wait_time(self, now: float, rate: float, burst: float, grace: float) -> float:
+        """Seconds until one token is available (0 if within ``grace``); refills first."""
         if now < self.blocked_until:
             return self.blocked_until - now
         self.tokens = min(burst, self.tokens + (now - self.stamp) * rate)
         self.stamp = now
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / rate
+        wait = (1.0 - self.tokens) / rate
+        return 0.0 if wait <= grace else wait
 
 
 class _Signal:
@@ -1487,14 +1493,24 @@ class FakeTelegram:
                 self._global_bucket = _Bucket(limits.global_burst, now)
             bucket = self._global_bucket
             waits.append(
-                (bucket.wait_time(now, limits.global_rate, limits.global_burst), "global", bucket)
+                (
+                    bucket.wait_time(now, limits.global_rate, limits.global_burst, limits.grace),
+                    "global",
+                    bucket,
+                )
             )
         if use_chat:
             bucket = self._chat_buckets.get(chat_id)
             if bucket is None:
                 bucket = self._chat_buckets[chat_id] = _Bucket(limits.per_chat_burst, now)
             waits.append(
-                (bucket.wait_time(now, limits.per_chat_rate, limits.per_chat_burst), "chat", bucket)
+                (
+                    bucket.wait_time(
+                        now, limits.per_chat_rate, limits.per_chat_burst, limits.grace
+                    ),
+                    "chat",
+                    bucket,
+                )
             )
         worst = max(waits, default=None, key=lambda w: w[0])
         if worst is not None and worst[0] > 0:
@@ -1785,7 +1801,7 @@ class FakeTelegram:
             raise _bad("there is no text in the message to edit")
         markup = self._check_markup(params.get("reply_markup"), inline_only=True)
         if (text, entities, markup) == (message.text, message.entities, message.reply_markup):
-            raise _bad(_ERR_NOT_MODIFIED)
+            raise ApiError(400, _ERR_NOT_MODIFIED)
         self._throttle("editMessageText", chat.id)
         message.text, message.entities = text, entities
         message.raw, message.parse_mode = raw, params.get("parse_mode")
@@ -1802,7 +1818,7 @@ class FakeTelegram:
             message.caption_entities,
             message.reply_markup,
         ):
-            raise _bad(_ERR_NOT_MODIFIED)
+            raise ApiError(400, _ERR_NOT_MODIFIED)
         self._throttle("editMessageCaption", chat.id)
         message.caption, message.caption_entities = caption, entities
         message.raw, message.parse_mode = params.get("caption"), params.get("parse_mode")
@@ -1813,14 +1829,14 @@ class FakeTelegram:
         markup = self._check_markup(params.get("reply_markup"), inline_only=True)
         current = message.reply_markup if message.reply_markup else None
         if markup == current or (not markup and not current):
-            raise _bad(_ERR_NOT_MODIFIED)
+            raise ApiError(400, _ERR_NOT_MODIFIED)
         self._throttle("editMessageReplyMarkup", chat.id)
         return self._finish_edit(chat, message, "editMessageReplyMarkup", markup)
 
     def _m_answerCallbackQuery(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
         record = self.callbacks.get(str(params.get("callback_query_id", "")))
         if record is None or record.answered:
-            raise _bad(_ERR_QUERY_TOO_OLD)
+            raise ApiError(400, _ERR_QUERY_TOO_OLD)
         text = params.get("text")
         if text is not None and u16len(str(text)) > MAX_CALLBACK_ANSWER:
             # The exact wording Telegram uses here is not documented; the limit is.
