@@ -21,7 +21,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import aiohttp
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from services.scraping.encoding import Decoded, decode_bytes
@@ -114,6 +114,14 @@ class RobotsRules:
             return None
         delay = self.parser.crawl_delay(user_agent)
         return float(delay) if delay is not None else None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: CIMultiDict[str]
+    body: bytes
+    charset: str | None
 
 
 @dataclass
@@ -335,58 +343,64 @@ class PoliteFetcher:
                     headers["If-None-Match"] = cached.etag
                 if cached.last_modified:
                     headers["If-Modified-Since"] = cached.last_modified
-            async with self._slot(robots_request=not robots):
-                session = self._require_session()
-                try:
-                    async with session.get(current, headers=headers, allow_redirects=False) as resp:
-                        status = resp.status
-                        if status in _REDIRECT_STATUSES:
-                            location = resp.headers.get("Location")
-                            if not location:
-                                raise RedirectError(url, f"HTTP {status} without a Location")
-                            nxt = urldefrag(urljoin(current, location)).url
-                            if nxt in seen:
-                                raise RedirectError(url, f"redirect loop (back to {nxt})")
-                            seen.add(nxt)
-                            current = nxt
-                            continue
-                        if status == 304 and cached is not None:
-                            return FetchResult(
-                                url=url,
-                                final_url=current,
-                                status=304,
-                                body=cached.body,
-                                content_type=cached.content_type,
-                                charset=cached.charset,
-                                from_cache=True,
-                            )
-                        if status == 429 or status == 408 or 500 <= status <= 599:
-                            raise self._retry_for_status(url, status, resp.headers)
-                        if not 200 <= status <= 299:
-                            raise HttpStatusError(url, status)
-                        cap = self.max_bytes if robots else min(self.max_bytes, _ROBOTS_MAX_BYTES)
-                        body = await self._read_capped(resp, url, cap)
-                        content_type = resp.headers.get("Content-Type")
-                        charset = resp.charset
-                        etag = resp.headers.get("ETag")
-                        last_modified = resp.headers.get("Last-Modified")
-                except (aiohttp.ClientError, TimeoutError) as exc:
-                    raise _Retry(NetworkError(url, _describe(exc))) from exc
+            answer = await self._send(url, current, headers, robots_request=not robots)
+            status = answer.status
+            if status in _REDIRECT_STATUSES:
+                location = answer.headers.get("Location")
+                if not location:
+                    raise RedirectError(url, f"HTTP {status} without a Location")
+                current = urldefrag(urljoin(current, location)).url
+                if current in seen:
+                    raise RedirectError(url, f"redirect loop (back to {current})")
+                seen.add(current)
+                continue
+            if status == 304 and cached is not None:
+                return FetchResult(
+                    url=url,
+                    final_url=current,
+                    status=304,
+                    body=cached.body,
+                    content_type=cached.content_type,
+                    charset=cached.charset,
+                    from_cache=True,
+                )
+            if status in (408, 429) or 500 <= status <= 599:
+                raise self._retry_for_status(url, status, answer.headers)
+            if not 200 <= status <= 299:
+                raise HttpStatusError(url, status)
+            content_type = answer.headers.get("Content-Type")
+            etag, last_modified = answer.headers.get("ETag"), answer.headers.get("Last-Modified")
             if conditional and (etag or last_modified):
                 self.cache.store_validators(
-                    url, _Validators(etag, last_modified, body, content_type, charset)
+                    url, _Validators(etag, last_modified, answer.body, content_type, answer.charset)
                 )
             return FetchResult(
                 url=url,
                 final_url=current,
                 status=status,
-                body=body,
+                body=answer.body,
                 content_type=content_type,
-                charset=charset,
+                charset=answer.charset,
             )
         raise RedirectError(url, f"more than {self.max_redirects} redirects")
 
-    def _retry_for_status(self, url: str, status: int, headers: CIMultiDictProxy[str]) -> Exception:
+    async def _send(
+        self, url: str, target: str, headers: dict[str, str], *, robots_request: bool
+    ) -> _Answer:
+        """One HTTP request (no redirects followed); the body is read only for 2xx answers."""
+        cap = min(self.max_bytes, _ROBOTS_MAX_BYTES) if robots_request else self.max_bytes
+        async with self._slot(robots_request=robots_request):
+            session = self._require_session()
+            try:
+                async with session.get(target, headers=headers, allow_redirects=False) as resp:
+                    body = b""
+                    if 200 <= resp.status <= 299:
+                        body = await self._read_capped(resp, url, cap)
+                    return _Answer(resp.status, resp.headers.copy(), body, resp.charset)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise _Retry(NetworkError(url, _describe(exc))) from exc
+
+    def _retry_for_status(self, url: str, status: int, headers: CIMultiDict[str]) -> Exception:
         retry_after = parse_retry_after(headers.get("Retry-After"))
         error = HttpStatusError(url, status)
         if retry_after is not None:

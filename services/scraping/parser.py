@@ -31,7 +31,9 @@ class ParseError(Exception):
 _CLOSING_TAG = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _MONEY = re.compile(r"\$\s*(\d{1,3}(?:,\d{3})+|\d{4,})(\.\d{1,2})?(?![\d.,]*[A-Za-z\d])")
-_STATE_ZIP = re.compile(r"^(?P<state>[A-Za-z]{2})\.?(?:\s+(?P<zip>\d{5}(?:-\d{4})?))?$")
+_STATE_ZIP = re.compile(
+    r"^(?P<state>[A-Za-z]{2}|Florida)\.?(?:\s+(?P<zip>\d{5}(?:-\d{4})?))?$", re.I
+)
 _NO_COMMA_CITY = re.compile(r"^(?P<city>.*?)\s+(?P<state>[A-Z]{2})\s+(?P<zip>\d{5}(?:-\d{4})?)$")
 _COMMUNITY_HEADING = re.compile(r"^.*?\bhomes?\s+(?:for\s+sale\s+)?in\s+(?P<name>.+)$", re.I)
 _STATE_SUFFIX = re.compile(r",?\s+[A-Z]{2}$")
@@ -209,6 +211,7 @@ def _city_state_zip(page: IndexedSoup) -> tuple[str | None, str | None, str | No
         if match:
             city = _clean(head)
             state, zip_code = match.group("state").upper(), match.group("zip")
+            state = "FL" if state == "FLORIDA" else state
         else:
             loose = _NO_COMMA_CITY.match(line)
             if loose:

@@ -303,4 +303,4 @@ async def test_crawl_keeps_to_the_fetchers_concurrency() -> None:
         async with make_fetcher(concurrency=3) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert len(result.homes) == 37
-    assert site.max_in_flight == 3
+    assert 2 <= site.max_in_flight <= 3

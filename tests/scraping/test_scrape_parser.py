@@ -158,6 +158,25 @@ def test_half_baths_stat_adds_to_baths() -> None:
     assert parse_home(text, _url(slug)).baths == Decimal("2.5")
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Ocala, FL 34476", ("Ocala", "FL", "34476")),
+        ("Ocala, Florida 34476", ("Ocala", "FL", "34476")),
+        ("Ocala FL 34476", ("Ocala", "FL", "34476")),
+        ("Port St. Lucie, FL 34987-1234", ("Port St. Lucie", "FL", "34987-1234")),
+        ("Ocala, FL", ("Ocala", "FL", None)),
+        (", FL 32583", ("Ocala", "FL", "32583")),  # city from the breadcrumb's market
+        ("Coming 2025", ("Ocala", None, None)),
+    ],
+)
+def test_city_state_zip_line(line: str, expected: tuple[str | None, ...]) -> None:
+    slug = "5127-sw-88th-place-ocala"
+    text = home_fixture(slug, BASE).replace(">Ocala, FL 34476<", f">{line}<")
+    home = parse_home(text, _url(slug))
+    assert (home.city, home.state, home.zip_code) == expected
+
+
 def test_bad_coordinates_become_none() -> None:
     slug = "5127-sw-88th-place-ocala"
     text = home_fixture(slug, BASE).replace('data-lat="29.1097"', 'data-lat="north"')
