@@ -147,3 +147,17 @@ def text_fields(data: dict[str, Any]) -> dict[str, str]:
                 if isinstance(item, str):
                     out[f"{key}[{i}]"] = item
     return out
+
+
+def distinct_texts(data: dict[str, Any]) -> list[str]:
+    """The texts of a content dict minus any that appear verbatim inside another one.
+
+    The body, headline and call to action usually sit inside the platform texts; checking them
+    again would only repeat the same findings.
+    """
+    texts = sorted(set(text_fields(data).values()), key=len, reverse=True)
+    kept: list[str] = []
+    for text in texts:
+        if not any(text in longer for longer in kept):
+            kept.append(text)
+    return kept

@@ -193,6 +193,7 @@ class FakeOpenAI:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/responses", self._responses)
+        app.router.add_get("/_fake/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -216,6 +217,16 @@ class FakeOpenAI:
         await self.close()
 
     # --- handlers ---------------------------------------------------------------------------
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Counters for a fake running in another process (benchmarks)."""
+        return web.json_response(
+            {
+                "requests": len(self.requests),
+                "max_in_flight": self.max_in_flight,
+                "usage_total": sum(r.usage_total for r in self.requests),
+            }
+        )
 
     async def _begin(
         self, request: web.Request
@@ -632,3 +643,20 @@ def _error_for(behaviour: Behaviour) -> web.Response:
         if behaviour.retry_after_s < 1:
             headers["retry-after-ms"] = str(int(behaviour.retry_after_s * 1000))
     return _error(status, message, type_, None, code, headers)
+
+
+async def _serve(latency_s: float) -> None:
+    fake = FakeOpenAI(latency_s=latency_s)
+    print(await fake.start(), flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fake.close()
+
+
+if __name__ == "__main__":
+    # Standalone: `python -m tests.fakes.openai_server [latency_s]` prints the base URL, serves
+    # until killed.
+    import sys
+
+    asyncio.run(_serve(float(sys.argv[1]) if len(sys.argv) > 1 else 0.0))

@@ -7,13 +7,12 @@ masked first so they are never mistaken for a price or a ZIP.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.generation.checks.warning import CheckWarning
-from services.generation.content import text_fields
+from services.generation.content import distinct_texts
 from services.generation.facts import (
     AgentProfile,
     ListingFacts,
@@ -65,6 +64,7 @@ _PRICE = re.compile(
 _BARE_BIG = re.compile(r"(?<![\w$.,#])(?P<n>\d{1,3}(?:,\d{3})+)(?![\d,])")
 _ZIP = re.compile(r"(?<![\w$.,/-])(?P<n>\d{5})(?:-\d{4})?(?![\w,]|\.\d)")
 
+_ANY_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]?\d{3}[\s.-]?\d{4}(?!\d)")
@@ -88,9 +88,10 @@ def check_facts(
     `allow_previous_price` (price-improvement posts) also accepts the old price and the size
     of the reduction.
     """
-    masks = [facts.address, facts.community, facts.plan_name]
+    literals = [facts.address, facts.community, facts.plan_name]
     if agent is not None:
-        masks += [agent.name, agent.company, agent.phone, agent.email]
+        literals += [agent.name, agent.company, agent.phone, agent.email]
+    literals_lower = [x.strip().lower() for x in literals if x and len(x.strip()) >= 2]
     prices = [facts.price] if facts.price is not None else []
     if allow_previous_price and facts.previous_price is not None:
         prices.append(facts.previous_price)
@@ -99,8 +100,10 @@ def check_facts(
 
     warnings: list[CheckWarning] = []
     seen: set[str] = set()
-    for text in text_fields(content).values():
-        for warning in _check_text(_mask(text, masks), facts, prices):
+    for text in distinct_texts(content):
+        if not _ANY_NUMBER.search(text):
+            continue
+        for warning in _check_text(_mask(text, literals_lower), facts, prices):
             key = (warning.phrase or warning.message).lower()
             if key not in seen:
                 seen.add(key)
@@ -108,18 +111,26 @@ def check_facts(
     return warnings
 
 
-def _mask(text: str, literals: Iterable[str | None]) -> str:
-    for literal in literals:
-        if literal and len(literal.strip()) >= 2:
-            text = re.sub(
-                re.escape(literal.strip()),
-                lambda m: " " * len(m.group(0)),
-                text,
-                flags=re.IGNORECASE,
-            )
+def _mask(text: str, literals: list[str]) -> str:
+    """Blank out numbers that are not facts: names, the street address, URLs, e-mails, phones."""
+    lowered = text.lower()
+    if len(lowered) == len(text):  # lower() keeps offsets for all but a few exotic letters
+        for literal in literals:
+            at = lowered.find(literal)
+            while at >= 0:
+                end = at + len(literal)
+                text = text[:at] + " " * len(literal) + text[end:]
+                at = lowered.find(literal, end)
+    else:
+        for literal in literals:
+            text = re.sub(re.escape(literal), _blank, text, flags=re.IGNORECASE)
     for pattern in (_URL, _EMAIL, _PHONE):
-        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
+        text = pattern.sub(_blank, text)
     return text
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group(0))
 
 
 def _check_text(text: str, facts: ListingFacts, prices: list[Decimal]) -> list[CheckWarning]:
