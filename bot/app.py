@@ -33,7 +33,8 @@ from telegram.ext import (
 )
 
 from bot.callback_data import Action, CallbackSigner, pattern
-from bot.handlers import admin, drafts, start
+from bot.handlers import admin, admin_tools, drafts, lists, start
+from bot.handlers import settings as settings_commands
 from bot.jobs import schedule_jobs
 from bot.notifier import TelegramNotifier
 from bot.render import escape, fit_text
@@ -124,6 +125,9 @@ def _register_handlers(app: App) -> None:
     app.add_handler(CommandHandler("addagent", admin.addagent, filters=private))
     app.add_handler(CommandHandler("pause", admin.pause, filters=private))
     app.add_handler(CommandHandler("resume", admin.resume, filters=private))
+    settings_commands.register(app)
+    lists.register(app)
+    admin_tools.register(app)
     for action in DRAFT_ACTIONS:
         app.add_handler(CallbackQueryHandler(drafts.on_draft_button, pattern=pattern(action)))
     app.add_handler(CallbackQueryHandler(_unknown_button))

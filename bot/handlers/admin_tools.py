@@ -1,0 +1,231 @@
+"""Admin look-ups and per-agent switches: /agents, /areas, /marketing, /stats, /failed."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from telegram import Update
+from telegram.ext import CommandHandler, ContextTypes, filters
+
+from bot.handlers.admin import admin_only
+from bot.handlers.lists import platform_name
+from bot.handlers.replies import replies_service_errors, reply_long
+from bot.render import bold, code, escape, fmt_dt, italic
+from bot.runtime import runtime
+from db.repositories.reports import FailedPostRow
+from db.status import ContentStatus, ListingStatus, ScheduleStatus
+from services import admin_reports, agent_admin
+from services.admin_reports import AgentSummary, Stats
+from services.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+MAX_ERROR_CHARS = 300
+
+_LISTING_WORDS: dict[str, str] = {
+    ListingStatus.ACTIVE: "active",
+    ListingStatus.UPCOMING: "coming soon",
+    ListingStatus.SOLD: "sold",
+    ListingStatus.OFF_MARKET: "off market",
+}
+_DRAFT_WORDS: dict[str, str] = {
+    ContentStatus.DRAFT: "being written",
+    ContentStatus.PENDING_APPROVAL_AGENT: "waiting for the agent",
+    ContentStatus.PENDING_EXTERNAL_MARKETING_APPROVAL: "waiting for marketing",
+    ContentStatus.PENDING_AI_REVISION: "being revised",
+    ContentStatus.APPROVED_FOR_POSTING: "approved",
+    ContentStatus.POSTED_SUCCESSFULLY: "posted",
+    ContentStatus.POSTING_FAILED: "failed",
+    ContentStatus.REJECTED: "rejected",
+}
+_POST_WORDS: dict[str, str] = {
+    ScheduleStatus.SUCCESS: "published",
+    ScheduleStatus.FAILED: "failed",
+    ScheduleStatus.PENDING: "waiting",
+    ScheduleStatus.SENT: "publishing",
+    ScheduleStatus.CANCELLED: "cancelled",
+}
+
+
+def area_words(areas: Iterable[tuple[str, str]]) -> str:
+    """`[("city", "ocala")]` → "city Ocala" (not escaped)."""
+    return ", ".join(f"{kind} {string.capwords(value)}" for kind, value in areas)
+
+
+def agent_block(a: AgentSummary) -> str:
+    """One agent in /agents (HTML)."""
+    if a.linked:
+        link_state = "✅ linked"
+    elif a.invite_pending:
+        link_state = "⏳ invite pending"
+    else:
+        link_state = "❌ not linked, no open invite"
+    accounts = f"{a.active_accounts} account" + ("" if a.active_accounts == 1 else "s")
+    facts = [
+        link_state,
+        f"marketing sign-off {'on' if a.requires_marketing_approval else 'off'}",
+        accounts,
+    ]
+    head = f"{bold(a.name)} — {escape(a.email)}"
+    if not a.active:
+        head += " " + italic("(inactive)")
+    lines = [head, "  " + escape(" · ".join(facts))]
+    areas = area_words(a.service_areas) if a.service_areas else "all homes (no service areas)"
+    lines.append("  Areas: " + escape(areas))
+    if a.unreachable:
+        lines.append("  ⚠️ Unreachable: they blocked the bot or left the chat; /start fixes it.")
+    return "\n".join(lines)
+
+
+def agents_text(agents: Sequence[AgentSummary]) -> str:
+    """The /agents message (HTML)."""
+    if not agents:
+        return "👥 No agents yet. Add one with " + code("/addagent chris@example.com Chris Doe")
+    blocks = [f"👥 {bold('Agents')} ({len(agents)})"] + [agent_block(a) for a in agents]
+    return "\n\n".join(blocks)
+
+
+def _counts(counts: Mapping[str, int], words: Mapping[str, str]) -> str:
+    ordered = [k for k in words if counts.get(k)] + sorted(k for k in counts if k not in words)
+    if not ordered:
+        return "none"
+    return " · ".join(f"{words.get(k, k)} {counts[k]}" for k in ordered if counts[k])
+
+
+def stats_text(s: Stats) -> str:
+    """The /stats message (HTML)."""
+    publishing = "⏸ paused (/resume to restart)" if s.publishing_paused else "▶️ running"
+    agents = f"{s.agents_active} active, {s.agents_linked} linked"
+    if s.agents_unreachable:
+        agents += f", {s.agents_unreachable} unreachable"
+    posts = _counts(s.posts_by_status, _POST_WORDS)
+    return "\n".join(
+        [
+            f"📊 {bold('At a glance')}",
+            "",
+            f"{bold('Publishing')}: {publishing}",
+            f"{bold('Agents')}: {escape(agents)}",
+            f"{bold('Homes')}: {escape(_counts(s.listings_by_status, _LISTING_WORDS))}",
+            f"{bold('Drafts')}: {escape(_counts(s.drafts_by_status, _DRAFT_WORDS))}",
+            f"{bold('Posts, last 7 days')}: {escape(posts)}",
+            f"{bold('Posts coming up')}: {s.upcoming_posts}",
+        ]
+    )
+
+
+def failed_text(rows: Sequence[FailedPostRow], timezone: str) -> str:
+    """The /failed message (HTML)."""
+    if not rows:
+        return "✅ No failed posts in the last 14 days."
+    lines = [f"❌ {bold('Failed posts')} {italic(f'(last 14 days, newest first, {timezone})')}"]
+    for row in rows:
+        post = row.post
+        when = fmt_dt(row.updated_at or post.scheduled_at, timezone)
+        where = f"{platform_name(post.platform)} · {post.account_name}"
+        lines.append("")
+        lines.append(
+            f"• {escape(when)} — {bold(row.agent_name)} — {escape(where)}\n"
+            f"  {escape(post.address)}, {escape(post.city)}"
+        )
+        error = (post.error_message or "no error recorded")[:MAX_ERROR_CHARS]
+        lines.append("  " + italic(error))
+    return "\n".join(lines)
+
+
+def _command_text(update: Update) -> str:
+    """What follows the command word, exactly as typed (quotes and spaces kept)."""
+    message = update.effective_message
+    text = message.text if message is not None and message.text else ""
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+@admin_only
+@replies_service_errors
+async def agents_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/agents: every agent and their status."""
+    message = update.effective_message
+    assert message is not None
+    async with runtime(context).database.unit_of_work() as session:
+        agents = await admin_reports.agents_overview(session)
+    await reply_long(message, agents_text(agents))
+
+
+@admin_only
+@replies_service_errors
+async def areas_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/areas <email> city:Ocala community:"Marion Oaks" (or `all`)."""
+    message = update.effective_message
+    assert message is not None
+    command = agent_admin.parse_areas_command(_command_text(update))
+    async with runtime(context).database.unit_of_work() as session:
+        changed = await agent_admin.set_areas(session, command)
+    who = f"{bold(changed.name)} ({escape(changed.email)})"
+    if not changed.service_areas:
+        await message.reply_text(f"📍 {who} has no service areas now: every home is theirs.")
+        return
+    await message.reply_text(
+        f"📍 Service areas for {who}: {escape(area_words(changed.service_areas))}. "
+        "New homes in these areas are assigned to them."
+    )
+
+
+@admin_only
+@replies_service_errors
+async def marketing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/marketing <email> on|off: require marketing sign-off after Approve."""
+    message = update.effective_message
+    assert message is not None
+    args = context.args or []
+    if len(args) != 2:
+        raise InvalidInputError(agent_admin.MARKETING_USAGE)
+    required = agent_admin.parse_on_off(args[1])
+    async with runtime(context).database.unit_of_work() as session:
+        changed = await agent_admin.set_marketing_approval(
+            session, email=args[0], required=required
+        )
+    who = bold(changed.name)
+    if changed.requires_marketing_approval:
+        text = (
+            f"✅ Marketing sign-off is on for {who}: after Approve, a draft waits for "
+            "the “Marketing approved” button before it is scheduled."
+        )
+    else:
+        text = f"Marketing sign-off is off for {who}: approved drafts are scheduled at once."
+    await message.reply_text(text)
+
+
+@admin_only
+@replies_service_errors
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: numbers at a glance."""
+    message = update.effective_message
+    assert message is not None
+    async with runtime(context).database.unit_of_work() as session:
+        stats = await admin_reports.collect_stats(session)
+    await message.reply_text(stats_text(stats))
+
+
+@admin_only
+@replies_service_errors
+async def failed_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/failed: posts that failed in the last 14 days."""
+    message = update.effective_message
+    assert message is not None
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        rows = await admin_reports.recent_failures(session)
+    await reply_long(message, failed_text(rows, rt.settings.default_timezone))
+
+
+def register(app: App) -> None:
+    """Add the admin look-ups and switches to the application."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("agents", agents_command, filters=private))
+    app.add_handler(CommandHandler("areas", areas_command, filters=private))
+    app.add_handler(CommandHandler("marketing", marketing_command, filters=private))
+    app.add_handler(CommandHandler("stats", stats_command, filters=private))
+    app.add_handler(CommandHandler("failed", failed_command, filters=private))

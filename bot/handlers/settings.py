@@ -1,0 +1,222 @@
+"""/settings with notification toggles, and /times, /quiet, /timezone."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.callback_data import Action, CallbackSigner, ForgedCallback, pattern
+from bot.handlers.replies import replies_service_errors
+from bot.render import bold, code, escape, italic
+from bot.runtime import runtime
+from services import agent_settings
+from services.agent_settings import TOGGLE_KEYS, AgentSettings
+from services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+INVALID_BUTTON = "This button is not valid."
+
+
+def toggle_extra(key: str, enabled: bool) -> str:
+    """Callback `extra` for "set notification `key` to `enabled`", e.g. "price.0"."""
+    return f"{key}.{int(enabled)}"
+
+
+def parse_toggle_extra(extra: str) -> tuple[str, bool] | None:
+    """`"price.0"` → `("price", False)`; None when it is not a toggle we know."""
+    key, sep, flag = extra.rpartition(".")
+    if not sep or key not in TOGGLE_KEYS or flag not in ("0", "1"):
+        return None
+    return key, flag == "1"
+
+
+def _join_times(times: Sequence[str]) -> str:
+    return times[0] if len(times) == 1 else ", ".join(times[:-1]) + " and " + times[-1]
+
+
+def settings_text(s: AgentSettings) -> str:
+    """The /settings message (HTML)."""
+    default = " " + italic("(default)")
+    quiet = f"{s.quiet_hours[0]}–{s.quiet_hours[1]}" if s.quiet_hours else "off"
+    lines = [
+        "⚙️ " + bold("Your settings"),
+        "",
+        bold("Telegram messages") + ": tap a button below to turn a kind on or off. "
+        "Everything is still kept in /notifications.",
+    ]
+    drafts_off = [t for t in s.toggles if t.key == "draft" and not t.enabled]
+    if drafts_off:
+        lines.append(italic("New drafts are off: drafts wait for you in /drafts."))
+    lines += [
+        "",
+        f"🕘 {bold('Posting times')}: {escape(_join_times(s.posting_times))}"
+        + (default if s.posting_times_is_default else ""),
+        f"Change: {code('/times 09:00 17:30')} (one to four times a day)",
+        "",
+        f"🌙 {bold('Quiet hours')}: {escape(quiet)}",
+        f"Change: {code('/quiet 21:00 07:00')} or {code('/quiet off')}",
+        "",
+        f"🌎 {bold('Time zone')}: {escape(s.timezone)}"
+        + (default if s.timezone_is_default else ""),
+        f"Change: {code('/timezone America/Chicago')}",
+    ]
+    return "\n".join(lines)
+
+
+def settings_keyboard(signer: CallbackSigner, s: AgentSettings) -> InlineKeyboardMarkup:
+    """One button per notification kind; each sets the opposite of what it shows."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{'🔔' if t.enabled else '🔕'} {t.label}: {'on' if t.enabled else 'off'}",
+                callback_data=signer.encode(
+                    Action.SETTINGS, s.agent_id, 0, toggle_extra(t.key, not t.enabled)
+                ),
+            )
+        ]
+        for t in s.toggles
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+@replies_service_errors
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/settings: the agent's settings with toggle buttons."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        s = await agent_settings.load_settings(
+            session, telegram_user_id=user.id, default_timezone=rt.settings.default_timezone
+        )
+    await message.reply_text(settings_text(s), reply_markup=settings_keyboard(rt.signer, s))
+
+
+async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A toggle tap: answer at once, store the choice, redraw the message in place."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    rt = runtime(context)
+    try:
+        data = rt.signer.decode(query.data or "")
+    except ForgedCallback:
+        data = None
+    toggle = parse_toggle_extra(data.extra) if data and data.action == Action.SETTINGS else None
+    if data is None or toggle is None:
+        log.warning("refused settings callback", extra={"telegram_user_id": query.from_user.id})
+        await query.answer(INVALID_BUTTON)
+        return
+    await query.answer()
+    key, enabled = toggle
+    try:
+        async with rt.database.unit_of_work() as session:
+            s = await agent_settings.set_notification(
+                session,
+                agent_id=data.entity_id,
+                telegram_user_id=query.from_user.id,
+                key=key,
+                enabled=enabled,
+                default_timezone=rt.settings.default_timezone,
+            )
+    except ServiceError as exc:
+        log.warning(
+            "settings tap refused",
+            extra={"telegram_user_id": query.from_user.id, "reason": exc.message},
+        )
+        return
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(settings_text(s), reply_markup=settings_keyboard(rt.signer, s))
+    except BadRequest as exc:
+        # A double tap asks for the same state twice; Telegram refuses the second edit.
+        if "not modified" not in str(exc).lower():
+            log.warning("could not redraw settings", extra={"error": str(exc)})
+
+
+@replies_service_errors
+async def times_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/times 09:00 17:30: the agent's daily posting times."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        s = await agent_settings.set_posting_times(
+            session,
+            telegram_user_id=user.id,
+            args=context.args or [],
+            default_timezone=rt.settings.default_timezone,
+        )
+    await message.reply_text(
+        f"🕘 Posting times set: {escape(_join_times(s.posting_times))} "
+        f"({escape(s.timezone)}). Posts you approve from now on go out at these times."
+    )
+
+
+@replies_service_errors
+async def quiet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quiet 21:00 07:00 or /quiet off."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        s = await agent_settings.set_quiet_hours(
+            session,
+            telegram_user_id=user.id,
+            args=context.args or [],
+            default_timezone=rt.settings.default_timezone,
+        )
+    if s.quiet_hours is None:
+        await message.reply_text(
+            "🔔 Quiet hours are off: messages arrive as soon as they are ready."
+        )
+        return
+    start, end = s.quiet_hours
+    await message.reply_text(
+        f"🌙 Quiet hours set: {start}–{end} ({escape(s.timezone)}). "
+        f"Drafts and notifications that come in then wait until {end}."
+    )
+
+
+@replies_service_errors
+async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timezone America/Chicago."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        s = await agent_settings.set_timezone(
+            session,
+            telegram_user_id=user.id,
+            name=" ".join(context.args or []),
+            default_timezone=rt.settings.default_timezone,
+        )
+    await message.reply_text(
+        f"🌎 Time zone set: {escape(s.timezone)}. Posting times "
+        f"({escape(_join_times(s.posting_times))}) and quiet hours now follow it."
+    )
+
+
+def register(app: App) -> None:
+    """Add the settings commands and the toggle buttons to the application."""
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("settings", settings_command, filters=private))
+    app.add_handler(CommandHandler("times", times_command, filters=private))
+    app.add_handler(CommandHandler("quiet", quiet_command, filters=private))
+    app.add_handler(CommandHandler("timezone", timezone_command, filters=private))
+    app.add_handler(CallbackQueryHandler(on_settings_button, pattern=pattern(Action.SETTINGS)))

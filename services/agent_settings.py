@@ -1,0 +1,234 @@
+"""An agent's own settings: which notifications reach Telegram, posting times, quiet hours,
+time zone. Every change locks the agent's row, so two quick edits never undo each other.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Agent
+from db.repositories import agent_settings as repo
+from db.repositories import agents as agents_repo
+from db.status import NotificationType
+from services.errors import InvalidInputError, NotAllowedError
+from services.notifications import NOTIFICATION_LABELS, type_enabled
+from services.scheduling import DEFAULT_POSTING_TIMES, normalize_times, parse_hhmm
+
+NOT_AN_AGENT = "This command is for agents; ask your administrator for an invite link."
+MAX_POSTING_TIMES = 4
+
+# Short, stable keys for the toggle buttons (callback data allows only a few characters).
+TOGGLE_KEYS: dict[str, str] = {
+    "draft": NotificationType.CONTENT_AWAITING_APPROVAL,
+    "new": NotificationType.LISTING_INGESTED,
+    "price": NotificationType.LISTING_PRICE_CHANGED,
+    "sold": NotificationType.LISTING_SOLD,
+    "posted": NotificationType.POST_SUCCESS,
+    "failed": NotificationType.POST_FAILED,
+    "token": NotificationType.TOKEN_EXPIRING,
+}
+_KEY_OF_TYPE = {value: key for key, value in TOGGLE_KEYS.items()}
+
+
+@dataclass(frozen=True)
+class NotificationToggle:
+    """One notification type as the settings screen shows it."""
+
+    key: str
+    notification_type: str
+    label: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """Everything /settings shows; `*_is_default` when the agent never set it."""
+
+    agent_id: uuid.UUID
+    agent_name: str
+    toggles: tuple[NotificationToggle, ...]
+    posting_times: tuple[str, ...]
+    posting_times_is_default: bool
+    quiet_hours: tuple[str, str] | None
+    timezone: str
+    timezone_is_default: bool
+
+
+def settings_of(agent: Agent, *, default_timezone: str) -> AgentSettings:
+    """The agent's settings with the defaults filled in."""
+    prefs = agent.notification_preferences
+    toggles = tuple(
+        NotificationToggle(
+            key=_KEY_OF_TYPE[kind],
+            notification_type=kind,
+            label=label,
+            enabled=type_enabled(prefs, kind),
+        )
+        for kind, label in NOTIFICATION_LABELS.items()
+        if kind in _KEY_OF_TYPE
+    )
+    times = normalize_times(agent.posting_times or ())
+    quiet = (
+        (agent.quiet_hours_start, agent.quiet_hours_end)
+        if agent.quiet_hours_start and agent.quiet_hours_end
+        else None
+    )
+    return AgentSettings(
+        agent_id=agent.id,
+        agent_name=agent.name,
+        toggles=toggles,
+        posting_times=tuple(times or DEFAULT_POSTING_TIMES),
+        posting_times_is_default=not times,
+        quiet_hours=quiet,
+        timezone=agent.timezone or default_timezone,
+        timezone_is_default=not agent.timezone,
+    )
+
+
+async def require_agent(session: AsyncSession, telegram_user_id: int) -> Agent:
+    """The active agent linked to this Telegram user; NotAllowedError for anyone else."""
+    agent = await agents_repo.get_agent_by_telegram_user(session, telegram_user_id)
+    if agent is None or not agent.is_active:
+        raise NotAllowedError(NOT_AN_AGENT)
+    return agent
+
+
+async def _locked_agent(session: AsyncSession, telegram_user_id: int) -> Agent:
+    agent = await repo.lock_agent_by_telegram_user(session, telegram_user_id)
+    if agent is None or not agent.is_active:
+        raise NotAllowedError(NOT_AN_AGENT)
+    return agent
+
+
+async def load_settings(
+    session: AsyncSession, *, telegram_user_id: int, default_timezone: str
+) -> AgentSettings:
+    """The settings of the agent linked to this Telegram user."""
+    agent = await require_agent(session, telegram_user_id)
+    return settings_of(agent, default_timezone=default_timezone)
+
+
+async def set_notification(
+    session: AsyncSession,
+    *,
+    agent_id: uuid.UUID,
+    telegram_user_id: int,
+    key: str,
+    enabled: bool,
+    default_timezone: str,
+) -> AgentSettings:
+    """Turn one notification type on or off (idempotent, so a double tap is harmless)."""
+    kind = TOGGLE_KEYS.get(key)
+    if kind is None:
+        raise InvalidInputError("This button is out of date; send /settings for a fresh one.")
+    agent = await repo.lock_agent(session, agent_id)
+    if agent is None or agent.telegram_user_id != telegram_user_id or not agent.is_active:
+        raise NotAllowedError("These settings belong to another agent.")
+    prefs = dict(agent.notification_preferences or {})
+    if type_enabled(prefs, kind) != enabled:
+        prefs[kind] = enabled
+        # A new dict, so the JSON column is seen as changed.
+        agent.notification_preferences = prefs
+        await session.flush()
+    return settings_of(agent, default_timezone=default_timezone)
+
+
+def parse_posting_times(args: Sequence[str]) -> list[str]:
+    """1-4 'HH:MM' times → sorted, de-duplicated; InvalidInputError with an example."""
+    values = [part for arg in args for part in arg.replace(",", " ").split()]
+    if not values:
+        raise InvalidInputError("Give one to four times of day, for example: /times 09:00 17:30")
+    for value in values:
+        try:
+            parse_hhmm(value)
+        except ValueError:
+            raise InvalidInputError(
+                f"“{value[:20]}” is not a 24-hour time; use times like: /times 09:00 17:30"
+            ) from None
+    times = normalize_times(values)
+    if len(times) > MAX_POSTING_TIMES:
+        raise InvalidInputError(
+            f"At most {MAX_POSTING_TIMES} posting times a day, for example: /times 09:00 17:30"
+        )
+    return times
+
+
+async def set_posting_times(
+    session: AsyncSession, *, telegram_user_id: int, args: Sequence[str], default_timezone: str
+) -> AgentSettings:
+    """Store the agent's daily posting times (new approvals use them)."""
+    times = parse_posting_times(args)
+    agent = await _locked_agent(session, telegram_user_id)
+    agent.posting_times = times
+    await session.flush()
+    return settings_of(agent, default_timezone=default_timezone)
+
+
+def parse_quiet_hours(args: Sequence[str]) -> tuple[str, str] | None:
+    """'21:00 07:00' → ('21:00', '07:00'); 'off' → None; InvalidInputError otherwise."""
+    values = [part for arg in args for part in arg.replace("-", " ").replace("–", " ").split()]
+    if len(values) == 1 and values[0].lower() in {"off", "none", "no"}:
+        return None
+    example = "for example: /quiet 21:00 07:00, or /quiet off"
+    if len(values) != 2:
+        raise InvalidInputError(f"Give a start and an end time, {example}")
+    try:
+        start, end = (parse_hhmm(v).strftime("%H:%M") for v in values)
+    except ValueError:
+        raise InvalidInputError(f"Use 24-hour times, {example}") from None
+    if start == end:
+        raise InvalidInputError(f"Quiet hours must start and end at different times, {example}")
+    return start, end
+
+
+async def set_quiet_hours(
+    session: AsyncSession, *, telegram_user_id: int, args: Sequence[str], default_timezone: str
+) -> AgentSettings:
+    """Store (or clear) the agent's quiet hours."""
+    quiet = parse_quiet_hours(args)
+    agent = await _locked_agent(session, telegram_user_id)
+    agent.quiet_hours_start, agent.quiet_hours_end = quiet or (None, None)
+    await session.flush()
+    return settings_of(agent, default_timezone=default_timezone)
+
+
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    # Scanning the tz database takes tens of milliseconds: do it once per process.
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def resolve_timezone(name: str) -> str:
+    """The canonical IANA name for `name` (case-insensitive); InvalidInputError if unknown."""
+    wanted = name.strip()
+    example = "for example: /timezone America/Chicago"
+    if not wanted:
+        raise InvalidInputError(f"Give a time zone name, {example}")
+    canonical = _zones_by_lower_name().get(wanted.lower())
+    if canonical is None:
+        raise InvalidInputError(
+            f"“{wanted[:40]}” is not a time zone I know; use a name like America/Chicago "
+            "or America/New_York."
+        )
+    try:
+        zoneinfo.ZoneInfo(canonical)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # pragma: no cover - listed above
+        raise InvalidInputError(f"That time zone cannot be loaded here, {example}") from None
+    return canonical
+
+
+async def set_timezone(
+    session: AsyncSession, *, telegram_user_id: int, name: str, default_timezone: str
+) -> AgentSettings:
+    """Store the agent's time zone (posting times and quiet hours are read in it)."""
+    zone = resolve_timezone(name)
+    agent = await _locked_agent(session, telegram_user_id)
+    agent.timezone = zone
+    await session.flush()
+    return settings_of(agent, default_timezone=default_timezone)
