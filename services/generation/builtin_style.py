@@ -300,6 +300,13 @@ def _apply_cta(clause: str, plan: FeedbackPlan, quoted: re.Match[str] | None) ->
 
 
 def _clean_subject(raw: str) -> str:
+    raw = re.sub(
+        r"^(?:a |an |some |one )?(?:sentence|line|bit|note|word|words|something|more|detail|"
+        r"details|info)\s+(?:about|on|regarding|re)\s+",
+        "",
+        raw.strip(),
+        flags=re.IGNORECASE,
+    )
     text = re.sub(
         r"\s+(?:more|too|as well|please|instead|in the post|in the text|"
         r"in the caption|first|up front|at the top)$",

@@ -105,6 +105,12 @@ def compose(req: WriteRequest) -> tuple[dict[str, Any], str | None]:
     plan = parse_feedback(feedback) if feedback else FeedbackPlan(new_variant=True)
     style, missed = apply_plan(req.kind, listing, style, plan)
     content = _render(req.kind, listing, style)
+    rendered = " ".join(text_fields(content).values()).lower()
+    missed += [
+        f"removing “{what}” (the built-in writer can't reword that part)"
+        for what in plan.drop
+        if what.lower() in rendered
+    ]
     return content, _note(missed, unchanged=req.previous is not None and content == req.previous)
 
 

@@ -17,6 +17,8 @@ from services.generation.writer import GenerationFailed, Writer, WriteRequest, W
 
 log = logging.getLogger(__name__)
 
+UNSELLABLE_STATUSES = frozenset({"sold", "off_market"})
+
 
 @dataclass(frozen=True, slots=True)
 class DraftOutcome:
@@ -32,7 +34,13 @@ class DraftOutcome:
 
 async def produce(writer: Writer, req: WriteRequest) -> DraftOutcome:
     """Write → disclosure fix → limits fix → facts check (one regeneration on a mismatch) →
-    fair housing flags. Raises GenerationFailed only when the first write fails."""
+    fair housing flags. Raises GenerationFailed when the first write fails, or when the home is
+    no longer for sale (a post would advertise something that is not true)."""
+    if req.facts.status in UNSELLABLE_STATUSES:
+        state = req.facts.status.replace("_", " ")
+        raise GenerationFailed(
+            f"{req.facts.address} is {state}, so no draft was written.", retryable=False
+        )
     result = await writer.write(req)
     content, fixes = _fix(req, result)
     fact_warnings = _facts(req, content)

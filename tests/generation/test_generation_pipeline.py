@@ -168,3 +168,17 @@ async def test_slow_writer_latency_is_respected(fake_openai: FakeOpenAI) -> None
     record = fake_openai.requests[0]
     assert record.finished - record.started >= 0.2
     assert outcome.attempts == 1
+
+
+async def test_sold_or_off_market_homes_get_no_draft() -> None:
+    from dataclasses import replace
+
+    for status in ("sold", "off_market"):
+        req = WriteRequest("social_media_post", "new_listing", replace(BASE, status=status), AGENT)
+        try:
+            await produce(BuiltinWriter(), req)
+        except GenerationFailed as exc:
+            assert exc.retryable is False
+            assert "no draft was written" in exc.reason
+        else:
+            raise AssertionError(f"a {status} home got a draft")

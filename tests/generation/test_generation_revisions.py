@@ -202,3 +202,20 @@ async def test_revisions_pass_the_checks_for_every_listing(facts: ListingFacts) 
     outcome = await produce(WRITER, req)
     assert outcome.warnings == []
     assert not EMOJI.search(outcome.content["instagram_text"])
+
+
+async def test_add_a_sentence_about_a_listed_feature() -> None:
+    base = await _new()
+    result = await _revise(base, "add a sentence about the pool")
+    assert "resort-style pool" in result.content["body"].lower()
+    assert result.note is None
+
+
+async def test_dropping_a_feature_and_reporting_what_cannot_be_dropped() -> None:
+    base = await _new()
+    assert "quartz countertops" in base["body"]
+    result = await _revise(base, "don't mention the quartz countertops")
+    assert "quartz" not in str(result.content).lower()
+    assert result.note is None
+    stuck = await _revise(base, "don't mention Stone Creek")
+    assert stuck.note and "removing “Stone Creek”" in stuck.note
