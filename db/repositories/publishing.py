@@ -1,0 +1,503 @@
+"""The statements behind publishing: claiming due posts, recording outcomes, accounts.
+
+At most once: a post is claimed (`pending` → `sent`) in its own committed transaction
+before any platform call. On PostgreSQL the claim picks rows with `FOR UPDATE SKIP LOCKED`,
+so several publisher processes never take the same row; on SQLite (one writer at a time)
+the guarded UPDATE is a compare-and-set. Every transaction here starts with a write, so on
+SQLite it holds the write lock from its first statement and never fails to upgrade a read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.errors import DuplicateError
+from db.models import Agent, ContentPiece, Listing, PostSchedule, SocialMediaAccount
+from db.repositories._common import add_unique
+from db.status import ScheduleStatus
+
+PENDING = ScheduleStatus.PENDING.value
+SENT = ScheduleStatus.SENT.value
+SUCCESS = ScheduleStatus.SUCCESS.value
+FAILED = ScheduleStatus.FAILED.value
+CANCELLED = ScheduleStatus.CANCELLED.value
+
+
+@dataclass(frozen=True)
+class ClaimedPost:
+    """A post marked `sent`, with everything needed to publish it."""
+
+    schedule_id: uuid.UUID
+    piece_id: uuid.UUID
+    agent_id: uuid.UUID
+    account_pk: uuid.UUID
+    platform: str
+    account_id: str
+    account_name: str
+    account_active: bool
+    deactivated_reason: str | None
+    token_encrypted: str
+    generated_text: dict[str, Any]
+    image_urls: list[str]
+    attempts: int
+    listing_address: str
+
+
+@dataclass(frozen=True)
+class PieceForOutcome:
+    """A content piece, row-locked while one of its posts gets an outcome."""
+
+    piece_id: uuid.UUID
+    status: str
+    version: int
+    agent: Agent
+    listing_address: str
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    """One post of a piece, for deciding whether the piece is done."""
+
+    account_pk: uuid.UUID
+    platform: str
+    account_name: str
+    status: str
+    permalink: str | None
+
+
+@dataclass(frozen=True)
+class ExpiringAccount:
+    """An active account whose token ends soon and whose agent was not warned yet."""
+
+    account_pk: uuid.UUID
+    agent_id: uuid.UUID
+    platform: str
+    account_name: str
+    token_expires_at: datetime
+
+
+# ------------------------------------------------------------------ claiming
+
+
+def _due(now: datetime) -> Any:
+    return (PostSchedule.status == PENDING) & (PostSchedule.scheduled_at <= now)
+
+
+async def due_accounts(session: AsyncSession, *, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Accounts with due pending posts, the longest-waiting first."""
+    stmt = (
+        select(PostSchedule.social_media_account_id)
+        .where(_due(now))
+        .group_by(PostSchedule.social_media_account_id)
+        .order_by(func.min(PostSchedule.scheduled_at))
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    worker_id: str,
+    limit: int = 1,
+    account_pk: uuid.UUID | None = None,
+) -> list[uuid.UUID]:
+    """Mark up to `limit` due pending posts `sent` (of one account, if given); their ids.
+
+    PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED`, then `UPDATE … WHERE id IN (those)`.
+    (Not one statement: PostgreSQL may re-run a locking `IN (SELECT … LIMIT n)` subquery
+    and so update more than `n` rows.) SQLite: one guarded `UPDATE … RETURNING`, which
+    also takes the write lock first.
+    """
+    pick = select(PostSchedule.id).where(_due(now))
+    if account_pk is not None:
+        pick = pick.where(PostSchedule.social_media_account_id == account_pk)
+    pick = pick.order_by(PostSchedule.scheduled_at, PostSchedule.created_at, PostSchedule.id).limit(
+        limit
+    )
+    target: Any
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list((await session.execute(pick.with_for_update(skip_locked=True))).scalars())
+        if not ids:
+            return []
+        target = PostSchedule.id.in_(ids)
+    else:
+        target = PostSchedule.id.in_(pick.scalar_subquery())
+    stmt = (
+        update(PostSchedule)
+        .where(target, PostSchedule.status == PENDING)
+        .values(
+            status=SENT,
+            claimed_at=now,
+            claimed_by=worker_id,
+            attempts=PostSchedule.attempts + 1,
+            updated_at=now,
+        )
+        .returning(PostSchedule.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def load_claimed(
+    session: AsyncSession, schedule_ids: Sequence[uuid.UUID]
+) -> list[ClaimedPost]:
+    """The claimed posts with their piece, account and listing, in one query."""
+    if not schedule_ids:
+        return []
+    stmt = (
+        select(
+            PostSchedule.id,
+            PostSchedule.content_piece_id,
+            ContentPiece.agent_id,
+            SocialMediaAccount.id,
+            SocialMediaAccount.platform,
+            SocialMediaAccount.account_id,
+            SocialMediaAccount.display_name,
+            SocialMediaAccount.is_active,
+            SocialMediaAccount.deactivated_reason,
+            SocialMediaAccount.access_token_encrypted,
+            ContentPiece.generated_text,
+            ContentPiece.associated_image_urls,
+            PostSchedule.attempts,
+            Listing.address,
+        )
+        .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
+        .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
+        .join(Listing, Listing.id == ContentPiece.listing_id)
+        .where(PostSchedule.id.in_(list(schedule_ids)))
+        .order_by(PostSchedule.scheduled_at, PostSchedule.id)
+    )
+    return [
+        ClaimedPost(
+            schedule_id=r[0],
+            piece_id=r[1],
+            agent_id=r[2],
+            account_pk=r[3],
+            platform=str(r[4]),
+            account_id=str(r[5]),
+            account_name=str(r[6] or r[5]),
+            account_active=bool(r[7]),
+            deactivated_reason=r[8],
+            token_encrypted=str(r[9]),
+            generated_text=dict(r[10] or {}),
+            image_urls=list(r[11] or []),
+            attempts=int(r[12] or 0),
+            listing_address=str(r[13]),
+        )
+        for r in (await session.execute(stmt)).all()
+    ]
+
+
+async def stale_sent(session: AsyncSession, *, claimed_before: datetime) -> list[uuid.UUID]:
+    """Posts left `sent` since before `claimed_before`: their outcome is unknown."""
+    stmt = select(PostSchedule.id).where(
+        PostSchedule.status == SENT,
+        (PostSchedule.claimed_at < claimed_before) | PostSchedule.claimed_at.is_(None),
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+# ------------------------------------------------------------------ outcomes
+
+
+async def _finish(
+    session: AsyncSession, schedule_id: uuid.UUID, now: datetime, **values: Any
+) -> uuid.UUID | None:
+    """Move a `sent` post to its outcome; its piece id, or None if it was not `sent`."""
+    stmt = (
+        update(PostSchedule)
+        .where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
+        .values(updated_at=now, **values)
+        .returning(PostSchedule.content_piece_id)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def record_success(
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    *,
+    platform_post_id: str,
+    permalink: str | None,
+    now: datetime,
+) -> uuid.UUID | None:
+    """The platform published it; returns the piece id (None if the post was not `sent`)."""
+    return await _finish(
+        session,
+        schedule_id,
+        now,
+        status=SUCCESS,
+        platform_post_id=platform_post_id,
+        permalink=permalink,
+        posted_at=now,
+        error_message=None,
+    )
+
+
+async def record_failure(
+    session: AsyncSession, schedule_id: uuid.UUID, *, error_message: str, now: datetime
+) -> uuid.UUID | None:
+    """The post failed for good; returns the piece id (None if the post was not `sent`)."""
+    return await _finish(session, schedule_id, now, status=FAILED, error_message=error_message)
+
+
+async def requeue(
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    *,
+    at: datetime,
+    error_message: str,
+    now: datetime,
+) -> uuid.UUID | None:
+    """Nothing was published and a later attempt may work: back to `pending` at `at`."""
+    return await _finish(
+        session,
+        schedule_id,
+        now,
+        status=PENDING,
+        scheduled_at=at,
+        error_message=error_message,
+        claimed_at=None,
+        claimed_by=None,
+    )
+
+
+async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutcome | None:
+    """The piece, its agent and listing address; the piece row stays locked (PostgreSQL).
+
+    Outcomes of one piece's posts are thus decided one after the other, so the last
+    post to finish always sees every other post's outcome.
+    """
+    stmt = (
+        select(ContentPiece.status, ContentPiece.version, Agent, Listing.address)
+        .join(Agent, Agent.id == ContentPiece.agent_id)
+        .join(Listing, Listing.id == ContentPiece.listing_id)
+        .where(ContentPiece.id == piece_id)
+        .with_for_update(of=ContentPiece)
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    return PieceForOutcome(piece_id, str(row[0]), int(row[1]), row[2], str(row[3]))
+
+
+async def piece_outcomes(session: AsyncSession, piece_id: uuid.UUID) -> list[PostOutcome]:
+    """Every post of the piece that was not cancelled, oldest first."""
+    stmt = (
+        select(
+            PostSchedule.social_media_account_id,
+            SocialMediaAccount.platform,
+            func.coalesce(SocialMediaAccount.display_name, SocialMediaAccount.account_id),
+            PostSchedule.status,
+            PostSchedule.permalink,
+        )
+        .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
+        .where(PostSchedule.content_piece_id == piece_id, PostSchedule.status != CANCELLED)
+        .order_by(SocialMediaAccount.platform, PostSchedule.created_at, PostSchedule.id)
+    )
+    return [
+        PostOutcome(r[0], str(r[1]), str(r[2]), str(r[3]), r[4])
+        for r in (await session.execute(stmt)).all()
+    ]
+
+
+async def set_piece_status(
+    session: AsyncSession,
+    piece_id: uuid.UUID,
+    *,
+    to_status: str,
+    from_statuses: Sequence[str],
+    now: datetime,
+) -> bool:
+    """Compare-and-set the piece's status; False when it was in none of `from_statuses`."""
+    result = await session.execute(
+        update(ContentPiece)
+        .where(ContentPiece.id == piece_id, ContentPiece.status.in_(list(from_statuses)))
+        .values(status=to_status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------ accounts
+
+
+async def deactivate_account(
+    session: AsyncSession, account_pk: uuid.UUID, *, reason: str, now: datetime
+) -> bool:
+    """Turn an active account off with a reason; False if it was already off."""
+    result = await session.execute(
+        update(SocialMediaAccount)
+        .where(SocialMediaAccount.id == account_pk, SocialMediaAccount.is_active.is_(True))
+        .values(is_active=False, deactivated_reason=reason, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def save_account(
+    session: AsyncSession,
+    *,
+    agent_id: uuid.UUID,
+    platform: str,
+    account_id: str,
+    display_name: str,
+    access_token_encrypted: str,
+    refresh_token_encrypted: str | None,
+    token_expires_at: datetime | None,
+    now: datetime,
+) -> tuple[SocialMediaAccount, bool]:
+    """Insert the account, or refresh and reactivate it; (row, True if it existed)."""
+    values: dict[str, Any] = {
+        "display_name": display_name,
+        "access_token_encrypted": access_token_encrypted,
+        "refresh_token_encrypted": refresh_token_encrypted,
+        "token_expires_at": token_expires_at,
+        "is_active": True,
+        "deactivated_reason": None,
+        "expiry_warned_at": None,
+        "updated_at": now,
+    }
+    for _ in range(2):
+        existing = await _update_account_returning(session, agent_id, platform, account_id, values)
+        if existing is not None:
+            return existing, True
+        row = SocialMediaAccount(
+            id=uuid.uuid4(), agent_id=agent_id, platform=platform, account_id=account_id, **values
+        )
+        try:
+            await add_unique(session, row, entity="account", fields={"account_id": account_id})
+        except DuplicateError:
+            # Connected at the same moment elsewhere: update that row instead.
+            continue
+        return row, False
+    raise RuntimeError("account row neither inserted nor found")  # pragma: no cover
+
+
+async def _update_account_returning(
+    session: AsyncSession,
+    agent_id: uuid.UUID,
+    platform: str,
+    account_id: str,
+    values: dict[str, Any],
+) -> SocialMediaAccount | None:
+    stmt = (
+        update(SocialMediaAccount)
+        .where(
+            SocialMediaAccount.agent_id == agent_id,
+            SocialMediaAccount.platform == platform,
+            SocialMediaAccount.account_id == account_id,
+        )
+        .values(**values)
+        .returning(SocialMediaAccount)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def agent_accounts(session: AsyncSession, agent_id: uuid.UUID) -> list[SocialMediaAccount]:
+    """The agent's accounts: active first, then by platform and age."""
+    stmt = (
+        select(SocialMediaAccount)
+        .where(SocialMediaAccount.agent_id == agent_id)
+        .order_by(
+            SocialMediaAccount.is_active.desc(),
+            SocialMediaAccount.platform,
+            SocialMediaAccount.created_at,
+        )
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def disconnect_account(
+    session: AsyncSession,
+    *,
+    account_pk: uuid.UUID,
+    agent_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> SocialMediaAccount | None:
+    """Turn the agent's account off; None when it is not theirs or does not exist."""
+    stmt = (
+        update(SocialMediaAccount)
+        .where(SocialMediaAccount.id == account_pk, SocialMediaAccount.agent_id == agent_id)
+        .values(is_active=False, deactivated_reason=reason, updated_at=now)
+        .returning(SocialMediaAccount)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def cancel_pending_for_account(
+    session: AsyncSession, account_pk: uuid.UUID, *, now: datetime
+) -> list[uuid.UUID]:
+    """Cancel the account's posts not sent yet; the piece of each cancelled post."""
+    stmt = (
+        update(PostSchedule)
+        .where(PostSchedule.social_media_account_id == account_pk, PostSchedule.status == PENDING)
+        .values(status=CANCELLED, updated_at=now)
+        .returning(PostSchedule.content_piece_id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def claim_expiry_warnings(
+    session: AsyncSession, *, expiring_before: datetime, now: datetime, limit: int = 500
+) -> list[ExpiringAccount]:
+    """Mark active accounts whose token ends before `expiring_before` as warned; return them.
+
+    One UPDATE … RETURNING guarded by `expiry_warned_at IS NULL`, so each account is
+    warned once per token even with several processes.
+    """
+    ids = (
+        select(SocialMediaAccount.id)
+        .where(
+            SocialMediaAccount.is_active.is_(True),
+            SocialMediaAccount.token_expires_at.is_not(None),
+            SocialMediaAccount.token_expires_at <= expiring_before,
+            SocialMediaAccount.expiry_warned_at.is_(None),
+        )
+        .limit(limit)
+    )
+    stmt = (
+        update(SocialMediaAccount)
+        .where(
+            SocialMediaAccount.id.in_(ids.scalar_subquery()),
+            SocialMediaAccount.expiry_warned_at.is_(None),
+        )
+        .values(expiry_warned_at=now)
+        .returning(
+            SocialMediaAccount.id,
+            SocialMediaAccount.agent_id,
+            SocialMediaAccount.platform,
+            func.coalesce(SocialMediaAccount.display_name, SocialMediaAccount.account_id),
+            SocialMediaAccount.token_expires_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        ExpiringAccount(r[0], r[1], str(r[2]), str(r[3]), r[4])
+        for r in (await session.execute(stmt)).all()
+        if r[4] is not None
+    ]
+
+
+async def agents_by_id(
+    session: AsyncSession, agent_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Agent]:
+    """Agents keyed by id."""
+    if not agent_ids:
+        return {}
+    rows = await session.execute(select(Agent).where(Agent.id.in_(list(agent_ids))))
+    return {a.id: a for a in rows.scalars().all()}
