@@ -143,3 +143,17 @@ async def test_chat_completion_body_shape(fake_openai: FakeOpenAI) -> None:
     assert completion.usage.total_tokens == (
         completion.usage.prompt_tokens + completion.usage.completion_tokens
     )
+
+
+async def test_stats_endpoint_counts_requests(fake_openai: FakeOpenAI) -> None:
+    client = AsyncOpenAI(api_key="sk-test", base_url=fake_openai.base_url, max_retries=0)
+    await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    await client.close()
+    stats_url = fake_openai.base_url.removesuffix("/v1") + "/_fake/stats"
+    async with aiohttp.ClientSession() as http, http.get(stats_url) as resp:
+        stats = await resp.json()
+    assert stats == {
+        "requests": 1,
+        "max_in_flight": 1,
+        "usage_total": fake_openai.requests[0].usage_total,
+    }
