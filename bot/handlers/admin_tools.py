@@ -76,7 +76,9 @@ def agent_block(a: AgentSummary) -> str:
     areas = area_words(a.service_areas) if a.service_areas else "all homes (no service areas)"
     lines.append("  Areas: " + escape(areas))
     if a.unreachable:
-        lines.append("  ⚠️ Unreachable: they blocked the bot or left the chat; /start fixes it.")
+        lines.append(
+            "  ⚠️ Unreachable: they blocked the bot; messages resume after they send /start."
+        )
     return "\n".join(lines)
 
 
