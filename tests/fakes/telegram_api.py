@@ -528,6 +528,7 @@ class Call:
     t: float
     status: int = 200
     description: str | None = None
+    content_type: str = ""  # how the parameters arrived ("" for none, e.g. PTB's getMe)
 
 
 @dataclass
@@ -966,6 +967,7 @@ class FakeTelegram:
         bot_first_name: str = "Listing Assistant",
         flood: FloodLimits | None = None,
         latency: float = 0.0,
+        callback_answer_timeout: float | None = None,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
@@ -973,6 +975,8 @@ class FakeTelegram:
         self.bot_first_name = bot_first_name
         self.flood = flood if flood is not None else FloodLimits()
         self.latency = latency
+        # Telegram refuses late answers ("query is too old"); off unless a test sets it.
+        self.callback_answer_timeout = callback_answer_timeout
         self.url = ""
         self.calls: list[Call] = []
         self.sent_log: list[SentRecord] = []
@@ -1152,6 +1156,12 @@ class FakeTelegram:
             "updates to be fetched",
         )
 
+    def reset_stats(self) -> None:
+        """Forget recorded calls, sends and 429s (e.g. after a bench's warm-up)."""
+        self.calls.clear()
+        self.sent_log.clear()
+        self.throttled_log.clear()
+
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
@@ -1293,7 +1303,9 @@ class FakeTelegram:
         key = method_name.lower()
         handler = self._handlers.get(key)
         canonical = self._canonical.get(key, method_name)
-        call = Call(canonical, {}, t)
+        call = Call(
+            canonical, {}, t, content_type=request.content_type if request.body_exists else ""
+        )
         self.calls.append(call)
         try:
             if handler is None:
@@ -1367,6 +1379,8 @@ class FakeTelegram:
                     raise _bad(f"can't parse {_JSON_FIELDS[name]} JSON object") from None
             return value
         if typed:
+            if name in ("text", "caption") and isinstance(value, int | float):
+                return str(value)
             return value
         if name in _INT_FIELDS:
             try:
@@ -1836,6 +1850,9 @@ class FakeTelegram:
     def _m_answerCallbackQuery(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
         record = self.callbacks.get(str(params.get("callback_query_id", "")))
         if record is None or record.answered:
+            raise ApiError(400, _ERR_QUERY_TOO_OLD)
+        timeout = self.callback_answer_timeout
+        if timeout is not None and time.monotonic() - record.created_at > timeout:
             raise ApiError(400, _ERR_QUERY_TOO_OLD)
         text = params.get("text")
         if text is not None and u16len(str(text)) > MAX_CALLBACK_ANSWER:

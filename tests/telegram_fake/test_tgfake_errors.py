@@ -152,6 +152,24 @@ async def test_callback_answers_once(fake: FakeTelegram, bot: Bot) -> None:
     assert fake.callbacks[query_id].text == "Done"
 
 
+async def test_late_callback_answer_is_too_old() -> None:
+    import asyncio
+
+    from tests.fakes.telegram_api import FloodLimits
+
+    async with FakeTelegram(flood=FloodLimits(enabled=False), callback_answer_timeout=0.1) as fake:
+        kim = fake.user(1015, "Kim")
+        async with Bot(fake.token, base_url=fake.base_url) as bot:
+            sent = await bot.send_message(kim.id, "Draft", reply_markup=_keyboard())
+            quick = await kim.tap(sent.message_id, "Approve")
+            late = await kim.tap(sent.message_id, "Approve")
+            assert await bot.answer_callback_query(quick) is True
+            await asyncio.sleep(0.2)
+            with pytest.raises(BadRequest, match=r"^Query is too old"):
+                await bot.answer_callback_query(late)
+        assert not fake.callbacks[late].answered
+
+
 async def test_user_can_delete_own_message_only_bot_edits_its_own(
     fake: FakeTelegram, bot: Bot
 ) -> None:
@@ -215,9 +233,13 @@ async def test_raw_wire_envelope_and_status(fake: FakeTelegram) -> None:
         async with http.post(f"{fake.base_url}1:wrong/getMe") as r:
             assert r.status == 401
             assert (await r.json())["error_code"] == 401
-        data = aiohttp.FormData()
+        data = aiohttp.FormData(default_to_multipart=True)
         data.add_field("chat_id", str(nora.id))
         data.add_field("text", "multipart")
         async with http.post(f"{base}/sendMessage", data=data) as r:
             assert r.status == 200
-    assert nora.texts() == ["json", "42", "multipart"]
+        assert fake.calls[-1].params == {"chat_id": nora.id, "text": "multipart"}
+        assert fake.calls[-1].content_type == "multipart/form-data"
+        async with http.post(f"{base}/sendMessage", json={"chat_id": nora.id, "text": 7}) as r:
+            assert (await r.json())["result"]["text"] == "7"
+    assert nora.texts() == ["json", "42", "multipart", "7"]

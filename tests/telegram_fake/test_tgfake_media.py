@@ -29,6 +29,7 @@ async def test_send_photo_bytes_is_multipart_and_downloadable(fake: FakeTelegram
     data = _jpeg(80, 60)
     sent = await bot.send_photo(olga.id, data, caption="<b>3 bd</b> &amp; pool", parse_mode="HTML")
     call = fake.calls_to("sendPhoto")[0]
+    assert call.content_type == "multipart/form-data"
     assert call.params["photo"].data == data  # arrived as a file part named "photo"
     assert call.params["caption"] == "<b>3 bd</b> &amp; pool"
     shown = olga.last_message
@@ -71,6 +72,7 @@ async def test_media_group_with_urls(fake: FakeTelegram, bot: Bot) -> None:
     assert shown[0].caption == "Front"
     assert [m.message_id for m in shown] == [m.message_id for m in sent]
     call = fake.calls_to("sendMediaGroup")[0]
+    assert call.content_type == "application/x-www-form-urlencoded"
     assert [item["media"] for item in call.params["media"]] == urls
     assert fake.messages_sent == 4 and len(fake.sent_log) == 1
 

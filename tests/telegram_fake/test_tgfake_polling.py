@@ -72,6 +72,7 @@ async def test_initialize_calls_get_me_and_reads_username(fake: FakeTelegram) ->
         assert app.bot.username == fake.bot_username
         assert app.bot.id == fake.bot_id
     assert [call.method for call in fake.calls] == ["getMe"]
+    assert fake.calls[0].content_type == ""  # PTB sends no body for getMe
 
 
 async def test_command_and_callback_round_trip(fake: FakeTelegram, polling) -> None:
