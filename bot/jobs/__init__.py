@@ -9,9 +9,10 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.jobs import deliver
+from bot.jobs import deliver, regenerate
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every recurring job."""
     deliver.schedule(app)
+    regenerate.schedule(app)
