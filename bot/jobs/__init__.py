@@ -9,10 +9,11 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.jobs import deliver, regenerate
+from bot.jobs import deliver, publish, regenerate
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every recurring job."""
     deliver.schedule(app)
+    publish.schedule(app)
     regenerate.schedule(app)

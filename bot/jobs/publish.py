@@ -1,0 +1,99 @@
+"""The publish job, start-up recovery of posts left `sent`, and the daily token check.
+
+The Graph HTTP session is created once per process on first use and kept in
+`runtime.extras["graph"]`; `close_graph` (called from the app's post_shutdown) closes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot.jobs.options import NO_OVERLAP
+from bot.runtime import RUNTIME_KEY, Runtime, runtime
+from services import accounts, publisher
+from services.publisher import GraphResources
+
+log = logging.getLogger(__name__)
+
+GRAPH_KEY = "graph"
+WORKER_ID = publisher.default_worker_id()
+RECOVERY_DELAY_S = 0.5
+FIRST_ROUND_S = 2.0
+TOKEN_CHECK_INTERVAL = timedelta(days=1)
+TOKEN_CHECK_FIRST_S = 60.0
+
+
+def graph(rt: Runtime) -> GraphResources:
+    """The process's Graph session, client and publisher (created on first use)."""
+    resources = rt.extras.get(GRAPH_KEY)
+    if not isinstance(resources, GraphResources):
+        resources = GraphResources.open(rt.settings.graph_api_base_url)
+        rt.extras[GRAPH_KEY] = resources
+    return resources
+
+
+async def close_graph(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the Graph session, if one was opened (safe to call more than once)."""
+    rt = app.bot_data.get(RUNTIME_KEY)
+    if isinstance(rt, Runtime):
+        resources = rt.extras.pop(GRAPH_KEY, None)
+        if isinstance(resources, GraphResources):
+            await resources.aclose()
+
+
+async def publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Publish due posts; then fail any post abandoned by a crashed publisher."""
+    rt = runtime(context)
+    result = await publisher.publish_due(rt.database, graph(rt).publisher, worker_id=WORKER_ID)
+    if result.claimed or result.errors:
+        log.info(
+            "publish round",
+            extra={
+                "claimed": result.claimed,
+                "succeeded": result.succeeded,
+                "failed": result.failed,
+                "retried": result.retried,
+                "errors": result.errors,
+                "elapsed_s": round(result.elapsed_s, 3),
+            },
+        )
+    await publisher.recover_stale(rt.database)
+
+
+async def recovery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """At start-up: posts left `sent` by a previous run become failed, never re-posted."""
+    count = await publisher.recover_stale(runtime(context).database)
+    if count:
+        log.warning("posts with unknown outcome marked failed", extra={"count": count})
+
+
+async def token_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Warn agents a week before a connected account's token expires."""
+    rt = runtime(context)
+    count = await accounts.warn_expiring_tokens(
+        rt.database, default_timezone=rt.settings.default_timezone
+    )
+    if count:
+        log.info("token expiry warnings written", extra={"count": count})
+
+
+def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register recovery (once), publishing (every PUBLISH_INTERVAL_SECONDS), token check."""
+    jq = app.job_queue
+    assert jq is not None, "python-telegram-bot[job-queue] is required"
+    interval = app.bot_data["settings"].publish_interval_seconds
+    jq.run_once(recovery_job, when=RECOVERY_DELAY_S, name="publish-recovery")
+    jq.run_repeating(
+        publish_job, interval=interval, first=FIRST_ROUND_S, name="publish", job_kwargs=NO_OVERLAP
+    )
+    jq.run_repeating(
+        token_job,
+        interval=TOKEN_CHECK_INTERVAL,
+        first=TOKEN_CHECK_FIRST_S,
+        name="token-expiry",
+        job_kwargs=NO_OVERLAP,
+    )
