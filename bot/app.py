@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 
 from bot.callback_data import Action, CallbackSigner, pattern
-from bot.handlers import admin, admin_tools, drafts, lists, start
+from bot.handlers import admin, admin_tools, drafts, flyer, lists, start
 from bot.handlers import connect as connect_handlers
 from bot.handlers import settings as settings_commands
 from bot.jobs import schedule_jobs
@@ -42,6 +42,8 @@ from bot.notifier import TelegramNotifier
 from bot.render import escape, fit_text
 from bot.runtime import RUNTIME_KEY, Runtime
 from services.context import Database, open_database
+from services.drafts import DraftMaker
+from services.generation.writer import build_writer, close_writer
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,7 @@ def _register_handlers(app: App) -> None:
     lists.register(app)
     admin_tools.register(app)
     connect_handlers.register(app)
+    flyer.register(app)
     for action in DRAFT_ACTIONS:
         app.add_handler(CallbackQueryHandler(drafts.on_draft_button, pattern=pattern(action)))
     app.add_handler(CallbackQueryHandler(_unknown_button))
@@ -159,6 +162,16 @@ async def _post_init(app: App) -> None:
         bot_username=app.bot.username,
     )
     app.bot_data[RUNTIME_KEY] = rt
+    key = settings.openai_api_key
+    writer = build_writer(
+        api_key=key.get_secret_value() if key is not None else None,
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+    )
+    maker = DraftMaker(
+        database, writer, notifier=rt.notifier, default_timezone=settings.default_timezone
+    )
+    rt.extras.update(writer=writer, draft_maker=maker, listing_events=maker, rewrite=maker.rewrite)
     await _set_commands(app, settings)
     if app.bot_data.get("with_jobs", True):
         schedule_jobs(app)
@@ -180,6 +193,9 @@ async def _set_commands(app: App, settings: Settings) -> None:
 
 async def _post_shutdown(app: App) -> None:
     await close_graph(app)
+    rt = app.bot_data.get(RUNTIME_KEY)
+    if isinstance(rt, Runtime) and "writer" in rt.extras:
+        await close_writer(rt.extras.pop("writer"))
     cm = app.bot_data.pop("database_cm", None)
     if cm is not None:
         await cm.__aexit__(None, None, None)
