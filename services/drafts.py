@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +43,9 @@ from services.generation.writer import GenerationFailed, Purpose, Writer, WriteR
 from services.notifications import notify
 from services.notifier import Notifier
 
+if TYPE_CHECKING:
+    from services.ingest import ListingEvents
+
 log = logging.getLogger(__name__)
 
 PriceChange = tuple[uuid.UUID, Decimal | None, Decimal | None]
@@ -53,6 +56,8 @@ MAX_REVISION_ATTEMPTS = 3
 BACKFILL_WINDOW = timedelta(days=3)
 BACKFILL_LIMIT = 20
 REVISE_LIMIT = 20
+# A failed rewrite is tried again after this times the attempts so far (the job's pace).
+RETRY_BACKOFF = timedelta(seconds=30)
 GAVE_UP = "I could not rewrite this draft; try different feedback or edit it yourself."
 # The built-in writer varies its wording by this seed: each agent on a home gets their own
 # post, and the same agent always gets the same one (reruns are stable).
@@ -252,6 +257,13 @@ def _previous_price(piece: ContentPiece, history: Sequence[repo.PricePoint]) -> 
     if point is None or point.old_price is None or point.new_price is None:
         return None
     return point.old_price if point.old_price > point.new_price else None
+
+
+def _due(piece: ContentPiece, now: datetime) -> bool:
+    """Whether a draft whose rewrite failed before may be tried again now."""
+    if piece.generation_attempts <= 0 or piece.updated_at is None:
+        return True
+    return piece.updated_at + RETRY_BACKOFF * piece.generation_attempts <= now
 
 
 def _place(listing: Listing) -> str:
@@ -532,8 +544,11 @@ async def regenerate(
     back unchanged with a warning after the last failed attempt. Deliver those.
     """
     gate = gate or WriterGate()
+    now = utcnow()
     async with database.unit_of_work() as session:
         rows = await repo.pieces_to_revise(session, piece_ids=piece_ids, limit=limit)
+        if piece_ids is None:  # the job's sweep waits out the back-off; a direct call does not
+            rows = [r for r in rows if _due(r.piece, now)]
         histories: dict[uuid.UUID, list[repo.PricePoint]] = {}
         for row in rows:
             if row.piece.purpose == ContentPurpose.PRICE_IMPROVEMENT:
@@ -701,7 +716,18 @@ class DraftMaker:
             await self._courier.flush()
         return run
 
-    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> DraftRun:
+    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> None:
+        """`ListingEvents`: new homes were saved and assigned."""
+        await self.new_listings(listing_ids)
+
+    async def on_price_change(self, changes: Sequence[PriceChange]) -> None:
+        """`ListingEvents`: homes on the market changed price."""
+        await self.price_drops(changes)
+
+    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
+        """`ListingEvents`: nothing to write; the scrape withdraws the pending drafts itself."""
+
+    async def new_listings(self, listing_ids: Sequence[uuid.UUID]) -> DraftRun:
         """A `social_media_post` for every agent assigned to each new listing."""
         async with self.database.unit_of_work() as session:
             pairs = await repo.assignments(session, listing_ids)
@@ -710,7 +736,7 @@ class DraftMaker:
         run.skipped += skipped
         return run
 
-    async def on_price_change(self, changes: Sequence[PriceChange]) -> DraftRun:
+    async def price_drops(self, changes: Sequence[PriceChange]) -> DraftRun:
         """A price-improvement post per assigned agent for each drop (rises get none)."""
         drops = [
             (lid, old, new)
@@ -725,20 +751,18 @@ class DraftMaker:
         run.skipped += skipped
         return run
 
-    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
-        """Nothing to write: the scrape withdraws the pending drafts of sold homes itself."""
-
     async def backfill(
         self, *, limit: int = BACKFILL_LIMIT, now: datetime | None = None
     ) -> DraftRun:
-        """Write drafts that should exist but do not: recent assignments with no post (a
-        failed writer, or a crash after the scrape committed) and recent price drops with no
-        price-improvement post. Bounded by `limit` per kind so one run stays short."""
+        """Write drafts that should exist but do not: homes first seen and assigned recently
+        with no post (a failed writer, or a crash after the scrape committed) and recent price
+        drops with no price-improvement post. Bounded by `limit` per kind per run.
+
+        Homes seen before the window get no post even when newly assigned (an agent joining
+        or changing areas is not news about the home)."""
         since = (now or utcnow()) - self.backfill_window
         async with self.database.unit_of_work() as session:
-            missing = await repo.missing_new_listing_drafts(
-                session, assigned_since=since, limit=limit
-            )
+            missing = await repo.missing_new_listing_drafts(session, since=since, limit=limit)
             new_jobs, _ = await _new_listing_jobs(session, missing)
             drops = await repo.recent_price_drops(session, since=since, limit=limit)
             price_jobs, _ = await _price_jobs(session, drops)
@@ -784,3 +808,9 @@ class DraftMaker:
         if result.ok and result.piece_id is not None and self._courier is not None:
             await self._courier.deliver([result.piece_id])
         return result
+
+
+if TYPE_CHECKING:
+
+    def _is_listing_events(maker: DraftMaker) -> ListingEvents:
+        return maker  # mypy proves DraftMaker satisfies the scrape's hook protocol

@@ -124,15 +124,17 @@ async def has_piece(
 
 
 async def missing_new_listing_drafts(
-    session: AsyncSession, *, assigned_since: datetime, limit: int
+    session: AsyncSession, *, since: datetime, limit: int
 ) -> list[tuple[Agent, Listing]]:
-    """Recent assignments of marketable listings to active agents that have no post yet."""
+    """Marketable listings first seen and assigned to an active agent since `since` that
+    have no post for that agent yet."""
     stmt = (
         select(Agent, Listing)
         .join(AgentListing, AgentListing.agent_id == Agent.id)
         .join(Listing, Listing.id == AgentListing.listing_id)
         .where(
-            AgentListing.assigned_at >= assigned_since,
+            AgentListing.assigned_at >= since,
+            Listing.scraped_at >= since,
             Agent.is_active.is_(True),
             _marketable_listing(),
             ~_has_piece(ContentPurpose.NEW_LISTING.value),

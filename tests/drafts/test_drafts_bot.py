@@ -36,7 +36,7 @@ async def _first_draft(h: BotHarness, tg_id: int) -> tuple[FakeUser, FakeMessage
     (agent,) = await agents(h.database, 1, telegram_user_id=tg_id)
     user = h.fake.user(tg_id)  # the agent opened the chat with the bot
     listing = await new_home(h.database, agent)
-    run = await maker(h).on_new([listing.id])  # pushes the draft itself, no deliver round
+    run = await maker(h).new_listings([listing.id])  # pushes the draft itself, no deliver round
     assert len(run.created) == 1
     draft = await user.wait_message(lambda m: bool(m.buttons))
     (piece,) = await pieces(h.database)

@@ -13,6 +13,7 @@ from services.context import Database
 from services.drafts import DraftMaker, WriterGate
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
+from services.ingest import PriceChange
 from tests.drafts.conftest import agents, drop_price, new_home, notifications, pieces, versions
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -28,7 +29,7 @@ async def test_new_listing_one_draft_per_assigned_agent(database: Database) -> N
     listing = await new_home(database, a1, a2, image_urls=IMAGES, price=349_990)
     maker = DraftMaker(database, BuiltinWriter())
 
-    run = await maker.on_new([listing.id])
+    run = await maker.new_listings([listing.id])
 
     assert len(run.created) == 2 and run.failed == 0
     made = await pieces(database)
@@ -59,16 +60,32 @@ async def test_new_listing_one_draft_per_assigned_agent(database: Database) -> N
     assert outsider.id not in {n.agent_id for n in notes}
 
 
+async def test_the_scrape_hook_protocol(database: Database) -> None:
+    (agent,) = await agents(database, 1)
+    home = await new_home(database, agent, price=349_990)
+    maker = DraftMaker(database, BuiltinWriter())
+    assert await maker.on_new([home.id]) is None
+    old, new = await drop_price(database, home, "339990")
+    await maker.on_price_change([PriceChange(home.id, old, new)])
+    await maker.on_sold([home.id])
+    assert sorted(p.purpose for p in await pieces(database)) == [
+        "new_listing",
+        "price_improvement",
+    ]
+
+
 async def test_new_listing_is_idempotent(database: Database) -> None:
     a1, a2 = await agents(database, 2)
     listing = await new_home(database, a1, a2)
     maker = DraftMaker(database, BuiltinWriter())
-    await asyncio.gather(maker.on_new([listing.id]), maker.on_new([listing.id]), maker.backfill())
-    again = await maker.on_new([listing.id])
+    await asyncio.gather(
+        maker.new_listings([listing.id]), maker.new_listings([listing.id]), maker.backfill()
+    )
+    again = await maker.new_listings([listing.id])
     # A second process (its own in-memory state) is held off by the row lock + re-check.
     other = DraftMaker(database, BuiltinWriter())
     await asyncio.gather(
-        other.on_new([listing.id]), DraftMaker(database, BuiltinWriter()).backfill()
+        other.new_listings([listing.id]), DraftMaker(database, BuiltinWriter()).backfill()
     )
 
     assert again.created == [] and again.skipped == 2
@@ -81,7 +98,7 @@ async def test_two_processes_at_once_write_one_draft(database: Database) -> None
     (agent,) = await agents(database, 1)
     listing = await new_home(database, agent)
     makers = [DraftMaker(database, BuiltinWriter()) for _ in range(4)]
-    runs = await asyncio.gather(*(m.on_new([listing.id]) for m in makers))
+    runs = await asyncio.gather(*(m.new_listings([listing.id]) for m in makers))
     assert sum(len(r.created) for r in runs) == 1
     assert len(await pieces(database)) == 1
 
@@ -94,7 +111,7 @@ async def test_inactive_agents_and_sold_homes_get_no_draft(database: Database) -
         )
     listing = await new_home(database, active, inactive)
     sold = await new_home(database, active, status="sold")
-    run = await DraftMaker(database, BuiltinWriter()).on_new([listing.id, sold.id])
+    run = await DraftMaker(database, BuiltinWriter()).new_listings([listing.id, sold.id])
     assert len(run.created) == 1
     (piece,) = await pieces(database)
     assert piece.agent_id == active.id and piece.listing_id == listing.id
@@ -106,7 +123,7 @@ async def test_price_drop_writes_a_price_improvement_post(database: Database) ->
     maker = DraftMaker(database, BuiltinWriter())
     old, new = await drop_price(database, listing, "329990")
 
-    run = await maker.on_price_change([(listing.id, old, new)])
+    run = await maker.price_drops([(listing.id, old, new)])
 
     assert len(run.created) == 2
     made = await pieces(database, purpose="price_improvement")
@@ -120,16 +137,16 @@ async def test_price_drop_writes_a_price_improvement_post(database: Database) ->
     assert all("now $329,990 (was $349,990)" in n.message for n in notes)
 
     # The same change reported again (a replayed pass) writes nothing.
-    again = await maker.on_price_change([(listing.id, old, new)])
+    again = await maker.price_drops([(listing.id, old, new)])
     assert again.created == []
     assert len(await pieces(database)) == 2
 
     # A later, further drop is news again.
     old2, new2 = await drop_price(database, listing, "319990")
-    later = await maker.on_price_change([(listing.id, old2, new2)])
+    later = await maker.price_drops([(listing.id, old2, new2)])
     assert len(later.created) == 2
     # ...and the first event, arriving late, is stale now: the price moved on.
-    stale = await maker.on_price_change([(listing.id, old, new)])
+    stale = await maker.price_drops([(listing.id, old, new)])
     assert stale.created == []
     assert len(await pieces(database, purpose="price_improvement")) == 4
 
@@ -139,7 +156,7 @@ async def test_price_increase_writes_nothing(database: Database) -> None:
     listing = await new_home(database, agent, price=349_990)
     async with database.unit_of_work() as s:
         await s.execute(update(Listing).where(Listing.id == listing.id).values(price=359_990))
-    run = await DraftMaker(database, BuiltinWriter()).on_price_change(
+    run = await DraftMaker(database, BuiltinWriter()).price_drops(
         [(listing.id, listing.price, listing.price + 10_000)]  # type: ignore[operator]
     )
     assert run.created == [] and await pieces(database) == []
@@ -154,7 +171,7 @@ async def test_generation_failure_writes_nothing_and_backfill_retries(
     maker = DraftMaker(database, writer)
     fake_openai.script("refusal", "refusal")  # the writer asks twice, then gives up
 
-    run = await maker.on_new([listing.id])
+    run = await maker.new_listings([listing.id])
 
     assert run.created == [] and run.failed == 1 and maker.failures == 1
     assert "OpenAI did not return a usable draft" in run.errors[0]
@@ -177,7 +194,7 @@ async def test_a_failure_no_retry_can_fix_stops_the_pass(
     writer = openai_writer(fake_openai)
     fake_openai.script("auth_error")
     maker = DraftMaker(database, writer, gate=WriterGate(1))
-    run = await maker.on_new([h.id for h in homes])
+    run = await maker.new_listings([h.id for h in homes])
     assert run.failed == 3 and run.created == []
     assert len(fake_openai.requests) == 1  # the other two never called OpenAI
     assert "API key" in run.errors[0]
@@ -189,15 +206,21 @@ async def test_backfill_recovers_what_a_crash_lost(database: Database) -> None:
     fresh = await new_home(database, agent)  # ingest committed; drafting never ran
     old = await new_home(database, agent)
     gone = await new_home(database, agent, status="sold")
+    seen_long_ago = await new_home(database, agent)  # an agent newly given an old home
     async with database.unit_of_work() as s:
         await s.execute(
             update(AgentListing)
             .where(AgentListing.listing_id == old.id)
             .values(assigned_at=utcnow() - timedelta(days=30))
         )
+        await s.execute(
+            update(Listing)
+            .where(Listing.id == seen_long_ago.id)
+            .values(scraped_at=utcnow() - timedelta(days=30))
+        )
     dropped = await new_home(database, agent, price=299_990)
-    await DraftMaker(database, BuiltinWriter()).on_new([dropped.id])
-    await drop_price(database, dropped, "289990")  # the crash came before on_price_change
+    await DraftMaker(database, BuiltinWriter()).new_listings([dropped.id])
+    await drop_price(database, dropped, "289990")  # the crash came before the price hook ran
 
     run = await DraftMaker(database, BuiltinWriter()).backfill()
 
@@ -205,5 +228,5 @@ async def test_backfill_recovers_what_a_crash_lost(database: Database) -> None:
     made = {(p.listing_id, p.purpose) for p in await pieces(database)}
     assert (fresh.id, "new_listing") in made
     assert (dropped.id, "price_improvement") in made
-    assert not {old.id, gone.id} & {lid for lid, _ in made}
+    assert not {old.id, gone.id, seen_long_ago.id} & {lid for lid, _ in made}
     assert (await DraftMaker(database, BuiltinWriter()).backfill()).created == []

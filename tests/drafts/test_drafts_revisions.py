@@ -6,10 +6,11 @@ import asyncio
 
 from sqlalchemy import update
 
+from db.base import utcnow
 from db.models import ContentPiece, Listing
 from services import approval
 from services.context import Database
-from services.drafts import GAVE_UP, DraftMaker, regenerate, request_flyer
+from services.drafts import GAVE_UP, RETRY_BACKOFF, DraftMaker, regenerate, request_flyer
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
 from tests.drafts.conftest import agents, drop_price, new_home, pieces, versions
@@ -19,7 +20,7 @@ from tests.fakes.openai_server import Behaviour, FakeOpenAI
 async def _draft(database: Database, tg_id: int, **listing: object) -> ContentPiece:
     (agent,) = await agents(database, 1, telegram_user_id=tg_id)
     home = await new_home(database, agent, **listing)
-    run = await DraftMaker(database, BuiltinWriter()).on_new([home.id])
+    run = await DraftMaker(database, BuiltinWriter()).new_listings([home.id])
     (piece_id,) = run.created
     (piece,) = [p for p in await pieces(database) if p.id == piece_id]
     return piece
@@ -84,13 +85,28 @@ async def test_failed_rewrites_are_retried_then_handed_back(
     writer = OpenAIWriter(api_key="sk-test", base_url=fake_openai.base_url, model="gpt-4o-mini")
     fake_openai.default = "refusal"
 
-    for attempt in (1, 2):
-        assert await regenerate(database, writer) == []
-        row = await _row(database, piece.id)
-        assert row.status == "pending_ai_revision" and row.generation_attempts == attempt
-        assert row.last_error and "refused" in row.last_error
+    assert await regenerate(database, writer, piece_ids=[piece.id]) == []  # right after feedback
+    row = await _row(database, piece.id)
+    assert row.status == "pending_ai_revision" and row.generation_attempts == 1
+    assert row.last_error and "refused" in row.last_error
 
-    assert await regenerate(database, writer) == [piece.id]
+    # The job's sweep waits out the back-off before trying again...
+    calls = len(fake_openai.requests)
+    assert await regenerate(database, writer) == []
+    assert len(fake_openai.requests) == calls
+    assert (await _row(database, piece.id)).generation_attempts == 1
+    for attempt in (2, 3):
+        async with database.unit_of_work() as s:
+            await s.execute(
+                update(ContentPiece)
+                .where(ContentPiece.id == piece.id)
+                .values(updated_at=utcnow() - RETRY_BACKOFF * attempt)
+            )
+        done = await regenerate(database, writer)
+        assert (await _row(database, piece.id)).generation_attempts == attempt
+
+    # ...and after the third failure hands the draft back.
+    assert done == [piece.id]
     row = await _row(database, piece.id)
     assert (row.status, row.version, row.generation_attempts) == ("pending_approval_agent", 1, 3)
     assert row.warnings is not None and row.warnings[0]["message"] == GAVE_UP
@@ -127,7 +143,7 @@ async def test_revision_of_a_price_improvement_keeps_the_old_price(database: Dat
     home = await new_home(database, agent, price=349_990)
     maker = DraftMaker(database, BuiltinWriter())
     old, new = await drop_price(database, home, "329990")
-    (piece_id,) = (await maker.on_price_change([(home.id, old, new)])).created
+    (piece_id,) = (await maker.price_drops([(home.id, old, new)])).created
     piece = await _row(database, piece_id)
     await _feedback(database, piece, 8104, "shorter")
 
