@@ -1,5 +1,5 @@
 """An agent's own settings: which notifications reach Telegram, posting times, quiet hours,
-time zone. Every change locks the agent's row, so two quick edits never undo each other.
+time zone. A toggle locks the agent's row first, so two quick taps never undo each other.
 """
 
 from __future__ import annotations
@@ -99,13 +99,6 @@ async def require_agent(session: AsyncSession, telegram_user_id: int) -> Agent:
     return agent
 
 
-async def _locked_agent(session: AsyncSession, telegram_user_id: int) -> Agent:
-    agent = await repo.lock_agent_by_telegram_user(session, telegram_user_id)
-    if agent is None or not agent.is_active:
-        raise NotAllowedError(NOT_AN_AGENT)
-    return agent
-
-
 async def load_settings(
     session: AsyncSession, *, telegram_user_id: int, default_timezone: str
 ) -> AgentSettings:
@@ -164,7 +157,7 @@ async def set_posting_times(
 ) -> AgentSettings:
     """Store the agent's daily posting times (new approvals use them)."""
     times = parse_posting_times(args)
-    agent = await _locked_agent(session, telegram_user_id)
+    agent = await require_agent(session, telegram_user_id)
     agent.posting_times = times
     await session.flush()
     return settings_of(agent, default_timezone=default_timezone)
@@ -192,7 +185,7 @@ async def set_quiet_hours(
 ) -> AgentSettings:
     """Store (or clear) the agent's quiet hours."""
     quiet = parse_quiet_hours(args)
-    agent = await _locked_agent(session, telegram_user_id)
+    agent = await require_agent(session, telegram_user_id)
     agent.quiet_hours_start, agent.quiet_hours_end = quiet or (None, None)
     await session.flush()
     return settings_of(agent, default_timezone=default_timezone)
@@ -228,7 +221,7 @@ async def set_timezone(
 ) -> AgentSettings:
     """Store the agent's time zone (posting times and quiet hours are read in it)."""
     zone = resolve_timezone(name)
-    agent = await _locked_agent(session, telegram_user_id)
+    agent = await require_agent(session, telegram_user_id)
     agent.timezone = zone
     await session.flush()
     return settings_of(agent, default_timezone=default_timezone)

@@ -1,32 +1,29 @@
-"""Reading and locking an agent's own settings row."""
+"""Locking an agent's row before a read-modify-write of their settings."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.base import utcnow
 from db.models import Agent
 
 
 async def lock_agent(session: AsyncSession, agent_id: uuid.UUID) -> Agent | None:
-    """The agent, row-locked until the transaction ends (so settings edits never interleave)."""
+    """The agent, write-locked until the transaction ends and read once the lock is held.
+
+    An `UPDATE … RETURNING` takes the lock on both databases: PostgreSQL locks the row,
+    and SQLite takes its database write lock before reading (a `SELECT … FOR UPDATE`
+    is ignored there, and the driver runs a leading SELECT outside the transaction).
+    So two edits of the same JSON column cannot both start from the old value.
+    """
     stmt = (
-        select(Agent)
+        update(Agent)
         .where(Agent.id == agent_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def lock_agent_by_telegram_user(session: AsyncSession, telegram_user_id: int) -> Agent | None:
-    """The agent linked to this Telegram user, row-locked until the transaction ends."""
-    stmt = (
-        select(Agent)
-        .where(Agent.telegram_user_id == telegram_user_id)
-        .with_for_update()
+        .values(updated_at=utcnow())
+        .returning(Agent)
         .execution_options(populate_existing=True)
     )
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from db.models import Agent
+from services.notifications import NOTIFICATION_LABELS
 from tests.bot.conftest import BotHarness
 from tests.factories import make_agent
 
@@ -202,3 +203,26 @@ async def test_inactive_agent_is_refused(harness: BotHarness) -> None:
     user = h.fake.user(7009)
     await user.send_command("/settings")
     assert "for agents" in (await user.next_message()).content
+
+
+async def test_taps_on_every_toggle_at_once_lose_nothing(harness: BotHarness) -> None:
+    h = harness
+    agent = await _new_agent(h, 7010)
+    user = h.fake.user(7010)
+    await user.send_command("/settings")
+    msg = await user.next_message()
+    datas = [str(b["callback_data"]) for b in msg.buttons]
+    queries = [await user.tap_data(msg.message_id, data) for data in datas]
+    for qid in queries:
+        await h.fake.wait_answer(qid)
+    expected = {t: False for t in NOTIFICATION_LABELS}
+    prefs: object = None
+    for _ in range(50):  # the handlers answer first and commit right after
+        prefs = (await _agent(h, agent.id)).notification_preferences
+        if prefs == expected:
+            break
+        await asyncio.sleep(0.05)
+    assert prefs == expected
+    await user.send_command("/settings")
+    fresh = await user.next_message()
+    assert all(label.endswith(": off") for label in fresh.button_labels)
