@@ -97,20 +97,20 @@ class PriceChange(NamedTuple):
 class ListingEvents(Protocol):
     """What the rest of the product hears from a pass, after the data is committed.
 
-    Called once per saved batch (and once for homes that left the sitemap). An exception
-    is logged and does not stop the pass. The ids are listings that are on the market
+    Called once per saved batch (and once for homes that left the sitemap). What a
+    method returns is ignored; an exception is logged and does not stop the pass. The ids are listings that are on the market
     (a home first seen already sold raises no `on_new`).
     """
 
-    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> None:
+    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> object:
         """New homes were saved and assigned to agents."""
         ...
 
-    async def on_price_change(self, changes: Sequence[PriceChange]) -> None:
+    async def on_price_change(self, changes: Sequence[PriceChange]) -> object:
         """Homes still on the market changed price."""
         ...
 
-    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
+    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> object:
         """Homes became `sold` (badge) or `off_market` (gone from the sitemap)."""
         ...
 
@@ -437,7 +437,7 @@ async def _save_result(
         sitemap_ok=result.sitemap_ok,
         warnings=list(result.warnings),
     )
-    log.info("scrape pass finished", extra=summary.log_fields())
+    log.debug("scrape pass finished", extra=summary.log_fields())
     return summary
 
 
@@ -668,7 +668,7 @@ async def _emit(
     """Hand committed changes to the hook; its failures are logged, never raised."""
     if events is None:
         return
-    calls: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = []
     if new:
         calls.append(("on_new", lambda: events.on_new(list(new))))
     if prices:

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.jobs import deliver, publish, regenerate
+from bot.jobs import deliver, publish, regenerate, scrape
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -17,3 +17,4 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     deliver.schedule(app)
     publish.schedule(app)
     regenerate.schedule(app)
+    scrape.schedule(app)
