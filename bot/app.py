@@ -36,6 +36,7 @@ from bot.callback_data import Action, CallbackSigner, pattern
 from bot.handlers import admin, admin_tools, drafts, flyer, lists, start
 from bot.handlers import connect as connect_handlers
 from bot.handlers import settings as settings_commands
+from bot.handlers import scrape as scrape_handlers
 from bot.jobs import schedule_jobs
 from bot.jobs.publish import close_graph
 from bot.notifier import TelegramNotifier
@@ -134,6 +135,7 @@ def _register_handlers(app: App) -> None:
     admin_tools.register(app)
     connect_handlers.register(app)
     flyer.register(app)
+    scrape_handlers.register(app)
     for action in DRAFT_ACTIONS:
         app.add_handler(CallbackQueryHandler(drafts.on_draft_button, pattern=pattern(action)))
     app.add_handler(CallbackQueryHandler(_unknown_button))
