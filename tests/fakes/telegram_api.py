@@ -466,9 +466,10 @@ def _clean_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[di
     shift_at.append(new_off)
     cleaned = "".join(out)
     moved = []
+    last = len(shift_at) - 1
     for entity in entities:
-        start = shift_at[entity["offset"]]
-        end = shift_at[min(entity["offset"] + entity["length"], len(shift_at) - 1)]
+        start = shift_at[min(entity["offset"], last)]
+        end = shift_at[min(entity["offset"] + entity["length"], last)]
         if end > start:
             moved.append({**entity, "offset": start, "length": end - start})
     stripped_right = cleaned.rstrip(" \n")
@@ -500,7 +501,14 @@ def format_text(
     elif mode:
         raise _bad("unsupported parse_mode")
     else:
-        text, parsed = raw, [dict(e) for e in (entities or []) if isinstance(e, dict)]
+        parsed = []
+        for entity in entities or []:
+            if not isinstance(entity, dict) or not all(
+                isinstance(entity.get(k), int) and entity[k] >= 0 for k in ("offset", "length")
+            ):
+                raise _bad("can't parse entities JSON object")
+            parsed.append(dict(entity))
+        text = raw
     return _clean_text(text, parsed)
 
 
@@ -1514,9 +1522,10 @@ class FakeTelegram:
                 )
             )
         if use_chat:
-            bucket = self._chat_buckets.get(chat_id)
-            if bucket is None:
-                bucket = self._chat_buckets[chat_id] = _Bucket(limits.per_chat_burst, now)
+            chat_bucket = self._chat_buckets.get(chat_id)
+            if chat_bucket is None:
+                chat_bucket = self._chat_buckets[chat_id] = _Bucket(limits.per_chat_burst, now)
+            bucket = chat_bucket
             waits.append(
                 (
                     bucket.wait_time(
@@ -1867,7 +1876,8 @@ class FakeTelegram:
 
     def _m_deleteMessage(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
         chat = self._chat_for_send(params)
-        message = chat.messages.get(params.get("message_id"))
+        message_id = params.get("message_id")
+        message = chat.messages.get(message_id) if isinstance(message_id, int) else None
         if message is None or message.deleted:
             raise _bad("message to delete not found")
         message.deleted = True

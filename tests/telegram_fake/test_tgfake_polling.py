@@ -195,7 +195,7 @@ async def test_many_users_are_served_quickly(fake: FakeTelegram, polling) -> Non
         assert update.message is not None
         await update.message.reply_text(f"echo {update.message.text}")
 
-    users = [fake.user(10_000 + i, f"User{i}") for i in range(600)]
+    users = [fake.user(10_000 + i, f"User{i}") for i in range(400)]
     started = time.monotonic()
     async with polling(
         fake,
