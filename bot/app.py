@@ -21,7 +21,6 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -40,6 +39,7 @@ from bot.handlers import scrape as scrape_handlers
 from bot.jobs import schedule_jobs
 from bot.jobs.publish import close_graph
 from bot.notifier import TelegramNotifier
+from bot.rate_limit import SendRateLimiter
 from bot.render import escape, fit_text
 from bot.runtime import RUNTIME_KEY, Runtime
 from services.context import Database, open_database
@@ -108,7 +108,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(SendRateLimiter(max_retries=3))
         .concurrent_updates(256)
         .connection_pool_size(64)
         .post_init(_post_init)

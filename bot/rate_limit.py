@@ -1,0 +1,54 @@
+"""The bot's rate limiter: Telegram's ~30 messages/s budget spent on new messages only.
+
+PTB's `AIORateLimiter` puts every request that names a chat under its overall limit,
+edits included. Telegram's global limit is about sending messages to many chats (Bot FAQ,
+specs/EXTERNAL_APIS.md §1); answering a tap is an answerCallbackQuery plus an edit in the
+agent's own chat, which only the per-chat limit (~1/s) concerns. Counting those edits
+against the 30/s budget capped the whole bot at ~30 taps per second (bench/approval.py),
+so edits, deletions and the like in private chats skip the overall limiter here. They
+still wait while a 429 is being honoured and are retried like everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.ext import AIORateLimiter
+
+JSONDict = dict[str, Any]
+_SEND_PREFIXES = ("send", "copyMessage", "forwardMessage")
+
+
+def counts_as_message(endpoint: str) -> bool:
+    """Whether a Bot API method puts a new message in a chat (and so spends the 30/s)."""
+    return endpoint.startswith(_SEND_PREFIXES)
+
+
+def _private_chat(chat_id: object) -> bool:
+    if isinstance(chat_id, int):
+        return chat_id > 0
+    # PTB passes ids as given; a str is either digits or a @channel username.
+    return isinstance(chat_id, str) and chat_id.isdigit()
+
+
+class SendRateLimiter(AIORateLimiter):
+    """`AIORateLimiter` whose overall limit applies to sends; groups keep every limit."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Limit like AIORateLimiter, except edits and the like in private chats."""
+        if not counts_as_message(endpoint) and _private_chat(data.get("chat_id")):
+            # `data` only tells the limiter which buckets apply; the request itself
+            # travels in `args`, untouched.
+            data = {k: v for k, v in data.items() if k != "chat_id"}
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
