@@ -25,7 +25,6 @@ from services.context import Database, open_database
 from services.drafts import DraftMaker, DraftRun
 from services.generation.writer import build_writer, close_writer
 from services.ingest import (
-    ListingEvents,
     PriceChange,
     ScrapeProgress,
     ScrapeSummary,
@@ -46,30 +45,28 @@ _LABELS = {
 
 
 class DraftingEvents:
-    """Wraps the drafts service as the pass's ListingEvents, counting the drafts it wrote."""
+    """The drafts service as the pass's ListingEvents, counting the drafts it wrote."""
 
-    def __init__(self, drafts: ListingEvents) -> None:
-        self.drafts = drafts
+    def __init__(self, maker: DraftMaker) -> None:
+        self.maker = maker
         self.created = 0
         self.failed = 0
 
-    def _count(self, result: object) -> object:
-        if isinstance(result, DraftRun):
-            self.created += len(result.created)
-            self.failed += result.failed
-        return result
+    def _count(self, run: DraftRun) -> None:
+        self.created += len(run.created)
+        self.failed += run.failed
 
-    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> object:
+    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> None:
         """Drafts for new homes."""
-        return self._count(await self.drafts.on_new(listing_ids))
+        self._count(await self.maker.new_listings(listing_ids))
 
-    async def on_price_change(self, changes: Sequence[PriceChange]) -> object:
+    async def on_price_change(self, changes: Sequence[PriceChange]) -> None:
         """Price-improvement drafts for price drops."""
-        return self._count(await self.drafts.on_price_change(changes))
+        self._count(await self.maker.price_drops(changes))
 
-    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> object:
+    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
         """The pass itself withdraws the drafts of sold homes; the service may add more."""
-        return self._count(await self.drafts.on_sold(listing_ids))
+        await self.maker.on_sold(listing_ids)
 
 
 @asynccontextmanager
@@ -156,11 +153,9 @@ class _ProgressDisplay:
         self._last_line, self._last_phase = now, update.phase
 
 
-def summary_table(
-    summary: ScrapeSummary, base_url: str, drafts: DraftingEvents | None = None
-) -> Table:
+def summary_table(summary: ScrapeSummary, drafts: DraftingEvents | None = None) -> Table:
     """The pass's counters (and the drafts written, if any hook ran) as a table."""
-    table = Table(title=f"Scrape of {base_url}", show_header=False, title_justify="left")
+    table = Table(show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
     rows = [
@@ -186,7 +181,8 @@ def summary_table(
 def _print_summary(
     console: Console, summary: ScrapeSummary, base_url: str, drafts: DraftingEvents | None
 ) -> None:
-    console.print(summary_table(summary, base_url, drafts))
+    console.print(f"Scrape of {base_url}", highlight=False, soft_wrap=True)
+    console.print(summary_table(summary, drafts))
     if not summary.sitemap_ok:
         console.print(
             "The sitemap was not read completely, so no home was marked off the market.",
