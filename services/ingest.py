@@ -98,8 +98,8 @@ class ListingEvents(Protocol):
     """What the rest of the product hears from a pass, after the data is committed.
 
     Called once per saved batch (and once for homes that left the sitemap). What a
-    method returns is ignored; an exception is logged and does not stop the pass. The ids are listings that are on the market
-    (a home first seen already sold raises no `on_new`).
+    method returns is ignored; an exception is logged and does not stop the pass. The
+    ids are listings on the market (a home first seen already sold raises no `on_new`).
     """
 
     async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> object:
@@ -398,7 +398,7 @@ async def _save_result(
     started: float,
 ) -> ScrapeSummary:
     failures = list(result.failures)
-    homes: list[ParsedHome] = []
+    by_id: dict[str, ParsedHome] = {}  # one row per source_id: ON CONFLICT needs it
     for home in result.homes:
         missing = missing_required(home)
         if missing:
@@ -406,7 +406,8 @@ async def _save_result(
             log.warning("scrape: %s skipped: %s", home.source_url, reason)
             failures.append(CrawlFailure(home.source_url, reason))
         else:
-            homes.append(home)
+            by_id[home.source_id] = home
+    homes = list(by_id.values())
 
     total = _Batch()
     size = max(1, batch_size)
