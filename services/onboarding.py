@@ -89,23 +89,24 @@ async def redeem_invite(
     session: AsyncSession, *, token: str, telegram_user_id: int, chat_id: int
 ) -> Linked:
     """Link the Telegram user to the invite's agent; the invite is used up."""
-    invite = await agents_repo.get_invite_for_update(session, hash_invite_token(token.strip()))
     now = utcnow()
-    if invite is None or invite.used_at is not None or invite.expires_at < now:
+    other = await agents_repo.get_agent_by_telegram_user(session, telegram_user_id)
+    agent_id = await agents_repo.claim_invite(
+        session, hash_invite_token(token.strip()), telegram_user_id, now
+    )
+    if agent_id is None:
         raise InvalidInputError(
             "This invite link is not valid any more; ask your administrator for a new one."
         )
-    agent = await agents_repo.get_agent(session, invite.agent_id)
-    if agent is None:  # pragma: no cover - the invite cascades with its agent
-        raise InvalidInputError("This invite belongs to nobody; ask your administrator.")
-    other = await agents_repo.get_agent_by_telegram_user(session, telegram_user_id)
-    if other is not None and other.id != agent.id:
+    if other is not None and other.id != agent_id:
+        # Raising rolls the unit of work back, so the invite stays unused.
         raise ConflictError(
             f"Your Telegram account is already linked to {other.email}; ask your administrator "
             "to sort it out."
         )
-    invite.used_at = now
-    invite.used_by_telegram_user_id = telegram_user_id
+    agent = await agents_repo.get_agent(session, agent_id)
+    if agent is None:  # pragma: no cover - the invite cascades with its agent
+        raise InvalidInputError("This invite belongs to nobody; ask your administrator.")
     already = agent.telegram_user_id == telegram_user_id
     agent.telegram_user_id = telegram_user_id
     agent.telegram_chat_id = chat_id

@@ -99,12 +99,26 @@ async def create_invite(
     return invite
 
 
-async def get_invite_for_update(session: AsyncSession, token_hash: str) -> AgentInvite | None:
-    """The invite with this hash, locked against a concurrent redemption."""
+async def claim_invite(
+    session: AsyncSession, token_hash: str, telegram_user_id: int, now: datetime
+) -> uuid.UUID | None:
+    """Use up a valid invite in one compare-and-set; returns its agent, or None.
+
+    A conditional UPDATE rather than SELECT … FOR UPDATE: SQLite ignores row locks, and
+    two redemptions of one link must not both succeed on either database.
+    """
     result = await session.execute(
-        select(AgentInvite).where(AgentInvite.token_hash == token_hash).with_for_update()
+        update(AgentInvite)
+        .where(
+            AgentInvite.token_hash == token_hash,
+            AgentInvite.used_at.is_(None),
+            AgentInvite.expires_at > now,
+        )
+        .values(used_at=now, used_by_telegram_user_id=telegram_user_id)
+        .returning(AgentInvite.agent_id)
     )
-    return result.scalar_one_or_none()
+    row = result.first()
+    return None if row is None else row[0]
 
 
 async def count_agents(session: AsyncSession) -> int:

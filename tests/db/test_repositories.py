@@ -63,10 +63,11 @@ async def test_invites_are_stored_hashed(session: AsyncSession) -> None:
     agent = await agents.create_agent(session, email="a@b.co", name="A")
     expires = datetime.now(UTC) + timedelta(days=7)
     await agents.create_invite(session, agent.id, "f" * 64, expires)
-    invite = await agents.get_invite_for_update(session, "f" * 64)
-    assert invite is not None and invite.agent_id == agent.id
-    assert abs((invite.expires_at - expires).total_seconds()) < 1
-    assert await agents.get_invite_for_update(session, "0" * 64) is None
+    now = datetime.now(UTC)
+    assert await agents.claim_invite(session, "0" * 64, 7, now) is None
+    assert await agents.claim_invite(session, "f" * 64, 7, expires + timedelta(seconds=1)) is None
+    assert await agents.claim_invite(session, "f" * 64, 7, now) == agent.id
+    assert await agents.claim_invite(session, "f" * 64, 8, now) is None  # single use
 
 
 async def test_user_crud(session: AsyncSession) -> None:
