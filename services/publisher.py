@@ -17,12 +17,15 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -151,6 +154,25 @@ def retry_delay(attempts: int, hint_s: float | None = None) -> timedelta:
     return timedelta(seconds=exponential_s)
 
 
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _writing(database: Database) -> AsyncIterator[AsyncSession]:
+    """A unit of work that writes.
+
+    SQLite has one writer at a time and makes the others poll (sleeping up to 100 ms a
+    try); letting this process's publishers take turns instead is several times faster.
+    """
+    if database.engine.dialect.name != "sqlite":
+        async with database.unit_of_work() as session:
+            yield session
+        return
+    lock = _SQLITE_WRITERS.setdefault(database.engine.sync_engine, asyncio.Lock())
+    async with lock, database.unit_of_work() as session:
+        yield session
+
+
 async def is_paused(database: Database) -> bool:
     """Whether an admin paused publishing (/pause)."""
     async with database.unit_of_work() as session:
@@ -189,19 +211,30 @@ async def publish_due(
     worker = worker_id or default_worker_id()
     async with database.unit_of_work() as session:
         accounts = await repo.due_accounts(session, now=clock(), limit=max(1, batch))
-    budget = max(0, batch)
     gate = asyncio.Semaphore(max(1, concurrency))
+    claiming = 0  # claims in flight: they count against `batch` until they return
+    changed = asyncio.Event()
 
     async def drain(account_pk: uuid.UUID) -> None:
-        nonlocal budget
-        while budget > 0 and not stats.paused:
-            async with gate:
-                if budget <= 0 or stats.paused:
+        nonlocal claiming
+        while not stats.paused:
+            if stats.claimed + claiming >= batch:
+                if claiming == 0:
                     return
-                budget -= 1
-                post = await _claim_one(database, account_pk, clock(), worker, stats)
+                # An empty claim elsewhere may give its share of the batch back.
+                changed.clear()
+                await changed.wait()
+                continue
+            async with gate:
+                if stats.paused or stats.claimed + claiming >= batch:
+                    continue
+                claiming += 1
+                try:
+                    post = await _claim_one(database, account_pk, clock(), worker, stats)
+                finally:
+                    claiming -= 1
+                    changed.set()
                 if post is None:
-                    budget += 1
                     return
                 stats.claimed += 1
                 await _publish_claimed(database, publisher, post, clock, stats, post_timeout_s)
@@ -226,16 +259,16 @@ async def _claim_one(
 ) -> repo.ClaimedPost | None:
     """Claim the account's next due post in its own committed transaction."""
     try:
-        async with database.unit_of_work() as session:
+        async with _writing(database) as session:
             ids = await repo.claim(
                 session, now=now, worker_id=worker, limit=1, account_pk=account_pk
             )
             if not ids:
                 return None
-            # Checked after the claim's write so a /pause committed meanwhile rolls it back.
-            if await _paused(session):
+            # Read after the claim's write, so a /pause committed meanwhile rolls it back.
+            posts, paused = await repo.load_claimed(session, ids)
+            if paused:
                 raise _PausedMeanwhile
-            posts = await repo.load_claimed(session, ids)
     except _PausedMeanwhile:
         stats.paused = True
         return None
@@ -305,17 +338,22 @@ async def _publish_claimed(
         await _fail(database, post, UNEXPECTED, clock(), stats)
         return
     now = clock()
-    async with database.unit_of_work() as session:
-        piece_id = await repo.record_success(
+    async with _writing(database) as session:
+        finished, piece = await _change_post(
             session,
-            post.schedule_id,
-            platform_post_id=result.platform_post_id,
-            permalink=result.permalink,
-            now=now,
+            post.piece_id,
+            lambda: repo.record_success(
+                session,
+                post.schedule_id,
+                piece_id=post.piece_id,
+                platform_post_id=result.platform_post_id,
+                permalink=result.permalink,
+                now=now,
+            ),
         )
-        if piece_id is not None:
-            await settle_piece(session, piece_id, now)
-    if piece_id is None:
+        if finished is not None and piece is not None and finished.others_waiting == 0:
+            await settle_piece(session, post.piece_id, now, piece=piece)
+    if finished is None:
         log.warning(
             "post published but no longer sent", extra={"schedule_id": str(post.schedule_id)}
         )
@@ -330,11 +368,29 @@ async def _requeue(
     stats: PublishRound,
 ) -> None:
     at = now + retry_delay(post.attempts, exc.retry_after_s)
-    async with database.unit_of_work() as session:
+    async with _writing(database) as session:
         await repo.requeue(
             session, post.schedule_id, at=at, error_message=exc.user_message, now=now
         )
     stats.retried += 1
+
+
+async def _change_post(
+    session: AsyncSession,
+    piece_id: uuid.UUID,
+    change: Callable[[], Awaitable[repo.Finished | None]],
+) -> tuple[repo.Finished | None, repo.PieceForOutcome | None]:
+    """Lock the piece and give one of its posts its outcome, in the order each database needs.
+
+    PostgreSQL: the piece lock first, so that posts of one piece finish one after the other
+    and the count of posts still waiting is exact. SQLite: the write first (it takes the
+    database's write lock; a read first could fail to upgrade), then the piece.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        piece = await repo.lock_piece(session, piece_id)
+        return await change(), piece
+    finished = await change()
+    return finished, (await repo.lock_piece(session, piece_id) if finished else None)
 
 
 async def _fail(
@@ -346,48 +402,58 @@ async def _fail(
     *,
     deactivate: bool = False,
 ) -> None:
-    async with database.unit_of_work() as session:
-        deactivated = await record_final_failure(
+    deactivated = False
+    if deactivate:
+        # Its own transaction: it locks the account, which /accounts may hold while it
+        # waits for a piece this failure would lock.
+        async with _writing(database) as session:
+            deactivated = await repo.deactivate_account(
+                session, post.account_pk, reason=reason, now=now
+            )
+    async with _writing(database) as session:
+        await record_final_failure(
             session,
             schedule_id=post.schedule_id,
-            account_pk=post.account_pk,
+            piece_id=post.piece_id,
             platform=post.platform,
             account_name=post.account_name,
             reason=reason,
             now=now,
-            deactivate=deactivate,
+            account_paused=deactivated,
         )
     stats.failed += 1
-    stats.deactivated += int(bool(deactivated))
+    stats.deactivated += int(deactivated)
 
 
 async def record_final_failure(
     session: AsyncSession,
     *,
     schedule_id: uuid.UUID,
-    account_pk: uuid.UUID,
+    piece_id: uuid.UUID,
     platform: str,
     account_name: str,
     reason: str,
     now: datetime,
-    deactivate: bool = False,
     what: str | None = None,
-) -> bool | None:
+    account_paused: bool = False,
+) -> bool:
     """Mark a `sent` post failed: the piece `posting_failed`, the agent told why.
 
-    `what` replaces "was not published on <platform>" in the notification. With
-    `deactivate`, the account is turned off until reconnected. Returns whether this call
-    deactivated the account, or None when the post was not `sent` any more.
+    `what` replaces "was not published on <platform>" in the notification;
+    `account_paused` adds that the account waits to be reconnected. Returns False when
+    the post was not `sent` any more (nothing changed).
     """
-    piece_id = await repo.record_failure(session, schedule_id, error_message=reason, now=now)
-    if piece_id is None:
-        return None
-    deactivated = False
-    if deactivate:
-        deactivated = await repo.deactivate_account(session, account_pk, reason=reason, now=now)
-    piece = await repo.lock_piece(session, piece_id)
+    finished, piece = await _change_post(
+        session,
+        piece_id,
+        lambda: repo.record_failure(
+            session, schedule_id, piece_id=piece_id, error_message=reason, now=now
+        ),
+    )
+    if finished is None:
+        return False
     if piece is None:
-        return deactivated
+        return True
     await repo.set_piece_status(
         session,
         piece_id,
@@ -398,11 +464,12 @@ async def record_final_failure(
     svc = service_name(_platform(platform))
     what = what or f"was not published on {svc}"
     message = f"Your post about {piece.listing_address} {what} ({account_name}). {reason}"
-    if deactivated:
+    if account_paused:
         message += " The account stays paused until you reconnect it; then tap Retry."
     await notify(session, piece.agent, NotificationType.POST_FAILED, message, piece_id)
-    await settle_piece(session, piece_id, now, piece=piece)
-    return deactivated
+    if finished.others_waiting == 0:
+        await settle_piece(session, piece_id, now, piece=piece)
+    return True
 
 
 async def settle_piece(
@@ -462,22 +529,22 @@ async def recover_stale(
     now = now or utcnow()
     async with database.unit_of_work() as session:
         ids = await repo.stale_sent(session, claimed_before=now - older_than)
-        posts = await repo.load_claimed(session, ids)
+        posts, _paused = await repo.load_claimed(session, ids)
     count = 0
     for post in posts:
         svc = service_name(_platform(post.platform))
-        async with database.unit_of_work() as session:
+        async with _writing(database) as session:
             done = await record_final_failure(
                 session,
                 schedule_id=post.schedule_id,
-                account_pk=post.account_pk,
+                piece_id=post.piece_id,
                 platform=post.platform,
                 account_name=post.account_name,
                 reason=OUTCOME_UNKNOWN,
                 now=now,
                 what=f"may or may not have been published on {svc}",
             )
-        if done is None:
+        if not done:
             continue  # it got its outcome meanwhile
         count += 1
         log.warning(

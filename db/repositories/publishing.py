@@ -17,10 +17,19 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.errors import DuplicateError
-from db.models import Agent, ContentPiece, Listing, PostSchedule, SocialMediaAccount
+from db.models import (
+    Agent,
+    AppState,
+    ContentPiece,
+    Listing,
+    PostSchedule,
+    SocialMediaAccount,
+)
 from db.repositories._common import add_unique
+from db.repositories.app_state import PUBLISHING_PAUSED
 from db.status import ScheduleStatus
 
 PENDING = ScheduleStatus.PENDING.value
@@ -112,10 +121,10 @@ async def claim(
 ) -> list[uuid.UUID]:
     """Mark up to `limit` due pending posts `sent` (of one account, if given); their ids.
 
-    PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED`, then `UPDATE … WHERE id IN (those)`.
-    (Not one statement: PostgreSQL may re-run a locking `IN (SELECT … LIMIT n)` subquery
-    and so update more than `n` rows.) SQLite: one guarded `UPDATE … RETURNING`, which
-    also takes the write lock first.
+    PostgreSQL: `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED) UPDATE …`.
+    The CTE runs once; a locking `IN (SELECT … LIMIT n)` subquery may be re-run by the
+    planner and update more than `n` rows. SQLite: one guarded `UPDATE … RETURNING`
+    (a compare-and-set; it also takes the write lock first).
     """
     pick = select(PostSchedule.id).where(_due(now))
     if account_pk is not None:
@@ -125,10 +134,8 @@ async def claim(
     )
     target: Any
     if session.get_bind().dialect.name == "postgresql":
-        ids = list((await session.execute(pick.with_for_update(skip_locked=True))).scalars())
-        if not ids:
-            return []
-        target = PostSchedule.id.in_(ids)
+        picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        target = PostSchedule.id.in_(select(picked.c.id))
     else:
         target = PostSchedule.id.in_(pick.scalar_subquery())
     stmt = (
@@ -149,10 +156,12 @@ async def claim(
 
 async def load_claimed(
     session: AsyncSession, schedule_ids: Sequence[uuid.UUID]
-) -> list[ClaimedPost]:
-    """The claimed posts with their piece, account and listing, in one query."""
+) -> tuple[list[ClaimedPost], bool]:
+    """The claimed posts with their piece, account and listing, and whether publishing is
+    paused, in one query (a fresh read: a pause committed after the claim is seen)."""
     if not schedule_ids:
-        return []
+        return [], False
+    paused = select(AppState.value).where(AppState.key == PUBLISHING_PAUSED).scalar_subquery()
     stmt = (
         select(
             PostSchedule.id,
@@ -169,6 +178,7 @@ async def load_claimed(
             ContentPiece.associated_image_urls,
             PostSchedule.attempts,
             Listing.address,
+            paused,
         )
         .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
         .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
@@ -176,7 +186,8 @@ async def load_claimed(
         .where(PostSchedule.id.in_(list(schedule_ids)))
         .order_by(PostSchedule.scheduled_at, PostSchedule.id)
     )
-    return [
+    rows = (await session.execute(stmt)).all()
+    posts = [
         ClaimedPost(
             schedule_id=r[0],
             piece_id=r[1],
@@ -193,8 +204,9 @@ async def load_claimed(
             attempts=int(r[12] or 0),
             listing_address=str(r[13]),
         )
-        for r in (await session.execute(stmt)).all()
+        for r in rows
     ]
+    return posts, bool(rows and rows[0][14])
 
 
 async def stale_sent(session: AsyncSession, *, claimed_before: datetime) -> list[uuid.UUID]:
@@ -209,32 +221,62 @@ async def stale_sent(session: AsyncSession, *, claimed_before: datetime) -> list
 # ------------------------------------------------------------------ outcomes
 
 
+@dataclass(frozen=True)
+class Finished:
+    """A post that got its outcome, and how many other posts of its piece still wait."""
+
+    piece_id: uuid.UUID
+    others_waiting: int
+
+
 async def _finish(
-    session: AsyncSession, schedule_id: uuid.UUID, now: datetime, **values: Any
-) -> uuid.UUID | None:
-    """Move a `sent` post to its outcome; its piece id, or None if it was not `sent`."""
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    piece_id: uuid.UUID,
+    now: datetime,
+    **values: Any,
+) -> Finished | None:
+    """Move a `sent` post to its outcome; None if it was not `sent` any more.
+
+    The count of the piece's other waiting posts comes back in the same statement; it is
+    exact when the caller holds the piece's lock (PostgreSQL) or the write lock (SQLite).
+    """
+    sibling = aliased(PostSchedule)
+    waiting = (
+        select(func.count())
+        .select_from(sibling)
+        .where(
+            sibling.content_piece_id == piece_id,
+            sibling.id != schedule_id,
+            sibling.status.in_([PENDING, SENT]),
+        )
+        .scalar_subquery()
+    )
     stmt = (
         update(PostSchedule)
         .where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
         .values(updated_at=now, **values)
-        .returning(PostSchedule.content_piece_id)
+        .returning(PostSchedule.content_piece_id, waiting)
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    row = (await session.execute(stmt)).first()
+    return None if row is None else Finished(row[0], int(row[1]))
 
 
 async def record_success(
     session: AsyncSession,
     schedule_id: uuid.UUID,
     *,
+    piece_id: uuid.UUID,
     platform_post_id: str,
     permalink: str | None,
     now: datetime,
-) -> uuid.UUID | None:
-    """The platform published it; returns the piece id (None if the post was not `sent`)."""
+) -> Finished | None:
+    """The platform published it (None if the post was not `sent` any more)."""
     return await _finish(
         session,
         schedule_id,
+        piece_id,
         now,
         status=SUCCESS,
         platform_post_id=platform_post_id,
@@ -245,10 +287,17 @@ async def record_success(
 
 
 async def record_failure(
-    session: AsyncSession, schedule_id: uuid.UUID, *, error_message: str, now: datetime
-) -> uuid.UUID | None:
-    """The post failed for good; returns the piece id (None if the post was not `sent`)."""
-    return await _finish(session, schedule_id, now, status=FAILED, error_message=error_message)
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    *,
+    piece_id: uuid.UUID,
+    error_message: str,
+    now: datetime,
+) -> Finished | None:
+    """The post failed for good (None if it was not `sent` any more)."""
+    return await _finish(
+        session, schedule_id, piece_id, now, status=FAILED, error_message=error_message
+    )
 
 
 async def requeue(
@@ -258,25 +307,30 @@ async def requeue(
     at: datetime,
     error_message: str,
     now: datetime,
-) -> uuid.UUID | None:
+) -> bool:
     """Nothing was published and a later attempt may work: back to `pending` at `at`."""
-    return await _finish(
-        session,
-        schedule_id,
-        now,
-        status=PENDING,
-        scheduled_at=at,
-        error_message=error_message,
-        claimed_at=None,
-        claimed_by=None,
+    result = await session.execute(
+        update(PostSchedule)
+        .where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
+        .values(
+            status=PENDING,
+            scheduled_at=at,
+            error_message=error_message,
+            claimed_at=None,
+            claimed_by=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutcome | None:
     """The piece, its agent and listing address; the piece row stays locked (PostgreSQL).
 
-    Outcomes of one piece's posts are thus decided one after the other, so the last
-    post to finish always sees every other post's outcome.
+    On PostgreSQL, take it before changing one of the piece's posts: outcomes of one
+    piece's posts are then decided one after the other, and the last post to finish
+    always sees every other post's outcome.
     """
     stmt = (
         select(ContentPiece.status, ContentPiece.version, Agent, Listing.address)

@@ -470,3 +470,37 @@ async def test_rows_of_a_cancelled_post_are_not_claimed(
         )
     assert (await publish_due(database, graph.publisher, now=now)).claimed == 0
     assert fake.calls == []
+
+
+async def test_a_claim_takes_at_most_its_limit(
+    database: Database, fake: FakeGraphApi, graph: GraphResources
+) -> None:
+    now = utcnow()
+    first = await seed_post(database, fake, platforms=["facebook"], at=now)
+    for _ in range(4):
+        await seed_post(
+            database,
+            fake,
+            platforms=["facebook"],
+            at=now,
+            agent_id=first.agent_id,
+            accounts=first.account_pks,
+        )
+    async with database.unit_of_work() as s:
+        one = await repo.claim(
+            s, now=now, worker_id="w", limit=1, account_pk=first.account_pks["facebook"]
+        )
+        two = await repo.claim(s, now=now, worker_id="w", limit=2)
+    assert len(one) == 1 and len(two) == 2 and not set(one) & set(two)
+
+
+async def test_batch_bounds_a_round_and_the_next_round_continues(
+    database: Database, fake: FakeGraphApi, graph: GraphResources
+) -> None:
+    now = utcnow()
+    for _ in range(3):
+        await seed_post(database, fake, at=now)  # 3 agents, 6 accounts, 6 posts
+    first = await publish_due(database, graph.publisher, now=now, batch=4, concurrency=2)
+    assert first.claimed == 4 and len(fake.visible_posts()) == 4
+    rest = await publish_due(database, graph.publisher, now=now, batch=4, concurrency=2)
+    assert rest.claimed == 2 and len(fake.visible_posts()) == 6

@@ -1,0 +1,441 @@
+"""Publishing benchmark: prints one JSON object.
+
+1. 500 due posts over 50 accounts (25 Facebook Pages, 25 Instagram accounts, 10 posts
+   each, one JPEG per post) against the fake Graph API with 100 ms latency per Graph call,
+   published by one `publish_due` round on SQLite (the embedded default), and on
+   PostgreSQL when a URL is given. Reports wall time, posts/s, duplicates and the ratio to
+   the ideal set by the concurrency limit and the one-post-at-a-time-per-account rule:
+
+       ideal = max(graph calls × latency / concurrency,
+                   the longest account's calls × latency)
+
+2. Two publisher *processes* at once on PostgreSQL (same fake Graph, same 500 posts):
+   duplicates must still be 0.
+
+PostgreSQL: BENCH_DATABASE_URL or TEST_DATABASE_URL names a server; the bench creates and
+uses its own database `rltr_bench_publish` there (dropped and re-migrated each run).
+
+    .venv/bin/python bench/publish.py [--posts 500] [--accounts 50] [--latency 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from db import migrate  # noqa: E402
+from db.base import utcnow  # noqa: E402
+from db.models import (  # noqa: E402
+    Agent,
+    ContentPiece,
+    ContentVersion,
+    Listing,
+    PostSchedule,
+    SocialMediaAccount,
+)
+from db.session import create_engine, create_sessionmaker  # noqa: E402
+from services.context import Database  # noqa: E402
+from services.crypto import TokenCipher, generate_key  # noqa: E402
+from services.publisher import (  # noqa: E402
+    DEFAULT_CONCURRENCY,
+    GraphResources,
+    publish_due,
+)
+
+BENCH_DB = "rltr_bench_publish"
+
+
+def _quiet() -> None:
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    for name in ("aiohttp", "sqlalchemy", "services", "tests"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+async def _pg_url() -> str | None:
+    raw = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        return None
+    url = make_url(raw).set(drivername="postgresql+asyncpg")
+    admin = create_engine(url.set(database="postgres"), null_pool=True)
+    async with admin.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        exists = await conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}
+        )
+        if not exists:
+            await conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
+    await admin.dispose()
+    return url.set(database=BENCH_DB).render_as_string(hide_password=False)
+
+
+async def _fresh(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_engine(url, null_pool=True)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    await migrate.upgrade(url)
+
+
+def _accounts(n: int) -> list[tuple[str, str, str]]:
+    """(platform, account id, token) for n accounts, half Pages and half Instagram."""
+    out = []
+    for i in range(n):
+        if i % 2 == 0:
+            out.append(("facebook", f"10{i:013d}", f"EAAGbenchPage{i:04d}" + "p" * 24))
+        else:
+            out.append(("instagram", f"1784{i:013d}", f"IGAAbenchUser{i:04d}" + "u" * 24))
+    return out
+
+
+class FakeGraph:
+    """The fake Graph API running in its own process (as the real one is remote)."""
+
+    def __init__(self, base_url: str, root_url: str, session: aiohttp.ClientSession) -> None:
+        self.base_url = base_url
+        self.root_url = root_url
+        self._session = session
+
+    async def control(self, path: str, **params: Any) -> dict[str, Any]:
+        """Call one of the fake's `/__fake__/…` endpoints."""
+        method = "POST" if params else "GET"
+        async with self._session.request(
+            method, f"{self.root_url}/__fake__/{path}", data=params or None
+        ) as resp:
+            resp.raise_for_status()
+            result: dict[str, Any] = await resp.json()
+            return result
+
+    async def register(self, accounts: list[tuple[str, str, str]]) -> None:
+        """Pages and Instagram accounts, with a quota that the bench never reaches."""
+        for platform, account_id, token in accounts:
+            if platform == "facebook":
+                await self.control(
+                    "pages", page_id=account_id, token=token, name=f"Page {account_id[-4:]}"
+                )
+            else:
+                await self.control(
+                    "ig_users",
+                    ig_user_id=account_id,
+                    token=token,
+                    username=f"user{account_id[-4:]}",
+                    quota_total="1000",
+                )
+
+
+@asynccontextmanager
+async def fake_graph(latency: float) -> AsyncIterator[FakeGraph]:
+    """Start `python -m tests.fakes.graph_api` on a free port; stop it afterwards."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.fakes.graph_api",
+        "--latency",
+        str(latency),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        urls = json.loads(line)
+        async with aiohttp.ClientSession() as session:
+            yield FakeGraph(urls["base_url"], urls["root_url"], session)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def _seed(
+    database: Database,
+    accounts: list[tuple[str, str, str]],
+    posts: int,
+    image_url: str,
+) -> None:
+    """Agents own two accounts each; every piece goes to both, so rows = posts."""
+    now = utcnow()
+    async with database.unit_of_work() as s:
+        pairs: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
+        for a in range(0, len(accounts), 2):
+            agent = Agent(id=uuid.uuid4(), name=f"Agent {a}", email=f"agent{a}@bench.example")
+            s.add(agent)
+            pks = []
+            for platform, account_id, token in accounts[a : a + 2]:
+                acc = SocialMediaAccount(
+                    id=uuid.uuid4(),
+                    agent_id=agent.id,
+                    platform=platform,
+                    account_id=account_id,
+                    access_token_encrypted=database.cipher.encrypt(token),
+                    display_name=account_id,
+                )
+                s.add(acc)
+                pks.append(acc.id)
+            pairs.append((agent.id, pks))
+        await s.flush()
+        rows = 0
+        n = 0
+        while rows < posts:
+            agent_id, pks = pairs[n % len(pairs)]
+            listing = Listing(
+                id=uuid.uuid4(),
+                source_id=f"bench-{n}",
+                address=f"{100 + n} SW Bench Trail",
+                city="Ocala",
+                state="FL",
+                zip_code="34473",
+                image_urls=[image_url],
+            )
+            generated = {
+                "headline": f"Home {n}",
+                "body": "3 bed, 2 bath.",
+                "facebook_text": f"Home {n} in Ocala. Equal Housing Opportunity.",
+                "instagram_text": f"Home {n} in Ocala #Ocala. Equal Housing Opportunity.",
+            }
+            piece = ContentPiece(
+                id=uuid.uuid4(),
+                listing_id=listing.id,
+                agent_id=agent_id,
+                content_type="social_media_post",
+                generated_text=generated,
+                associated_image_urls=[image_url],
+                status="approved_for_posting",
+                version=1,
+            )
+            s.add_all([listing, piece])
+            s.add(ContentVersion(content_piece_id=piece.id, version=1, generated_text=generated))
+            for pk in pks[: posts - rows]:
+                s.add(
+                    PostSchedule(
+                        id=uuid.uuid4(),
+                        content_piece_id=piece.id,
+                        social_media_account_id=pk,
+                        scheduled_at=now,
+                        status="pending",
+                    )
+                )
+                rows += 1
+            n += 1
+
+
+async def _group_count(url: str, column: Any) -> dict[str, int]:
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(column, func.count()).group_by(column))
+            return {str(k): int(v) for k, v in rows.all()}
+    finally:
+        await engine.dispose()
+
+
+async def _statuses_of(url: str) -> dict[str, int]:
+    return await _group_count(url, PostSchedule.status)
+
+
+async def _claimers_of(url: str) -> dict[str, int]:
+    return await _group_count(url, PostSchedule.claimed_by)
+
+
+# Graph calls per post (see tests/publishing_flow): a Page photo is /photos + permalink; an
+# Instagram photo is quota + container + status + media_publish + permalink.
+CALLS_PER_POST = {"facebook": 2, "instagram": 5}
+
+
+def _ideal(
+    accounts: list[tuple[str, str, str]], posts: int, latency: float, concurrency: int
+) -> float:
+    """The best wall time: all calls spread over `concurrency`, or the busiest account."""
+    per_account = posts / len(accounts)
+    chains = [CALLS_PER_POST[p] * per_account * latency for p, _, _ in accounts]
+    return max(sum(chains) / concurrency, max(chains))
+
+
+async def single_round(url: str, args: argparse.Namespace, label: str) -> dict[str, Any]:
+    """One process, one round of publish_due over every due post."""
+    await _fresh(url)
+    engine = create_engine(url)
+    database = Database(engine, create_sessionmaker(engine), TokenCipher([generate_key()]))
+    accounts = _accounts(args.accounts)
+    try:
+        async with fake_graph(args.latency) as fake:
+            await fake.register(accounts)
+            image = await fake.control("jpeg", name="home.jpg", width="1080", height="1080")
+            await _seed(database, accounts, args.posts, image["url"])
+            graph = GraphResources.open(fake.base_url, poll_interval_s=0.2)
+            try:
+                cpu = time.process_time()
+                started = time.perf_counter()
+                result = await publish_due(
+                    database, graph.publisher, batch=args.posts, concurrency=args.concurrency
+                )
+                wall = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+            finally:
+                await graph.aclose()
+            state = await fake.control("state")
+    finally:
+        await engine.dispose()
+    ideal = _ideal(accounts, args.posts, args.latency, args.concurrency)
+    statuses = await _statuses_of(url)
+    return {
+        "database": label,
+        "posts": args.posts,
+        "accounts": args.accounts,
+        "latency_s_per_graph_call": args.latency,
+        "concurrency": args.concurrency,
+        "wall_s": round(wall, 3),
+        "publisher_cpu_s": round(cpu, 3),
+        "posts_per_s": round(result.succeeded / wall, 1),
+        "succeeded": result.succeeded,
+        "not_succeeded": result.failed + result.retried + result.errors,
+        "graph_calls": state["calls"],
+        "visible_posts": state["posts"],
+        "duplicates": state["duplicates"],
+        "ideal_s": round(ideal, 3),
+        "ratio_to_ideal": round(wall / ideal, 3) if ideal else None,
+        "rows": statuses,
+        "target_wall_s": 15,
+        "meets_target": wall < 15
+        and state["duplicates"] == 0
+        and statuses.get("success") == args.posts,
+    }
+
+
+async def two_processes(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Two publisher processes drain the same posts on PostgreSQL at the same time."""
+    await _fresh(url)
+    key = generate_key()
+    engine = create_engine(url)
+    database = Database(engine, create_sessionmaker(engine), TokenCipher([key]))
+    accounts = _accounts(args.accounts)
+    try:
+        async with fake_graph(args.latency) as fake:
+            await fake.register(accounts)
+            image = await fake.control("jpeg", name="home.jpg", width="1080", height="1080")
+            await _seed(database, accounts, args.posts, image["url"])
+            env = {**os.environ, "BENCH_KEY": key, "BENCH_URL": url, "BENCH_GRAPH": fake.base_url}
+            started = time.perf_counter()
+            procs = [
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    f"bench-worker-{i}",
+                    "--concurrency",
+                    str(args.concurrency),
+                    stdout=asyncio.subprocess.PIPE,
+                    env=env,
+                )
+                for i in range(2)
+            ]
+            outs = await asyncio.gather(*(p.communicate() for p in procs))
+            wall = time.perf_counter() - started
+            state = await fake.control("state")
+    finally:
+        await engine.dispose()
+    workers = [json.loads(out.decode()) for out, _ in outs]
+    statuses = await _statuses_of(url)
+    return {
+        "database": "postgresql",
+        "processes": 2,
+        "posts": args.posts,
+        "wall_s": round(wall, 3),
+        "workers": workers,
+        "claimed_by": await _claimers_of(url),
+        "visible_posts": state["posts"],
+        "duplicates": state["duplicates"],
+        "rows": statuses,
+        "zero_duplicates": state["duplicates"] == 0
+        and statuses.get("success") == args.posts
+        and sum(w["claimed"] for w in workers) == args.posts,
+    }
+
+
+async def worker(worker_id: str, concurrency: int) -> dict[str, Any]:
+    """A publisher process: rounds until nothing is due."""
+    url, key, graph_url = (
+        os.environ["BENCH_URL"],
+        os.environ["BENCH_KEY"],
+        os.environ["BENCH_GRAPH"],
+    )
+    engine = create_engine(url)
+    database = Database(engine, create_sessionmaker(engine), TokenCipher([key]))
+    graph = GraphResources.open(graph_url, poll_interval_s=0.2)
+    claimed = succeeded = rounds = 0
+    started = time.perf_counter()
+    try:
+        while True:
+            result = await publish_due(
+                database, graph.publisher, concurrency=concurrency, worker_id=worker_id
+            )
+            rounds += 1
+            claimed += result.claimed
+            succeeded += result.succeeded
+            if result.claimed == 0:
+                break
+    finally:
+        await graph.aclose()
+        await engine.dispose()
+    return {
+        "worker": worker_id,
+        "rounds": rounds,
+        "claimed": claimed,
+        "succeeded": succeeded,
+        "wall_s": round(time.perf_counter() - started, 3),
+    }
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"rltr-bench-publish-{os.getpid()}.db"
+    out: dict[str, Any] = {"bench": "publish"}
+    try:
+        out["sqlite"] = await single_round(f"sqlite+aiosqlite:///{tmp}", args, "sqlite")
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240
+    pg = await _pg_url()
+    if pg is None:
+        out["postgresql"] = "skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL"
+    else:
+        out["postgresql"] = await single_round(pg, args, "postgresql")
+        out["postgresql_two_processes"] = await two_processes(pg, args)
+    return out
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    _quiet()
+    options = _parse()
+    if options.worker:
+        print(json.dumps(asyncio.run(worker(options.worker, options.concurrency))))
+    else:
+        print(json.dumps(asyncio.run(main(options)), indent=2))
