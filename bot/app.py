@@ -31,11 +31,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.callback_data import Action, CallbackSigner, pattern
 from bot.handlers import admin, admin_tools, drafts, flyer, lists, start
 from bot.handlers import connect as connect_handlers
-from bot.handlers import settings as settings_commands
 from bot.handlers import scrape as scrape_handlers
+from bot.handlers import settings as settings_commands
 from bot.jobs import schedule_jobs
 from bot.jobs.publish import close_graph
 from bot.notifier import TelegramNotifier
@@ -110,7 +111,9 @@ def build_application(
         )
         .rate_limiter(SendRateLimiter(max_retries=3))
         .concurrent_updates(256)
-        .connection_pool_size(64)
+        # aiohttp instead of PTB's httpx transport: ~10x less CPU per Bot API call.
+        .request(AiohttpRequest(connection_pool_size=64))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -119,6 +122,7 @@ def build_application(
     app.bot_data["injected_database"] = database
     app.bot_data["with_jobs"] = with_jobs
     _register_handlers(app)
+    _register_fallbacks(app)
     return app
 
 
@@ -138,14 +142,24 @@ def _register_handlers(app: App) -> None:
     scrape_handlers.register(app)
     for action in DRAFT_ACTIONS:
         app.add_handler(CallbackQueryHandler(drafts.on_draft_button, pattern=pattern(action)))
-    app.add_handler(CallbackQueryHandler(_unknown_button))
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, drafts.on_text))
     app.add_error_handler(_on_error)
+
+
+def _register_fallbacks(app: App) -> None:
+    """Catch-alls, added after every other handler of group 0 so they never shadow one."""
+    app.add_handler(CallbackQueryHandler(_unknown_button))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, _unknown_command))
 
 
 async def _unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer("This button is not valid.")
+
+
+async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_message is not None:
+        await update.effective_message.reply_text("I don't know that command. See /help.")
 
 
 async def _post_init(app: App) -> None:
@@ -207,10 +221,10 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with the traceback; tell the admins in one line."""
     log.error("unhandled error", exc_info=context.error)
     settings: Settings = context.application.bot_data["settings"]
-    summary = f"⚠️ Bot error: {type(context.error).__name__}: {context.error}"
+    summary = f"⚠️ Bot error: {type(context.error).__name__}: {context.error}"[:500]
     for admin_id in settings.admin_ids:
         with contextlib.suppress(TelegramError):
-            await context.bot.send_message(admin_id, fit_text(escape(summary)[:500]))
+            await context.bot.send_message(admin_id, fit_text(escape(summary)))
     if isinstance(update, Update) and update.effective_message is not None:
         with contextlib.suppress(TelegramError):
             await update.effective_message.reply_text(

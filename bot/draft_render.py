@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from bot.render import bold, escape, fit_text, fmt_dt, italic, link, money, split_message
@@ -78,7 +77,8 @@ def _warnings(warnings: Sequence[dict[str, Any]]) -> str:
     for w in warnings:
         message = str(w.get("message") or "")
         suggestion = w.get("suggestion")
-        line = f"⚠️ {escape(message)}"
+        icon = "ℹ️" if w.get("kind") == "writer_note" else "⚠️"
+        line = f"{icon} {escape(message)}"
         if suggestion:
             line += f" {italic('Try: ' + str(suggestion))}"
         lines.append(line)
@@ -152,13 +152,3 @@ def with_status(original_html: str, line: str) -> str:
     marker = "\n\n"
     base = original_html.rsplit(marker + "<i>Approve to schedule", 1)[0]
     return fit_text(base + marker + line)
-
-
-def superseded_text(original_html: str, new_version: int) -> str:
-    """An older draft message, marked as replaced."""
-    return with_status(original_html, "↪️ " + bold(f"Superseded by version {new_version} below."))
-
-
-def when(dt: datetime, tz: str) -> str:
-    """Escaped local time."""
-    return escape(fmt_dt(dt, tz))

@@ -73,7 +73,11 @@ class TelegramNotifier:
 
     async def mark_superseded(self, chat_id: int, message_id: int, new_version: int) -> None:
         """Replace an older draft message by a pointer to the newer one."""
-        text = "↪️ " + bold(f"Superseded by version {new_version} below.") + " Nothing to do here."
+        text = (
+            "↪️ "
+            + bold(f"Replaced by the message below (version {new_version}).")
+            + (" Nothing to do here.")
+        )
         try:
             await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
         except Forbidden as exc:

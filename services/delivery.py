@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +33,13 @@ from services.scheduling import in_quiet_hours
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The deliver job and an immediate delivery after a rewrite may both read the same
+# undelivered draft; this process sends each (draft, version) once. Kept small: the
+# database's delivered_version covers everything older than a round.
+_Key = tuple[uuid.UUID, int, datetime | None]
+_in_flight: set[_Key] = set()
+_recently_sent: OrderedDict[_Key, None] = OrderedDict()
+_RECENT_MAX = 10_000
 
 
 @dataclass
@@ -81,6 +88,7 @@ def draft_view(row: repo.DraftRow) -> DraftView:
         warnings=[w for w in (piece.warnings or []) if isinstance(w, dict)],
         feedback=piece.feedback if piece.version > 1 else None,
         previous_message_id=previous,
+        updated_at=piece.updated_at,
     )
 
 
@@ -157,7 +165,23 @@ async def deliver_drafts(
     return stats
 
 
-async def _send_draft(database: Database, notifier: Notifier, view: DraftView) -> None:
+async def _send_draft(
+    database: Database, notifier: Notifier, view: DraftView, *, resend: bool = False
+) -> None:
+    key = (view.piece_id, view.version, view.updated_at)
+    if key in _in_flight or (key in _recently_sent and not resend):
+        return
+    _in_flight.add(key)
+    try:
+        await _send_draft_once(database, notifier, view)
+        _recently_sent[key] = None
+        while len(_recently_sent) > _RECENT_MAX:
+            _recently_sent.popitem(last=False)
+    finally:
+        _in_flight.discard(key)
+
+
+async def _send_draft_once(database: Database, notifier: Notifier, view: DraftView) -> None:
     message_id = await notifier.send_draft(view)
     async with database.unit_of_work() as session:
         current = await repo.mark_draft_delivered(
@@ -249,5 +273,5 @@ async def resend_drafts(database: Database, notifier: Notifier, *, telegram_user
             view = DraftView(
                 **{**view.__dict__, "previous_message_id": row.piece.telegram_message_id}
             )
-        await _send_draft(database, notifier, view)
+        await _send_draft(database, notifier, view, resend=True)
     return len(rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -56,6 +57,9 @@ class DraftView:
     writer_note: str | None = None
     # The message that showed the previous version, to be marked superseded.
     previous_message_id: int | None = None
+    # When the draft row last changed: tells two reads of the same state apart from a
+    # later change of the same version (e.g. a rewrite that gave up).
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

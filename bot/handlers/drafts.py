@@ -13,9 +13,11 @@ from telegram.ext import ContextTypes
 
 from bot.callback_data import Action, CallbackData, ForgedCallback
 from bot.draft_render import status_line, with_status
+from bot.handlers.start import STRANGER
 from bot.keyboards import draft_keyboard
 from bot.render import fit_answer
 from bot.runtime import Runtime, runtime
+from db.repositories import agents as agents_repo
 from db.repositories import content as content_repo
 from services import approval, delivery
 from services.approval import TapResult
@@ -185,6 +187,11 @@ async def drafts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if message is None or user is None:
         return
     rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        agent = await agents_repo.get_agent_by_telegram_user(session, user.id)
+    if agent is None or not agent.is_active:
+        await message.reply_text(STRANGER)
+        return
     count = await delivery.resend_drafts(rt.database, rt.notifier, telegram_user_id=user.id)
     if count == 0:
         await message.reply_text("No drafts are waiting for you right now. 🎉")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ApprovalLog, Notification
@@ -77,7 +77,11 @@ async def list_unread_notifications(
     """An agent's unread notifications, newest first."""
     result = await session.execute(
         select(Notification)
-        .where(Notification.agent_id == agent_id, Notification.is_read.is_(False))
+        .where(
+            Notification.agent_id == agent_id,
+            # The seed lets is_read be NULL; a row written without it is unread too.
+            or_(Notification.is_read.is_(False), Notification.is_read.is_(None)),
+        )
         .order_by(Notification.created_at.desc(), Notification.id)
         .limit(limit)
     )
@@ -90,7 +94,7 @@ async def mark_notifications_read(session: AsyncSession, ids: Sequence[uuid.UUID
         return 0
     result = await session.execute(
         update(Notification)
-        .where(Notification.id.in_(list(ids)), Notification.is_read.is_(False))
+        .where(Notification.id.in_(list(ids)), Notification.is_read.is_not(True))
         .values(is_read=True)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

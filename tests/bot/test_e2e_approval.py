@@ -46,6 +46,7 @@ async def test_invite_link_start_draft_approve(harness: BotHarness) -> None:
     assert any("Reject" in b for b in draft.button_labels)
     assert "New home in Ocala" in draft.content and "$349,990" in draft.content
 
+    old_approve = _first_data(draft, "Approve")
     qid = await chris.tap(draft.message_id, "Approve")
     answer = await h.fake.wait_answer(qid)
     assert answer.answered
@@ -60,11 +61,13 @@ async def test_invite_link_start_draft_approve(harness: BotHarness) -> None:
         schedule = (await s.execute(select(PostSchedule))).scalars().all()
     assert logs == ["approved"] and len(schedule) == 1
 
-    # a second tap on the old Approve button changes nothing and says why
-    qid = await chris.tap_data(
-        draft.message_id, _first_data(draft, "Post now").replace("p:", "a:", 1)
-    )
-    assert "not valid" in (await h.fake.wait_answer(qid)).text
+    # a replayed tap of the old Approve button changes nothing and says why
+    qid = await chris.tap_data(draft.message_id, old_approve)
+    assert "already approved" in ((await h.fake.wait_answer(qid)).text or "")
+    # an altered button (Post now's signature under the Approve code) is refused
+    forged = _first_data(draft, "Post now").replace("p:", "a:", 1)
+    qid = await chris.tap_data(draft.message_id, forged)
+    assert "not valid" in ((await h.fake.wait_answer(qid)).text or "")
     async with h.database.unit_of_work() as s:
         assert (await s.execute(select(func.count()).select_from(ApprovalLog))).scalar() == 1
 
