@@ -11,6 +11,7 @@ from db.models import Agent
 from db.repositories import agents as agents_repo
 from db.status import AreaKind
 from services.errors import InvalidInputError
+from services.ingest import assign_existing_listings
 
 AREAS_USAGE = (
     'Use: /areas <email> city:Ocala community:"Marion Oaks" (or /areas <email> all to clear them).'
@@ -97,6 +98,9 @@ async def set_areas(session: AsyncSession, command: AreasCommand) -> AgentChange
     """Replace the agent's service areas (no areas: every home is theirs)."""
     agent = await _agent_by_email(session, command.email)
     await agents_repo.set_service_areas(session, agent.id, command.areas)
+    # Homes already on the market that now match become theirs too (new homes are
+    # assigned by the scrape pass itself).
+    await assign_existing_listings(session, agent.id)
     stored = tuple(dict.fromkeys((kind, value.strip().lower()) for kind, value in command.areas))
     return AgentChange(
         name=agent.name,

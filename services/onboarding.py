@@ -15,6 +15,7 @@ from db.errors import DuplicateError
 from db.models import Agent
 from db.repositories import agents as agents_repo
 from services.errors import ConflictError, InvalidInputError
+from services.ingest import assign_existing_listings
 
 INVITE_TTL = timedelta(days=7)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -73,6 +74,7 @@ async def add_agent(
         raise ConflictError(
             f"An agent with email {email.lower()} already exists; use /agents to see them."
         ) from None
+    await assign_existing_listings(session, agent.id)
     token = await create_invite(session, agent.id)
     return NewAgent(agent=agent, invite_token=token)
 

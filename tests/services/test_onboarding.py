@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories import agents as agents_repo
 from services.context import Database
 from services.errors import ConflictError, InvalidInputError, ServiceError
 from services.onboarding import add_agent, create_invite, redeem_invite
@@ -53,3 +54,33 @@ async def test_two_redemptions_at_once_link_one_account(database: Database) -> N
 
     results = await asyncio.gather(*(redeem(100 + i) for i in range(4)))
     assert sum(results) == 1
+
+
+async def test_new_agent_and_new_areas_get_homes_already_on_the_market(
+    session: AsyncSession,
+) -> None:
+    from sqlalchemy import select
+
+    from db.models import AgentListing
+    from services.agent_admin import parse_areas_command, set_areas
+    from tests.factories import make_listing
+
+    ocala = await make_listing(session, city="Ocala", community="Marion Oaks")
+    await make_listing(session, city="Tampa", community="Bay Point")
+    await make_listing(session, city="Ocala", status="sold")
+    new = await add_agent(session, email="a@b.co", name="A")
+
+    async def mine() -> set[object]:
+        rows = await session.execute(
+            select(AgentListing.listing_id).where(AgentListing.agent_id == new.agent.id)
+        )
+        return set(rows.scalars())
+
+    assert len(await mine()) == 2  # no areas: every home on the market, not the sold one
+    # an agent with no homes yet (created directly) gets exactly what matches their area
+    other = await agents_repo.create_agent(session, email="c@d.co", name="C")
+    await set_areas(session, parse_areas_command("c@d.co city:ocala"))
+    rows = await session.execute(
+        select(AgentListing.listing_id).where(AgentListing.agent_id == other.id)
+    )
+    assert set(rows.scalars()) == {ocala.id}
