@@ -15,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, Tag
 
 from services.scraping.encoding import decode_bytes
 from services.scraping.features import derive_key_features
@@ -385,7 +386,7 @@ def _in_gallery(element: Tag) -> bool:
             continue
         if any(parent.has_attr(a) for a in _GALLERY_ATTRS):
             return True
-        classes = parent.get("class") or []
+        classes: list[str] = list(parent.get_attribute_list("class") or [])
         if any(_GALLERY_CLASS.search(c) for c in classes):
             return True
     return False

@@ -79,7 +79,9 @@ async def test_revision_through_the_bot(harness: BotHarness) -> None:
     assert turnaround < 2.0
 
     assert "shorter, no emojis" in v2.content  # "Rewritten from your feedback: …"
-    await user.wait_for(lambda: "Replaced by the message below (version 2)" in draft.content or None)
+    await user.wait_for(
+        lambda: "Replaced by the message below (version 2)" in draft.content or None
+    )
     assert draft.buttons == []
     async with h.database.unit_of_work() as s:
         row = await s.get(ContentPiece, piece.id)
@@ -115,7 +117,9 @@ async def test_regenerate_job_picks_up_leftovers_after_a_restart(harness: BotHar
 
     v2 = await user.wait_message(lambda m: "· v2" in m.content and bool(m.buttons))
     assert "clubhouse" in v2.content.lower()
-    await user.wait_for(lambda: "Replaced by the message below (version 2)" in draft.content or None)
+    await user.wait_for(
+        lambda: "Replaced by the message below (version 2)" in draft.content or None
+    )
     v = await versions(h.database, piece.id)
     assert [(x.version, x.feedback) for x in v] == [(1, None), (2, "mention the clubhouse")]
     # Nothing left: a second run does nothing.
