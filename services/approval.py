@@ -29,6 +29,14 @@ from services.scheduling import next_free_slot
 S = ContentStatus
 ACTIONABLE: tuple[str, ...] = (S.PENDING_APPROVAL_AGENT.value,)
 MAX_FEEDBACK_CHARS = 2000
+# Approve logs "approved", or "sent_to_marketing" when the agent needs marketing sign-off.
+_APPROVE_LOG = repo.LogEntry(
+    ApprovalAction.APPROVED.value,
+    S.PENDING_APPROVAL_AGENT.value,
+    action_by_status=(
+        (S.PENDING_EXTERNAL_MARKETING_APPROVAL.value, ApprovalAction.SENT_TO_MARKETING.value),
+    ),
+)
 
 _STATUS_WORDS = {
     S.DRAFT: "still being written",
@@ -108,9 +116,13 @@ async def _refusal(session: AsyncSession, piece_id: uuid.UUID, version: int, uid
 
 
 async def _schedule(
-    session: AsyncSession, moved: repo.Transitioned, now: datetime, default_timezone: str
+    session: AsyncSession,
+    moved: repo.Moved,
+    now: datetime,
+    default_timezone: str,
 ) -> tuple[tuple[ScheduledPost, ...], str]:
-    ctx = await repo.schedule_context(session, moved.agent_id, now)
+    ctx = moved.context
+    assert ctx is not None, "the transition was asked for the schedule context"
     tz = ctx.timezone or default_timezone
     slots: list[tuple[uuid.UUID, datetime]] = []
     shown: list[ScheduledPost] = []
@@ -120,7 +132,7 @@ async def _schedule(
         )
         slots.append((acc.account_pk, at))
         shown.append(ScheduledPost(acc.platform, acc.display_name or acc.account_id, at))
-    await repo.insert_schedule_rows(session, moved.piece_id, slots)
+    await repo.insert_schedule_rows(session, moved.transitioned.piece_id, slots)
     return tuple(shown), tz
 
 
@@ -141,7 +153,7 @@ async def approve(
 ) -> TapResult:
     """Approve: to marketing sign-off when the agent needs it, else schedule it."""
     now = now or utcnow()
-    moved = await repo.compare_and_set_status(
+    moved = await repo.transition(
         session,
         piece_id=piece_id,
         version=version,
@@ -149,42 +161,24 @@ async def approve(
         from_statuses=ACTIONABLE,
         approve=True,
         values={"last_approved_at": now},
+        log=_APPROVE_LOG,
+        context_if=S.APPROVED_FOR_POSTING.value,
+        now=now,
     )
     if moved is None:
         return await _refusal(session, piece_id, version, telegram_user_id)
-    if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
-        await repo.insert_log(
-            session,
-            piece_id=piece_id,
-            agent_id=moved.agent_id,
-            action_type=ApprovalAction.SENT_TO_MARKETING,
-            from_status=S.PENDING_APPROVAL_AGENT,
-            to_status=moved.status,
-            version=version,
-        )
+    status, new_version = moved.transitioned.status, moved.transitioned.version
+    if status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
         return TapResult(
-            True,
-            "Sent for marketing sign-off.",
-            piece_id,
-            status=moved.status,
-            version=moved.version,
+            True, "Sent for marketing sign-off.", piece_id, status=status, version=new_version
         )
-    await repo.insert_log(
-        session,
-        piece_id=piece_id,
-        agent_id=moved.agent_id,
-        action_type=ApprovalAction.APPROVED,
-        from_status=S.PENDING_APPROVAL_AGENT,
-        to_status=moved.status,
-        version=version,
-    )
     scheduled, tz = await _schedule(session, moved, now, default_timezone)
     return TapResult(
         True,
         _approved_answer(scheduled),
         piece_id,
-        status=moved.status,
-        version=moved.version,
+        status=status,
+        version=new_version,
         scheduled=scheduled,
         timezone=tz,
     )
@@ -201,7 +195,7 @@ async def record_marketing_approval(
 ) -> TapResult:
     """Marketing signed off: approve for posting and schedule it."""
     now = now or utcnow()
-    moved = await repo.compare_and_set_status(
+    moved = await repo.transition(
         session,
         piece_id=piece_id,
         version=version,
@@ -209,25 +203,22 @@ async def record_marketing_approval(
         from_statuses=(S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,),
         to_status=S.APPROVED_FOR_POSTING.value,
         values={"last_approved_at": now},
+        log=repo.LogEntry(
+            ApprovalAction.RECORDED_MARKETING_APPROVAL.value,
+            S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,
+        ),
+        context_if=S.APPROVED_FOR_POSTING.value,
+        now=now,
     )
     if moved is None:
         return await _refusal(session, piece_id, version, telegram_user_id)
-    await repo.insert_log(
-        session,
-        piece_id=piece_id,
-        agent_id=moved.agent_id,
-        action_type=ApprovalAction.RECORDED_MARKETING_APPROVAL,
-        from_status=S.PENDING_EXTERNAL_MARKETING_APPROVAL,
-        to_status=moved.status,
-        version=version,
-    )
     scheduled, tz = await _schedule(session, moved, now, default_timezone)
     return TapResult(
         True,
         _approved_answer(scheduled),
         piece_id,
-        status=moved.status,
-        version=moved.version,
+        status=moved.transitioned.status,
+        version=moved.transitioned.version,
         scheduled=scheduled,
         timezone=tz,
     )
@@ -238,26 +229,19 @@ async def reject(
 ) -> TapResult:
     """Reject a draft waiting for the agent or for marketing."""
     from_statuses = (S.PENDING_APPROVAL_AGENT.value, S.PENDING_EXTERNAL_MARKETING_APPROVAL.value)
-    moved = await repo.compare_and_set_status(
+    moved = await repo.transition(
         session,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
         from_statuses=from_statuses,
         to_status=S.REJECTED.value,
+        log=repo.LogEntry(ApprovalAction.REJECTED.value, None),
     )
     if moved is None:
         return await _refusal(session, piece_id, version, telegram_user_id)
-    await repo.insert_log(
-        session,
-        piece_id=piece_id,
-        agent_id=moved.agent_id,
-        action_type=ApprovalAction.REJECTED,
-        from_status=None,
-        to_status=moved.status,
-        version=version,
-    )
-    return TapResult(True, "Rejected. It will not be posted.", piece_id, moved.status, version)
+    status = moved.transitioned.status
+    return TapResult(True, "Rejected. It will not be posted.", piece_id, status, version)
 
 
 async def start_revision(
@@ -302,7 +286,7 @@ async def submit_feedback(
         piece_id, version, _agent_id = pending
     if version is None:
         return None
-    moved = await repo.compare_and_set_status(
+    moved = await repo.transition(
         session,
         piece_id=piece_id,
         version=version,
@@ -310,19 +294,14 @@ async def submit_feedback(
         from_statuses=ACTIONABLE,
         to_status=S.PENDING_AI_REVISION.value,
         values={"feedback": feedback},
+        log=repo.LogEntry(
+            ApprovalAction.REQUESTED_REVISIONS.value,
+            S.PENDING_APPROVAL_AGENT.value,
+            feedback=feedback,
+        ),
     )
     if moved is None:
         return None
-    await repo.insert_log(
-        session,
-        piece_id=piece_id,
-        agent_id=moved.agent_id,
-        action_type=ApprovalAction.REQUESTED_REVISIONS,
-        from_status=S.PENDING_APPROVAL_AGENT,
-        to_status=moved.status,
-        version=version,
-        feedback=feedback,
-    )
     return FeedbackAccepted(piece_id=piece_id, version=version)
 
 
@@ -358,28 +337,24 @@ async def cancel(
     session: AsyncSession, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Cancel an approved post before it goes out (logged as a rejection)."""
-    moved = await repo.compare_and_set_status(
+    moved = await repo.transition(
         session,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
         from_statuses=(S.APPROVED_FOR_POSTING.value,),
         to_status=S.REJECTED.value,
+        log=repo.LogEntry(
+            ApprovalAction.REJECTED.value,
+            S.APPROVED_FOR_POSTING.value,
+            feedback="Cancelled by the agent before it was posted.",
+        ),
     )
     if moved is None:
         return await _refusal(session, piece_id, version, telegram_user_id)
     await repo.cancel_pending_rows(session, piece_id)
-    await repo.insert_log(
-        session,
-        piece_id=piece_id,
-        agent_id=moved.agent_id,
-        action_type=ApprovalAction.REJECTED,
-        from_status=S.APPROVED_FOR_POSTING,
-        to_status=moved.status,
-        version=version,
-        feedback="Cancelled by the agent before it was posted.",
-    )
-    return TapResult(True, "Cancelled. Nothing will be posted.", piece_id, moved.status, version)
+    status = moved.transitioned.status
+    return TapResult(True, "Cancelled. Nothing will be posted.", piece_id, status, version)
 
 
 async def retry(
@@ -393,7 +368,7 @@ async def retry(
 ) -> TapResult:
     """After a failed post: approve again and post as soon as possible."""
     now = now or utcnow()
-    moved = await repo.compare_and_set_status(
+    moved = await repo.transition(
         session,
         piece_id=piece_id,
         version=version,
@@ -401,20 +376,18 @@ async def retry(
         from_statuses=(S.POSTING_FAILED.value,),
         to_status=S.APPROVED_FOR_POSTING.value,
         values={"last_approved_at": now},
+        log=repo.LogEntry(
+            ApprovalAction.APPROVED.value,
+            S.POSTING_FAILED.value,
+            feedback="Retry after a failed post.",
+        ),
+        context_if=S.APPROVED_FOR_POSTING.value,
+        now=now,
     )
     if moved is None:
         return await _refusal(session, piece_id, version, telegram_user_id)
-    await repo.insert_log(
-        session,
-        piece_id=piece_id,
-        agent_id=moved.agent_id,
-        action_type=ApprovalAction.APPROVED,
-        from_status=S.POSTING_FAILED,
-        to_status=moved.status,
-        version=version,
-        feedback="Retry after a failed post.",
-    )
-    ctx = await repo.schedule_context(session, moved.agent_id, now)
+    ctx = moved.context
+    assert ctx is not None, "the transition was asked for the schedule context"
     # Only the accounts that failed: a post that already went out must not repeat.
     failed = set(await repo.failed_account_ids(session, piece_id))
     targets = [acc for acc in ctx.accounts if acc.account_pk in failed]
@@ -424,7 +397,7 @@ async def retry(
         True,
         "Trying again now." if shown else _approved_answer(shown),
         piece_id,
-        moved.status,
+        moved.transitioned.status,
         version,
         scheduled=shown,
         timezone=ctx.timezone or default_timezone,

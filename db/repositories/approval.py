@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Update, and_, bindparam, case, delete, insert, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -204,29 +216,49 @@ async def insert_log(
     )
 
 
-def _schedule_context_statement() -> Select[Any]:
+_CONTEXT_COLUMNS = (
+    _agents.c.timezone,
+    _agents.c.posting_times,
+    _accounts.c.id,
+    _accounts.c.platform,
+    _accounts.c.display_name,
+    _accounts.c.account_id,
+    _schedule.c.scheduled_at,
+)
+
+
+def _with_accounts_and_slots(source: Any, now_param: str) -> Any:
+    """`source` ⟕ the agent's active accounts ⟕ their future pending/sent posts."""
     future = and_(
         _schedule.c.social_media_account_id == _accounts.c.id,
         _schedule.c.status.in_([ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value]),
-        _schedule.c.scheduled_at >= bindparam("now", type_=_schedule.c.scheduled_at.type),
+        _schedule.c.scheduled_at >= bindparam(now_param, type_=_schedule.c.scheduled_at.type),
     )
     active = and_(_accounts.c.agent_id == _agents.c.id, _accounts.c.is_active.is_(True))
+    return source.outerjoin(_accounts, active).outerjoin(_schedule, future)
+
+
+def _schedule_context_statement() -> Select[Any]:
     return (
-        select(
-            _agents.c.timezone,
-            _agents.c.posting_times,
-            _accounts.c.id,
-            _accounts.c.platform,
-            _accounts.c.display_name,
-            _accounts.c.account_id,
-            _schedule.c.scheduled_at,
-        )
-        .select_from(_agents)
-        .outerjoin(_accounts, active)
-        .outerjoin(_schedule, future)
+        select(*_CONTEXT_COLUMNS)
+        .select_from(_with_accounts_and_slots(_agents, "now"))
         .where(_agents.c.id == bindparam("agent_id"))
         .order_by(_accounts.c.platform, _accounts.c.created_at)
     )
+
+
+def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext:
+    tz: str | None = None
+    times: list[str] | None = None
+    accounts: dict[uuid.UUID, AccountSlots] = {}
+    for tz_, times_, acc_pk, platform, name, acc_id, slot in rows:
+        tz, times = tz_, times_
+        if acc_pk is None:
+            continue
+        acc = accounts.setdefault(acc_pk, AccountSlots(acc_pk, platform, name, acc_id, []))
+        if slot is not None:
+            acc.occupied.append(slot)
+    return ScheduleContext(timezone=tz, posting_times=times, accounts=list(accounts.values()))
 
 
 _SCHEDULE_CONTEXT = _schedule_context_statement()
@@ -240,17 +272,7 @@ async def schedule_context(
     One query: agents ⟕ active accounts ⟕ their future pending/sent posts.
     """
     rows = (await session.execute(_SCHEDULE_CONTEXT, {"agent_id": agent_id, "now": now})).all()
-    tz: str | None = None
-    times: list[str] | None = None
-    accounts: dict[uuid.UUID, AccountSlots] = {}
-    for tz_, times_, acc_pk, platform, name, acc_id, slot in rows:
-        tz, times = tz_, times_
-        if acc_pk is None:
-            continue
-        acc = accounts.setdefault(acc_pk, AccountSlots(acc_pk, platform, name, acc_id, []))
-        if slot is not None:
-            acc.occupied.append(slot)
-    return ScheduleContext(timezone=tz, posting_times=times, accounts=list(accounts.values()))
+    return _context_from_rows(rows)
 
 
 _INSERT_SCHEDULE = insert(_schedule)
@@ -275,6 +297,172 @@ async def insert_schedule_rows(
             for account_pk, at in slots
         ],
     )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """The audit row a transition writes; its action may depend on the status reached."""
+
+    action_type: str
+    from_status: str | None
+    feedback: str | None = None
+    # (status reached, action) pairs that override `action_type`.
+    action_by_status: tuple[tuple[str, str], ...] = ()
+
+    def action_for(self, status: str) -> str:
+        """The action to log when the draft reached `status`."""
+        return dict(self.action_by_status).get(status, self.action_type)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A transition that applied, with the schedule context when it was asked for."""
+
+    transitioned: Transitioned
+    context: ScheduleContext | None
+
+
+_LOG_COLUMNS = [
+    "id",
+    "content_piece_id",
+    "agent_id",
+    "action_type",
+    "timestamp",
+    "feedback",
+    "from_status",
+    "to_status",
+    "version",
+]
+
+
+@functools.cache
+def _transition_statement(
+    approve: bool,
+    extra_columns: tuple[str, ...],
+    action_type: str,
+    action_by_status: tuple[tuple[str, str], ...],
+    with_context: bool,
+) -> Select[Any]:
+    """PostgreSQL: compare-and-set, audit row and schedule context in one statement.
+
+    WITH moved AS (UPDATE … RETURNING …), logged AS (INSERT … SELECT … FROM moved)
+    SELECT moved.* [⋈ agent ⟕ accounts ⟕ future posts]. No row: nothing changed.
+    """
+    moved = _cas_statement(approve, extra_columns).cte("moved")
+    action: Any = (
+        case(dict(action_by_status), value=moved.c.status, else_=action_type)
+        if action_by_status
+        else literal(action_type, _logs.c.action_type.type)
+    )
+    log_row = select(
+        bindparam("log_id", type_=_logs.c.id.type),
+        moved.c.id,
+        moved.c.agent_id,
+        action,
+        bindparam("log_at", type_=_logs.c.timestamp.type),
+        bindparam("log_feedback", type_=_logs.c.feedback.type),
+        bindparam("log_from", type_=_logs.c.from_status.type),
+        moved.c.status,
+        bindparam("log_version", type_=_logs.c.version.type),
+    )
+    logged = insert(_logs).from_select(_LOG_COLUMNS, log_row, include_defaults=False).cte("logged")
+    columns = [moved.c.id, moved.c.agent_id, moved.c.listing_id, moved.c.status, moved.c.version]
+    if not with_context:
+        return select(*columns).add_cte(logged)
+    source = moved.join(_agents, _agents.c.id == moved.c.agent_id)
+    return (
+        select(*columns, *_CONTEXT_COLUMNS)
+        .select_from(_with_accounts_and_slots(source, "ctx_now"))
+        .order_by(_accounts.c.platform, _accounts.c.created_at)
+        .add_cte(logged)
+    )
+
+
+async def transition(
+    session: AsyncSession,
+    *,
+    piece_id: uuid.UUID,
+    version: int,
+    telegram_user_id: int,
+    from_statuses: Sequence[str],
+    log: LogEntry,
+    to_status: str | None = None,
+    approve: bool = False,
+    values: dict[str, Any] | None = None,
+    context_if: str | None = None,
+    now: datetime | None = None,
+) -> Moved | None:
+    """A compare-and-set with its audit row, and the schedule context if wanted.
+
+    Does `compare_and_set_status`, then writes `log`, then, when the draft reached
+    `context_if`, reads the agent's `schedule_context` at `now`. None when nothing
+    changed. On PostgreSQL this is one statement (one round trip instead of three);
+    elsewhere the same statements run one after another.
+    """
+    if not approve and to_status is None:
+        raise ValueError("to_status is required unless approve=True")
+    if context_if is not None and now is None:
+        raise ValueError("now is required with context_if")
+    extra = values or {}
+    if session.get_bind().dialect.name != "postgresql":
+        moved = await compare_and_set_status(
+            session,
+            piece_id=piece_id,
+            version=version,
+            telegram_user_id=telegram_user_id,
+            from_statuses=from_statuses,
+            to_status=to_status,
+            approve=approve,
+            values=extra,
+        )
+        if moved is None:
+            return None
+        await insert_log(
+            session,
+            piece_id=piece_id,
+            agent_id=moved.agent_id,
+            action_type=log.action_for(moved.status),
+            from_status=log.from_status,
+            to_status=moved.status,
+            version=version,
+            feedback=log.feedback,
+        )
+        ctx = None
+        if context_if is not None and moved.status == context_if:
+            assert now is not None
+            ctx = await schedule_context(session, moved.agent_id, now)
+        return Moved(moved, ctx)
+    stmt = _transition_statement(
+        approve, tuple(sorted(extra)), log.action_type, log.action_by_status, context_if is not None
+    )
+    params: dict[str, Any] = {
+        "b_piece_id": piece_id,
+        "b_version": version,
+        "b_uid": telegram_user_id,
+        "b_from": list(from_statuses),
+        "b_now": utcnow(),
+        "log_id": uuid.uuid4(),
+        "log_at": utcnow(),
+        "log_feedback": log.feedback,
+        "log_from": log.from_status,
+        "log_version": version,
+    }
+    if not approve:
+        params["b_to_status"] = to_status
+    if context_if is not None:
+        params["ctx_now"] = now
+    params.update({f"b_{name}": value for name, value in extra.items()})
+    rows = (await session.execute(stmt, params)).all()
+    if not rows:
+        return None
+    first = rows[0]
+    moved = Transitioned(first[0], first[1], first[2], str(first[3]), int(first[4]))
+    ctx = (
+        _context_from_rows(row[5:] for row in rows)
+        if context_if is not None and moved.status == context_if
+        else None
+    )
+    return Moved(moved, ctx)
 
 
 async def cancel_pending_rows(session: AsyncSession, piece_id: uuid.UUID) -> int:
