@@ -1,0 +1,74 @@
+"""`rltr-mktg run` as a real process: migrates, polls, answers, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakes.telegram_api import FakeTelegram, FloodLimits
+
+
+async def test_run_answers_and_shuts_down_on_sigterm(tmp_path: Path) -> None:
+    async with FakeTelegram(flood=FloodLimits(enabled=False)) as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "",
+            "OPENAI_API_KEY": "",
+            # nothing outside this machine: the builder site and Graph point at closed ports
+            "LISTINGS_BASE_URL": "http://127.0.0.1:9",
+            "GRAPH_API_BASE_URL": "http://127.0.0.1:9",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with asyncio.timeout(30):
+                while not fake.calls_to("getUpdates"):
+                    await asyncio.sleep(0.05)
+            stranger = fake.user(4711, "Sam")
+            await stranger.send_command("/start")
+            reply = await stranger.next_message(timeout=15)
+            assert "ask your administrator for an invite" in reply.content
+            assert (tmp_path / "rltr-mktg.db").exists()
+            assert (tmp_path / "encryption.key").exists()
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+        logs = err.decode()
+        assert proc.returncode == 0, logs[-2000:]
+        assert "shutting down" in logs
+        assert fake.token not in logs
+        assert fake.token.split(":")[1] not in logs
+
+
+async def test_run_without_token_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "", "DATA_DIR": str(tmp_path)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in err.decode()
