@@ -1,0 +1,711 @@
+"""Approval taps through the real bot: taps/s, latency, SQL per tap, and a no-database baseline.
+
+Run from the repository root (prints one JSON object)::
+
+    BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/rltr_bench \\
+        .venv/bin/python bench/approval.py [--agents 200] [--backend both]
+
+What happens, per backend (PostgreSQL from BENCH_DATABASE_URL or TEST_DATABASE_URL, whose
+public schema is DROPPED and recreated; and SQLite in a temporary folder):
+
+1. `agents` agents, each with a Facebook and an Instagram account and four drafts in
+   `pending_approval_agent` (one per round below), delivered by `services.delivery`
+   through the real bot's notifier to tests/fakes/telegram_api.FakeTelegram (flood
+   limiter off: this measures our handler, not Telegram's limits).
+2. The real PTB Application (bot/app.py `build_application` + `start_application`,
+   long polling) handles the taps. Every `revise_every`-th agent taps Revise, the
+   others Approve.
+   * warm-up: a few taps per handler, not counted (connections, prepared statements);
+   * `max_rate`: a pool of `concurrency` simulated users tapping back to back;
+   * `baseline`: the same, with the draft buttons routed to a handler that makes the same
+     Telegram calls (answerCallbackQuery + editMessageText, or + the ForceReply prompt for
+     Revise) with the same text and keyboard, but no database or service work;
+   * `steady`: taps started at a fixed `rate` per second whatever the answers do.
+3. Latency of a tap = from the moment getUpdates handed the update to the bot (recorded by
+   the fake) to the later of: the draft message edited (Approve) or the prompt sent
+   (Revise), as recorded by the fake, and the transaction's COMMIT confirmed (Session
+   `after_commit`, matched to the tap through the draft id in the statements' parameters).
+4. SQL per tap, counted per handler task: statements (`before_cursor_execute`), and round
+   trips = statements + BEGIN + COMMIT (engine events). With asyncpg each of those is one
+   message to the server; SQLAlchemy's prepared-statement cache makes a first use on a
+   connection cost one more (Parse) exchange, which the warm-up absorbs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, select
+from telegram import ForceReply, Message, Update
+from telegram.ext import CallbackQueryHandler, ContextTypes
+
+from bench._harness import (
+    BenchError,
+    SqlCounter,
+    TaskSql,
+    backends,
+    emit,
+    fresh_database_url,
+    latency_summary,
+    machine,
+    mean,
+    open_database,
+    postgres_url,
+    quiet_logging,
+    running_bot,
+    unthrottled_notifier,
+)
+from bot.app import App
+from bot.draft_render import status_line, with_status
+from bot.handlers.drafts import decode
+from bot.keyboards import draft_keyboard
+from bot.runtime import runtime
+from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
+from db.status import ContentStatus
+from services import delivery
+from services.approval import ScheduledPost
+from services.context import Database
+from tests.factories import make_account, make_agent, make_listing, make_piece
+from tests.fakes.telegram_api import FakeMessage, FakeTelegram, FakeUser, FloodLimits
+
+ROUNDS = ("warmup", "max_rate", "baseline", "steady")
+FIRST_USER_ID = 700_000
+TARGETS = {"p99_ms": 100.0, "taps_per_s": 200.0, "ratio": 0.5, "round_trips_per_tap": 4.0}
+
+
+@dataclass(frozen=True)
+class Options:
+    """One bench configuration."""
+
+    agents: int = 200
+    concurrency: int = 32
+    rate: float = 200.0
+    revise_every: int = 10
+    warmup: int = 20
+    timeout: float = 30.0
+    # The fake Telegram and the tapping users in their own process (as Telegram is).
+    fake_process: bool = True
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One delivered draft an agent will tap."""
+
+    user_id: int
+    piece_id: uuid.UUID
+    message_id: int
+    action: str  # "Approve" or "Revise"
+
+
+@dataclass
+class Tap:
+    """One tap and what the fake and the database saw of it."""
+
+    draft: Draft
+    query_id: str = ""
+    delivered_at: float | None = None
+    answered_at: float | None = None
+    shown_at: float | None = None
+    committed_at: float | None = None
+
+    def latency(self, *, needs_commit: bool) -> float | None:
+        """Update handed to the bot → message shown and (if needed) state committed."""
+        if self.delivered_at is None or self.shown_at is None:
+            return None
+        end = self.shown_at
+        if needs_commit:
+            if self.committed_at is None:
+                return None
+            end = max(end, self.committed_at)
+        return end - self.delivered_at
+
+
+# --------------------------------------------------------------------------------------
+# Setup
+# --------------------------------------------------------------------------------------
+
+
+async def seed(database: Database, opts: Options) -> dict[int, list[uuid.UUID]]:
+    """Agents with two accounts and one draft per round; returns user id → piece ids."""
+    pieces: dict[int, list[uuid.UUID]] = {}
+    batch = 50
+    for start in range(0, opts.agents, batch):
+        async with database.unit_of_work() as s:
+            for i in range(start, min(start + batch, opts.agents)):
+                uid = FIRST_USER_ID + i
+                agent = await make_agent(s, telegram_user_id=uid, name=f"Bench Agent {i}")
+                await make_account(s, agent, "facebook", display_name=f"Agent {i} Homes")
+                await make_account(s, agent, "instagram", display_name=f"agent{i}.homes")
+                ids = []
+                for _ in ROUNDS:
+                    listing = await make_listing(s, image_urls=[])
+                    ids.append((await make_piece(s, agent, listing)).id)
+                pieces[uid] = ids
+    return pieces
+
+
+async def deliver_all(database: Database, app: App, base_url: str) -> int:
+    """Push every draft through the bot's notifier (rounds of at most 500).
+
+    Set-up only: the notifier's bot has no rate limiter, so hundreds of drafts arrive in
+    seconds instead of at 30/s (bench/fanout.py measures delivery under the limiter).
+    """
+    total = 0
+    async with unthrottled_notifier(app, base_url) as notifier:
+        while True:
+            stats = await delivery.deliver_drafts(database, notifier, default_timezone="UTC")
+            total += stats.sent
+            if stats.sent == 0:
+                return total
+
+
+async def message_ids(database: Database) -> dict[uuid.UUID, int]:
+    """Draft id → the message with its buttons."""
+    async with database.unit_of_work() as s:
+        rows = (await s.execute(select(ContentPiece.id, ContentPiece.telegram_message_id))).all()
+    return {pid: int(mid) for pid, mid in rows if mid is not None}
+
+
+def plan(
+    pieces: dict[int, list[uuid.UUID]], shown: dict[uuid.UUID, int], opts: Options
+) -> dict[str, list[Draft]]:
+    """The drafts each round taps, in order."""
+    users = sorted(pieces)
+    out: dict[str, list[Draft]] = {name: [] for name in ROUNDS}
+    for n, uid in enumerate(users):
+        action = "Revise" if opts.revise_every and n % opts.revise_every == 1 else "Approve"
+        for r, name in enumerate(ROUNDS):
+            piece = pieces[uid][r]
+            out[name].append(Draft(uid, piece, shown[piece], action))
+    warm = min(opts.warmup, len(users) // 2)
+    out["warmup_real"] = out["warmup"][:warm]
+    out["warmup_baseline"] = out["warmup"][warm : 2 * warm]
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The baseline handler: the same Telegram calls, no database, no service
+# --------------------------------------------------------------------------------------
+
+_BASELINE_SCHEDULE = (
+    ScheduledPost("facebook", "Agent Homes", datetime(2030, 1, 1, 14, tzinfo=UTC)),
+    ScheduledPost("instagram", "agent.homes", datetime(2030, 1, 1, 14, tzinfo=UTC)),
+)
+
+
+async def baseline_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer and redraw like on_draft_button, with a fixed outcome instead of a service call."""
+    query = update.callback_query
+    if query is None or query.from_user is None:
+        return
+    rt = runtime(context)
+    data = decode(rt, query.data)
+    message = query.message
+    if data is None or not isinstance(message, Message):
+        await query.answer("This button is not valid.")
+        return
+    if query.data and query.data.startswith("r:"):
+        await query.answer("Tell me what to change.")
+        await message.reply_text(
+            "✏️ What should change? Reply with your feedback in one message "
+            "(for example: shorter, no emojis, mention the pool).",
+            reply_markup=ForceReply(selective=True, input_field_placeholder="Your feedback"),
+        )
+        return
+    status = ContentStatus.APPROVED_FOR_POSTING.value
+    await query.answer("Approved and scheduled.")
+    line = status_line(status, _BASELINE_SCHEDULE, "UTC")
+    keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, status)
+    await message.edit_text(with_status(message.text_html or "", line), reply_markup=keyboard)
+
+
+class HandlerSwap:
+    """Route every callback query to `handler` until exit (group 0 only)."""
+
+    def __init__(self, app: App, handler: Callable[..., Coroutine[Any, Any, None]]) -> None:
+        self._app = app
+        self._handler = handler
+        self._saved: list[Any] = []
+
+    def __enter__(self) -> None:
+        group = self._app.handlers.get(0, [])
+        self._saved = [h for h in group if isinstance(h, CallbackQueryHandler)]
+        for h in self._saved:
+            self._app.remove_handler(h)
+        self._app.add_handler(CallbackQueryHandler(self._handler), group=0)
+
+    def __exit__(self, *exc: object) -> None:
+        for h in list(self._app.handlers.get(0, [])):
+            if isinstance(h, CallbackQueryHandler):
+                self._app.remove_handler(h)
+        for h in self._saved:
+            self._app.add_handler(h, group=0)
+
+
+# --------------------------------------------------------------------------------------
+# Driving taps
+# --------------------------------------------------------------------------------------
+
+
+def _prompt_since(user: FakeUser, known: int) -> FakeMessage | None:
+    """The first ForceReply prompt among the bot messages after the first `known` ones."""
+    chat = user.chat
+    for mid in chat.bot_message_ids[known:]:
+        message = chat.messages[mid]
+        if message.force_reply:
+            return message
+    return None
+
+
+async def tap(fake: FakeTelegram, draft: Draft, wait_s: float) -> Tap:
+    """One user taps one button and waits until the bot answered and showed the outcome."""
+    user = fake.user(draft.user_id)
+    message = user.chat.messages[draft.message_id]
+    edits_before = len(message.edits)
+    known = len(user.chat.bot_message_ids)
+    record = Tap(draft)
+    record.query_id = await user.tap(draft.message_id, draft.action)
+    answer = await fake.wait_answer(record.query_id, timeout=wait_s)
+    record.answered_at = answer.answered_at
+    if draft.action == "Revise":
+        prompt = await user.wait_for(lambda: _prompt_since(user, known), wait_s)
+        record.shown_at = prompt.sent_at
+    else:
+        edit = await user.wait_for(
+            lambda: message.edits[edits_before] if len(message.edits) > edits_before else None,
+            wait_s,
+        )
+        record.shown_at = edit.t
+    record.delivered_at = fake.updates[answer.update_id].delivered_at
+    return record
+
+
+@dataclass
+class Phase:
+    """The taps of one phase, its wall-clock time and the CPU seconds spent on it.
+
+    `bot_cpu` is this process's CPU (the bot; plus the fake Telegram when it runs
+    here), `fake_cpu` the separate fake-Telegram process's (None when there is none).
+    """
+
+    taps: list[Tap]
+    wall: float
+    bot_cpu: float = 0.0
+    fake_cpu: float | None = None
+
+
+async def run_pool(
+    fake: FakeTelegram, drafts: list[Draft], concurrency: int, wait_s: float
+) -> Phase:
+    """`concurrency` users tapping back to back."""
+    queue = list(reversed(drafts))
+    done: list[Tap] = []
+
+    async def worker() -> None:
+        while queue:
+            done.append(await tap(fake, queue.pop(), wait_s))
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    return Phase(done, time.monotonic() - started)
+
+
+async def run_steady(fake: FakeTelegram, drafts: list[Draft], rate: float, wait_s: float) -> Phase:
+    """Taps started every 1/rate seconds (open loop), whatever the answers do."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    tasks = []
+    for n, draft in enumerate(drafts):
+        delay = started + n / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(tap(fake, draft, wait_s)))
+    done = list(await asyncio.gather(*tasks))
+    return Phase(done, loop.time() - started)
+
+
+async def _drive(fake: FakeTelegram, command: tuple[Any, ...]) -> Phase:
+    kind, drafts, knob, wait_s = command
+    if kind == "pool":
+        return await run_pool(fake, drafts, int(knob), wait_s)
+    return await run_steady(fake, drafts, float(knob), wait_s)
+
+
+class LocalTapper:
+    """The fake Telegram and the tapping users in this process (small runs, tests)."""
+
+    def __init__(self) -> None:
+        self.fake = FakeTelegram(flood=FloodLimits(enabled=False))
+
+    async def start(self) -> tuple[str, str]:
+        """Start the fake; returns its base URL and bot token."""
+        await self.fake.start()
+        return self.fake.base_url, self.fake.token
+
+    async def users(self, ids: list[int]) -> None:
+        """Open the chats of these users with the bot."""
+        for uid in ids:
+            self.fake.user(uid, first_name="Agent")
+
+    async def run(self, command: tuple[Any, ...]) -> Phase:
+        """("pool", drafts, concurrency, timeout) or ("steady", drafts, rate, timeout)."""
+        cpu = time.process_time()
+        phase = await _drive(self.fake, command)
+        phase.bot_cpu = time.process_time() - cpu
+        return phase
+
+    async def stop(self) -> None:
+        """Stop the fake."""
+        await self.fake.stop()
+
+
+def _tapper_main(conn: Connection) -> None:
+    """Entry point of the separate fake-Telegram process."""
+    quiet_logging()
+    asyncio.run(_tapper_serve(conn))
+
+
+async def _tapper_serve(conn: Connection) -> None:
+    async with FakeTelegram(flood=FloodLimits(enabled=False)) as fake:
+        conn.send(("ready", fake.base_url, fake.token))
+        while True:
+            command = await asyncio.to_thread(conn.recv)
+            try:
+                if command[0] == "stop":
+                    conn.send(("ok", None))
+                    return
+                if command[0] == "users":
+                    for uid in command[1]:
+                        fake.user(uid, first_name="Agent")
+                    conn.send(("ok", None))
+                    continue
+                cpu = time.process_time()
+                phase = await _drive(fake, command)
+                phase.fake_cpu = time.process_time() - cpu
+                conn.send(("ok", phase))
+            except Exception:  # reported to the parent, which raises it
+                conn.send(("error", traceback.format_exc()))
+
+
+class RemoteTapper:
+    """The fake Telegram and the tapping users in a separate process.
+
+    Telegram is not on the bot's machine: with the fake in its own process, the bot's
+    process spends its CPU on the bot alone, as in production.
+    """
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_tapper_main, args=(child,), daemon=True)
+
+    async def _call(self, *command: Any) -> Any:
+        self._conn.send(command)
+        status, value = await asyncio.to_thread(self._conn.recv)
+        if status == "error":
+            raise RuntimeError(f"fake Telegram process failed:\n{value}")
+        return value
+
+    async def start(self) -> tuple[str, str]:
+        """Spawn the process; returns the fake's base URL and bot token."""
+        self._process.start()
+        _, base_url, token = await asyncio.to_thread(self._conn.recv)
+        return str(base_url), str(token)
+
+    async def users(self, ids: list[int]) -> None:
+        """Open the chats of these users with the bot."""
+        await self._call("users", ids)
+
+    async def run(self, command: tuple[Any, ...]) -> Phase:
+        """Run a phase there; the bot's CPU is measured here meanwhile."""
+        cpu = time.process_time()
+        phase: Phase = await self._call(*command)
+        phase.bot_cpu = time.process_time() - cpu
+        return phase
+
+    async def stop(self) -> None:
+        """Stop the fake and its process."""
+        if self._process.is_alive():
+            with contextlib.suppress(EOFError, OSError, RuntimeError):
+                await asyncio.wait_for(self._call("stop"), 10)
+            await asyncio.to_thread(self._process.join, 10)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+Tapper = LocalTapper | RemoteTapper
+
+
+# --------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------
+
+
+def attach_commits(taps: list[Tap], counter: SqlCounter) -> dict[uuid.UUID, TaskSql]:
+    """Fill each tap's commit time from the SQL counter; returns its per-draft stats."""
+    by_piece = counter.by_subject()
+    for t in taps:
+        stats = by_piece.get(t.draft.piece_id)
+        if stats is not None:
+            t.committed_at = stats.committed_at
+    return by_piece
+
+
+def _per_tap(cpu: float | None, taps: list[Tap]) -> float | None:
+    return round(cpu / len(taps) * 1000, 2) if cpu is not None and taps else None
+
+
+def phase_report(
+    phase: Phase, *, needs_commit: bool, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Throughput, latency and CPU of one phase, split by action."""
+    taps, wall = phase.taps, phase.wall
+    lat = [x for t in taps if (x := t.latency(needs_commit=needs_commit)) is not None]
+    answer = [t.answered_at - t.delivered_at for t in taps if t.answered_at and t.delivered_at]
+    out: dict[str, Any] = {
+        "taps": len(taps),
+        "seconds": round(wall, 3),
+        "taps_per_s": round(len(taps) / wall, 1) if wall > 0 else None,
+        "latency_ms": latency_summary(lat),
+        "answer_latency_ms": latency_summary(answer),
+        "bot_process_cpu_ms_per_tap": _per_tap(phase.bot_cpu, taps),
+        "fake_process_cpu_ms_per_tap": _per_tap(phase.fake_cpu, taps),
+    }
+    for action in ("Approve", "Revise"):
+        some = [t for t in taps if t.draft.action == action]
+        out[f"latency_ms_{action.lower()}"] = latency_summary(
+            x for t in some if (x := t.latency(needs_commit=needs_commit)) is not None
+        )
+    out["incomplete"] = len(taps) - len(lat)
+    if extra:
+        out.update(extra)
+    return out
+
+
+def sql_report(taps: list[Tap], by_piece: dict[uuid.UUID, TaskSql]) -> dict[str, Any]:
+    """Statements and round trips per tap, per action, with the statements of one tap."""
+    out: dict[str, Any] = {
+        "counted": (
+            "statements = SQLAlchemy before_cursor_execute events in the handler's task; "
+            "round_trips = statements + BEGIN + COMMIT (engine begin/commit events)"
+        )
+    }
+    for action in ("Approve", "Revise"):
+        found = [by_piece.get(t.draft.piece_id) for t in taps if t.draft.action == action]
+        stats = [s for s in found if s is not None]
+        if not stats:
+            continue
+        trips = [s.statements + s.begins + s.commits for s in stats]
+        out[action.lower()] = {
+            "taps": len(stats),
+            "statements_mean": mean([float(s.statements) for s in stats]),
+            "statements_max": max(s.statements for s in stats),
+            "round_trips_mean": mean([float(x) for x in trips]),
+            "round_trips_max": max(trips),
+            "rollbacks": sum(s.rollbacks for s in stats),
+            "statements": Counter(k for s in stats for k in s.kinds).most_common(),
+        }
+    missing = sum(1 for t in taps if t.draft.piece_id not in by_piece)
+    out["taps_without_sql"] = missing
+    return out
+
+
+async def committed_state(database: Database, rounds: dict[str, list[Draft]]) -> dict[str, Any]:
+    """What the database holds after the run, against what the taps should have done."""
+    real = rounds["warmup_real"] + rounds["max_rate"] + rounds["steady"]
+    approved = {d.piece_id for d in real if d.action == "Approve"}
+    revised_users = {d.user_id for d in real if d.action == "Revise"}
+    untouched = {d.piece_id for d in rounds["baseline"] + rounds["warmup_baseline"]}
+    async with database.unit_of_work() as s:
+        status = dict(
+            (
+                await s.execute(
+                    select(ContentPiece.id, ContentPiece.status).where(
+                        ContentPiece.id.in_(list(approved | untouched))
+                    )
+                )
+            ).all()
+        )
+        logs = Counter((await s.execute(select(ApprovalLog.content_piece_id))).scalars().all())
+        schedule = (await s.execute(select(func.count()).select_from(PostSchedule))).scalar_one()
+        feedback = (await s.execute(select(func.count()).select_from(PendingFeedback))).scalar_one()
+    return {
+        "approved_committed": sum(
+            1 for p in approved if status.get(p) == ContentStatus.APPROVED_FOR_POSTING
+        ),
+        "approved_expected": len(approved),
+        "log_rows": sum(logs.values()),
+        "duplicate_log_rows": sum(n - 1 for n in logs.values() if n > 1),
+        "schedule_rows": int(schedule),
+        "schedule_rows_expected": 2 * len(approved),
+        "pending_feedback_rows": int(feedback),
+        "pending_feedback_expected": len(revised_users),
+        "baseline_drafts_unchanged": sum(
+            1 for p in untouched if status.get(p) == ContentStatus.PENDING_APPROVAL_AGENT
+        ),
+        "baseline_drafts": len(untouched),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# One backend
+# --------------------------------------------------------------------------------------
+
+
+async def run_backend(backend: str, pg_url: str | None, opts: Options) -> dict[str, Any]:
+    """Seed, deliver, tap through every round, check the database; one JSON section."""
+    with tempfile.TemporaryDirectory(prefix="rltr-bench-approval-") as tmp:
+        workdir = Path(tmp)
+        url = await fresh_database_url(backend, pg_url, workdir)
+        async with open_database(url) as database:
+            t0 = time.monotonic()
+            pieces = await seed(database, opts)
+            seeded = time.monotonic() - t0
+            tapper: Tapper = RemoteTapper() if opts.fake_process else LocalTapper()
+            base_url, token = await tapper.start()
+            try:
+                await tapper.users(sorted(pieces))
+                async with running_bot(base_url, token, database, workdir) as app:
+                    t0 = time.monotonic()
+                    delivered = await deliver_all(database, app, base_url)
+                    delivering = time.monotonic() - t0
+                    rounds = plan(pieces, await message_ids(database), opts)
+                    all_pieces = [d.piece_id for name in ROUNDS for d in rounds[name]]
+                    with SqlCounter(database, all_pieces) as counter:
+                        report = await _phases(app, tapper, counter, rounds, opts)
+            finally:
+                await tapper.stop()
+            report["committed"] = await committed_state(database, rounds)
+    report["setup"] = {
+        "agents": opts.agents,
+        "drafts_delivered": delivered,
+        "seed_s": round(seeded, 2),
+        "deliver_s": round(delivering, 2),
+    }
+    return report
+
+
+async def _phases(
+    app: App, tapper: Tapper, counter: SqlCounter, rounds: dict[str, list[Draft]], o: Options
+) -> dict[str, Any]:
+    def pool(name: str) -> tuple[Any, ...]:
+        return ("pool", rounds[name], o.concurrency, o.timeout)
+
+    # Warm-up: open pool connections and fill the prepared-statement caches.
+    counter.enabled = False
+    await tapper.run(pool("warmup_real"))
+    with HandlerSwap(app, baseline_button):
+        await tapper.run(pool("warmup_baseline"))
+
+    counter.reset()
+    counter.enabled = True
+    phase = await tapper.run(pool("max_rate"))
+    by_piece = attach_commits(phase.taps, counter)
+    max_rate = phase_report(phase, needs_commit=True, extra={"concurrency": o.concurrency})
+    sql = sql_report(phase.taps, by_piece)
+
+    counter.enabled = False
+    with HandlerSwap(app, baseline_button):
+        phase = await tapper.run(pool("baseline"))
+    baseline = phase_report(phase, needs_commit=False, extra={"concurrency": o.concurrency})
+
+    counter.reset()
+    counter.enabled = True
+    phase = await tapper.run(("steady", rounds["steady"], o.rate, o.timeout))
+    attach_commits(phase.taps, counter)
+    steady = phase_report(phase, needs_commit=True, extra={"offered_per_s": o.rate})
+    counter.enabled = False
+
+    ratio = (
+        round(max_rate["taps_per_s"] / baseline["taps_per_s"], 3)
+        if max_rate["taps_per_s"] and baseline["taps_per_s"]
+        else None
+    )
+    trips = max(
+        (sql[a]["round_trips_max"] for a in ("approve", "revise") if a in sql), default=None
+    )
+    p99 = steady["latency_ms"]["p99"]
+    return {
+        "max_rate": max_rate,
+        "baseline": baseline,
+        "ratio_to_baseline": ratio,
+        "steady": steady,
+        "sql": sql,
+        "targets_met": {
+            "p99_under_100ms_at_steady_rate": p99 is not None and p99 < TARGETS["p99_ms"],
+            "taps_per_s_at_least_200": (max_rate["taps_per_s"] or 0) >= TARGETS["taps_per_s"],
+            "ratio_at_least_0.5": ratio is not None and ratio >= TARGETS["ratio"],
+            "round_trips_per_tap_at_most_4": trips is not None
+            and trips <= TARGETS["round_trips_per_tap"],
+        },
+    }
+
+
+async def run(
+    opts: Options, *, backend: str = "both", database_url: str | None = None
+) -> dict[str, Any]:
+    """The whole bench: one section per backend."""
+    pg_url = postgres_url(database_url)
+    result: dict[str, Any] = {
+        "bench": "approval",
+        "machine": machine(),
+        "options": opts.__dict__,
+        "targets": TARGETS,
+    }
+    for name in backends(backend, pg_url):
+        result[name] = await run_backend(name, pg_url, opts)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry: parse options, run, print JSON."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--agents", type=int, default=Options.agents)
+    p.add_argument("--concurrency", type=int, default=Options.concurrency)
+    p.add_argument("--rate", type=float, default=Options.rate, help="steady-phase taps per second")
+    p.add_argument("--revise-every", type=int, default=Options.revise_every)
+    p.add_argument("--warmup", type=int, default=Options.warmup)
+    p.add_argument(
+        "--fake-in-process",
+        action="store_true",
+        help="run the fake Telegram in the bot's process (it then shares the bot's CPU)",
+    )
+    p.add_argument("--backend", choices=("both", "postgresql", "sqlite"), default="both")
+    p.add_argument("--database-url", default=None, help="PostgreSQL URL (throw-away database)")
+    args = p.parse_args(argv)
+    quiet_logging()
+    opts = Options(
+        agents=args.agents,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        revise_every=args.revise_every,
+        warmup=args.warmup,
+        fake_process=not args.fake_in_process,
+    )
+    try:
+        emit(asyncio.run(run(opts, backend=args.backend, database_url=args.database_url)))
+    except BenchError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""The Telegram benches still run: each in a tiny configuration, with sane numbers.
+
+SQLite always; PostgreSQL only with BENCH_DATABASE_URL, because a bench drops and
+recreates the public schema of its database (never point it at TEST_DATABASE_URL,
+which the rest of the suite is using). The parameter is not called `backend`, so that
+tests/conftest.py does not tie it to TEST_DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from bench import approval, fanout
+
+BENCH_PG = os.environ.get("BENCH_DATABASE_URL", "")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql", marks=pytest.mark.skipif(not BENCH_PG, reason="BENCH_DATABASE_URL is not set")
+    ),
+]
+
+
+def _section(result: dict[str, Any], backend: str) -> dict[str, Any]:
+    assert result["machine"]["cpus"]
+    section = result[backend]
+    assert isinstance(section, dict)
+    return section
+
+
+@pytest.mark.parametrize("bench_backend", BACKENDS)
+async def test_approval_bench_in_small(bench_backend: str) -> None:
+    backend = bench_backend
+    opts = approval.Options(agents=6, concurrency=3, rate=40.0, revise_every=3, warmup=1)
+    result = await approval.run(opts, backend=backend, database_url=BENCH_PG or None)
+    out = _section(result, backend)
+    for phase in ("max_rate", "baseline", "steady"):
+        numbers = out[phase]
+        assert numbers["taps"] == 6 and numbers["incomplete"] == 0, phase
+        assert numbers["taps_per_s"] > 0
+        assert 0 < numbers["latency_ms"]["p50"] <= numbers["latency_ms"]["p99"]
+        assert numbers["bot_process_cpu_ms_per_tap"] > 0
+        assert numbers["fake_process_cpu_ms_per_tap"] > 0  # the fake ran in its own process
+    assert out["ratio_to_baseline"] > 0
+    sql = out["sql"]
+    assert sql["taps_without_sql"] == 0 and sql["approve"]["taps"] == 4
+    assert 1 <= sql["approve"]["statements_max"] <= 4
+    assert sql["revise"]["statements_max"] == 1 and sql["revise"]["rollbacks"] == 0
+    if backend == "postgresql":
+        assert sql["approve"]["round_trips_max"] <= 4
+    done = out["committed"]
+    assert done["approved_committed"] == done["approved_expected"] > 0
+    assert done["log_rows"] == done["approved_expected"] and done["duplicate_log_rows"] == 0
+    assert done["schedule_rows"] == done["schedule_rows_expected"]
+    assert done["pending_feedback_rows"] == done["pending_feedback_expected"] == 2
+    assert done["baseline_drafts_unchanged"] == done["baseline_drafts"]
+
+
+@pytest.mark.parametrize("bench_backend", BACKENDS)
+async def test_fanout_bench_in_small(bench_backend: str) -> None:
+    backend = bench_backend
+    opts = fanout.Options(agents=5, photos=2)
+    result = await fanout.run(opts, backend=backend, database_url=BENCH_PG or None)
+    out = _section(result, backend)
+    assert out["delivery"] == {"sent": 5, "failed": 0, "deferred": 0, "skipped": 0}
+    assert out["send_requests_by_method"] == {"sendMediaGroup": 5, "sendMessage": 5}
+    assert out["throttled_429"] == 0 and out["send_requests_by_status"] == {"200": 10}
+    assert out["messages_in_chats"] == 15  # two photos and the draft, per agent
+    assert out["drafts_with_buttons"] == 5 and out["chats_with_extra_sends"] == 0
+    assert out["targets_met"]["zero_429s"] is True
+
+
+def test_bench_refuses_postgres_without_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench._harness import BenchError, backends
+
+    with pytest.raises(BenchError, match="BENCH_DATABASE_URL"):
+        backends("postgresql", None)
+    assert backends("both", None) == ["sqlite"]
