@@ -496,6 +496,26 @@ async def settle_piece(
             failed.add(o.account_pk)
     unresolved = failed - live.keys()
     if not live:
+        if not outcomes:
+            # Every post was cancelled (piece_outcomes leaves those out) by disconnecting
+            # its account: the draft must not keep saying "scheduled". Retry re-posts once
+            # the account is reconnected. An agent's own Cancel rejected it already.
+            moved = await repo.set_piece_status(
+                session,
+                piece_id,
+                to_status=ContentStatus.POSTING_FAILED.value,
+                from_statuses=(ContentStatus.APPROVED_FOR_POSTING.value,),
+                now=now,
+            )
+            if moved:
+                await notify(
+                    session,
+                    piece.agent,
+                    NotificationType.POST_FAILED,
+                    f"Nothing was posted about {piece.listing_address}: its account was "
+                    "disconnected first. Reconnect with /connect, then tap Retry.",
+                    piece_id,
+                )
         return
     if not unresolved:
         await repo.set_piece_status(

@@ -492,7 +492,11 @@ async def move_pending_rows_to(session: AsyncSession, piece_id: uuid.UUID, at: d
 
 
 async def failed_account_ids(session: AsyncSession, piece_id: uuid.UUID) -> list[uuid.UUID]:
-    """Accounts where this draft failed and never succeeded."""
+    """Accounts where this draft failed (or was cancelled by a disconnect) and never posted.
+
+    A draft only reaches Retry through posting_failed, so a cancelled row here comes from
+    an account disconnected before it posted, never from the agent's Cancel.
+    """
     succeeded = select(PostSchedule.social_media_account_id).where(
         PostSchedule.content_piece_id == piece_id,
         PostSchedule.status == ScheduleStatus.SUCCESS.value,
@@ -501,7 +505,9 @@ async def failed_account_ids(session: AsyncSession, piece_id: uuid.UUID) -> list
         select(PostSchedule.social_media_account_id)
         .where(
             PostSchedule.content_piece_id == piece_id,
-            PostSchedule.status == ScheduleStatus.FAILED.value,
+            PostSchedule.status.in_(
+                [ScheduleStatus.FAILED.value, ScheduleStatus.CANCELLED.value]
+            ),
             PostSchedule.social_media_account_id.not_in(succeeded),
         )
         .distinct()

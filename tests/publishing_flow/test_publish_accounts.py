@@ -252,3 +252,49 @@ async def test_expiry_warning_is_written_once_per_connection(
         now=now,
     )
     assert await accounts.warn_expiring_tokens(database, default_timezone="UTC", now=now) == 1
+
+
+async def test_disconnect_before_anything_posted_fails_the_draft_and_retry_reposts(
+    database: Database, fake: FakeGraphApi, graph: GraphResources
+) -> None:
+    from services import approval
+
+    now = utcnow()
+    seeded = await seed_post(database, fake, platforms=["instagram"], at=now + timedelta(hours=2))
+    ig_pk = seeded.account_pks["instagram"]
+    async with database.unit_of_work() as s:
+        gone = await accounts.disconnect(s, agent_id=seeded.agent_id, account_pk=ig_pk)
+    assert gone.cancelled_posts == 1
+    piece = await piece_of(database, seeded.piece_id)
+    assert piece.status == "posting_failed"  # not left saying "scheduled"
+    async with database.unit_of_work() as s:
+        notes = (
+            (await s.execute(select(Notification).where(Notification.agent_id == seeded.agent_id)))
+            .scalars()
+            .all()
+        )
+        agent = await s.get(Agent, seeded.agent_id)
+    assert [n.notification_type for n in notes] == ["post_failed"]
+    assert "disconnected" in notes[0].message and notes[0].related_entity_id == piece.id
+
+    await accounts.connect(
+        database,
+        graph.client,
+        agent_id=seeded.agent_id,
+        platform="instagram",
+        account_id=IG_ID,
+        token=IG_TOKEN,
+    )
+    assert agent is not None and agent.telegram_user_id is not None
+    async with database.unit_of_work() as s:
+        res = await approval.retry(
+            s,
+            piece_id=piece.id,
+            version=piece.version,
+            telegram_user_id=agent.telegram_user_id,
+            default_timezone="UTC",
+            now=now,
+        )
+    assert res.ok and [p.platform for p in res.scheduled] == ["instagram"]
+    assert (await publish_due(database, graph.publisher, now=now)).succeeded == 1
+    assert (await piece_of(database, seeded.piece_id)).status == "posted_successfully"
