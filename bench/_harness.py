@@ -194,6 +194,7 @@ class TaskSql:
     rollbacks: int = 0
     kinds: list[str] = field(default_factory=list)
     subject: uuid.UUID | None = None
+    first_statement_at: float | None = None
     committed_at: float | None = None
 
 
@@ -247,6 +248,8 @@ class SqlCounter:
         )
         self.tasks: list[TaskSql] = []
         self.enabled = False
+        # New database connections opened while enabled (pool overflow churn shows here).
+        self.connects = 0
 
     def _task(self) -> TaskSql | None:
         if not self.enabled:
@@ -276,6 +279,8 @@ class SqlCounter:
         if stats is None:
             return
         stats.statements += 1
+        if stats.first_statement_at is None:
+            stats.first_statement_at = time.monotonic()
         stats.kinds.append(_statement_kind(statement))
         if stats.subject is None and self.subjects:
             rows = parameters if executemany else [parameters]
@@ -301,6 +306,10 @@ class SqlCounter:
         if stats is not None:
             stats.rollbacks += 1
 
+    def _on_connect(self, dbapi_connection: Any, record: Any) -> None:
+        if self.enabled:
+            self.connects += 1
+
     def _after_commit(self, session: Session) -> None:
         stats = self._task()
         if stats is not None:
@@ -312,6 +321,7 @@ class SqlCounter:
         event.listen(self._engine, "commit", self._on_commit)
         event.listen(self._engine, "rollback", self._on_rollback)
         event.listen(Session, "after_commit", self._after_commit)
+        event.listen(self._engine, "connect", self._on_connect)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -320,11 +330,13 @@ class SqlCounter:
         event.remove(self._engine, "commit", self._on_commit)
         event.remove(self._engine, "rollback", self._on_rollback)
         event.remove(Session, "after_commit", self._after_commit)
+        event.remove(self._engine, "connect", self._on_connect)
 
     def reset(self) -> None:
         """Forget everything counted so far."""
         self._by_task = weakref.WeakKeyDictionary()
         self.tasks = []
+        self.connects = 0
 
     def by_subject(self) -> dict[uuid.UUID, TaskSql]:
         """Counted tasks keyed by their subject (tasks without one are left out)."""

@@ -19,7 +19,8 @@ public schema is DROPPED and recreated; and SQLite in a temporary folder):
    * `max_rate`: a pool of `concurrency` simulated users tapping back to back;
    * `baseline`: the same, with the draft buttons routed to a handler that makes the same
      Telegram calls (answerCallbackQuery + editMessageText, or + the ForceReply prompt for
-     Revise) with the same text and keyboard, but no database or service work;
+     Revise) with the same text and keyboard, but no database or service work. The two
+     take turns (max_rate half, baseline half, twice) so load changes hit both alike;
    * `steady`: taps started at a fixed `rate` per second whatever the answers do.
 3. Latency of a tap = from the moment getUpdates handed the update to the bot (recorded by
    the fake) to the later of: the draft message edited (Approve) or the prompt sent
@@ -123,6 +124,7 @@ class Tap:
     delivered_at: float | None = None
     answered_at: float | None = None
     shown_at: float | None = None
+    first_statement_at: float | None = None
     committed_at: float | None = None
 
     def latency(self, *, needs_commit: bool) -> float | None:
@@ -310,6 +312,17 @@ class Phase:
     bot_cpu: float = 0.0
     fake_cpu: float | None = None
 
+    @staticmethod
+    def join(parts: list[Phase]) -> Phase:
+        """Several runs of one phase as one: taps, times and CPU added up."""
+        fake = [p.fake_cpu for p in parts if p.fake_cpu is not None]
+        return Phase(
+            [t for p in parts for t in p.taps],
+            sum(p.wall for p in parts),
+            sum(p.bot_cpu for p in parts),
+            sum(fake) if fake else None,
+        )
+
 
 async def run_pool(
     fake: FakeTelegram, drafts: list[Draft], concurrency: int, wait_s: float
@@ -464,8 +477,26 @@ def attach_commits(taps: list[Tap], counter: SqlCounter) -> dict[uuid.UUID, Task
     for t in taps:
         stats = by_piece.get(t.draft.piece_id)
         if stats is not None:
+            t.first_statement_at = stats.first_statement_at
             t.committed_at = stats.committed_at
     return by_piece
+
+
+def _segments(taps: list[Tap]) -> dict[str, Any]:
+    """Where a tap's time goes: update handed over → first SQL statement (PTB, waiting
+    for a pooled connection), → COMMIT confirmed (the transaction), → message shown."""
+    parts: list[tuple[float, float, float]] = []
+    for t in taps:
+        if t.delivered_at and t.first_statement_at and t.committed_at and t.shown_at:
+            parts.append(
+                (
+                    t.first_statement_at - t.delivered_at,
+                    t.committed_at - t.first_statement_at,
+                    t.shown_at - t.committed_at,
+                )
+            )
+    names = ("to_first_statement", "transaction", "commit_to_shown")
+    return {name: latency_summary(p[i] for p in parts) for i, name in enumerate(names)}
 
 
 def _per_tap(cpu: float | None, taps: list[Tap]) -> float | None:
@@ -494,6 +525,8 @@ def phase_report(
             x for t in some if (x := t.latency(needs_commit=needs_commit)) is not None
         )
     out["incomplete"] = len(taps) - len(lat)
+    if needs_commit:
+        out["segments_ms"] = _segments(taps)
     if extra:
         out.update(extra)
     return out
@@ -605,8 +638,12 @@ async def run_backend(backend: str, pg_url: str | None, opts: Options) -> dict[s
 async def _phases(
     app: App, tapper: Tapper, counter: SqlCounter, rounds: dict[str, list[Draft]], o: Options
 ) -> dict[str, Any]:
-    def pool(name: str) -> tuple[Any, ...]:
-        return ("pool", rounds[name], o.concurrency, o.timeout)
+    def pool(name: str, half: int | None = None) -> tuple[Any, ...]:
+        drafts = rounds[name]
+        if half is not None:
+            middle = len(drafts) // 2
+            drafts = drafts[:middle] if half == 0 else drafts[middle:]
+        return ("pool", drafts, o.concurrency, o.timeout)
 
     # Warm-up: open pool connections and fill the prepared-statement caches.
     counter.enabled = False
@@ -614,17 +651,25 @@ async def _phases(
     with HandlerSwap(app, baseline_button):
         await tapper.run(pool("warmup_baseline"))
 
+    # Our handler and the baseline take turns (half of each at a time), so that a change
+    # in the machine's load during the run touches both alike.
     counter.reset()
-    counter.enabled = True
-    phase = await tapper.run(pool("max_rate"))
+    real_parts: list[Phase] = []
+    base_parts: list[Phase] = []
+    for part in range(2):
+        counter.enabled = True
+        real_parts.append(await tapper.run(pool("max_rate", part)))
+        counter.enabled = False
+        with HandlerSwap(app, baseline_button):
+            base_parts.append(await tapper.run(pool("baseline", part)))
+    phase = Phase.join(real_parts)
     by_piece = attach_commits(phase.taps, counter)
     max_rate = phase_report(phase, needs_commit=True, extra={"concurrency": o.concurrency})
     sql = sql_report(phase.taps, by_piece)
-
-    counter.enabled = False
-    with HandlerSwap(app, baseline_button):
-        phase = await tapper.run(pool("baseline"))
-    baseline = phase_report(phase, needs_commit=False, extra={"concurrency": o.concurrency})
+    sql["new_connections_during_phase"] = counter.connects
+    baseline = phase_report(
+        Phase.join(base_parts), needs_commit=False, extra={"concurrency": o.concurrency}
+    )
 
     counter.reset()
     counter.enabled = True

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from PIL import Image
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.aiohttp_request import AiohttpRequest
@@ -41,8 +41,17 @@ async def test_messages_uploads_and_files(fake: FakeTelegram) -> None:
     user = fake.user(501, "Ann")
     async with _bot(fake) as bot:
         assert bot.username == fake.bot_username
-        sent = await bot.send_message(501, "<b>Hi</b> &amp; welcome", parse_mode="HTML")
-        assert user.message(sent.message_id).text == "Hi & welcome"
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("✅ Yes", callback_data="y")]])
+        sent = await bot.send_message(
+            501, "<b>Hi</b> &amp; welcome ✨", parse_mode="HTML", reply_markup=keyboard
+        )
+        assert user.message(sent.message_id).text == "Hi & welcome ✨"
+        assert user.message(sent.message_id).button_labels == ["✅ Yes"]
+        # Without files the parameters travel as a typed JSON body.
+        params = fake.calls_to("sendMessage")[-1].params
+        assert params["chat_id"] == 501 and isinstance(params["reply_markup"], dict)
+        await bot.edit_message_text("Bye", chat_id=501, message_id=sent.message_id)
+        assert user.message(sent.message_id).text == "Bye"
         photo = await bot.send_photo(501, InputFile(_png(), filename="a.png"), caption="Pool")
         stored = user.message(photo.message_id)
         assert stored.photo is not None and (stored.photo.width, stored.photo.height) == (64, 48)
