@@ -53,9 +53,22 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Apply migrations, then run the bot and its jobs until stopped."""
     settings.require_bot_token()
     await _migrate(settings)
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import run_bot
 
-    await run_bot(settings)
+    try:
+        await run_bot(settings)
+    except InvalidToken:
+        _fail(
+            "TELEGRAM_BOT_TOKEN was refused by Telegram; copy it again from @BotFather "
+            "(/mybots → API Token)."
+        )
+    except NetworkError as exc:
+        _fail(
+            f"Cannot reach the Telegram Bot API at {settings.telegram_api_base_url} "
+            f"({_reason(exc)}); check the network or TELEGRAM_API_BASE_URL."
+        )
     return 0
 
 

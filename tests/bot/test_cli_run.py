@@ -72,3 +72,35 @@ async def test_run_without_token_is_one_sentence_and_exit_2(tmp_path: Path) -> N
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
     assert "Traceback" not in err.decode()
+
+
+async def _run_once(env: dict[str, str], tmp_path: Path) -> tuple[int | None, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode, err.decode()
+
+
+async def test_run_with_a_refused_token_or_no_server_says_so(tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": "111:NotTheTokenTheServerKnowsAbout_xxxxxxxxxxxx",
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATA_DIR": str(tmp_path),
+        }
+        code, err = await _run_once(env, tmp_path)
+    assert code == 2 and "TELEGRAM_BOT_TOKEN was refused" in err, err[-1500:]
+    assert "Traceback" not in err
+    env["TELEGRAM_API_BASE_URL"] = "http://127.0.0.1:9/bot"
+    code, err = await _run_once(env, tmp_path)
+    assert code == 2 and "Cannot reach the Telegram Bot API" in err, err[-1500:]
+    assert "Traceback" not in err and "NotTheToken" not in err
