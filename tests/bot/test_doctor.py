@@ -1,0 +1,53 @@
+"""`rltr-mktg doctor` reports each check in plain words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.doctor import run_doctor
+from services.settings import load_settings
+from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.telegram_api import FakeTelegram
+
+
+async def test_doctor_all_green_against_local_services(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from db import migrate
+
+    async with FakeTelegram() as tg, FakeGraphApi() as graph:
+        settings = load_settings(
+            telegram_bot_token=tg.token,
+            telegram_api_base_url=tg.base_url,
+            graph_api_base_url=graph.base_url,
+            listings_base_url=graph.base_url,  # any HTTP answer proves reachability
+            data_dir=tmp_path,
+            _env_file=None,
+        )
+        await migrate.upgrade(settings.resolved_database_url)
+        code = await run_doctor(settings)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "✓ telegram: bot @rltr_mktg_test_bot" in out
+    assert "✓ database: sqlite, schema up to date" in out
+    assert "built-in writer" in out
+
+
+async def test_doctor_names_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings(
+        telegram_bot_token="",
+        graph_api_base_url="http://127.0.0.1:9",
+        listings_base_url="http://127.0.0.1:9",
+        data_dir=tmp_path,
+        _env_file=None,
+    )
+    code = await run_doctor(settings)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "✗ telegram: TELEGRAM_BOT_TOKEN is not set" in out
+    assert "✗ database:" in out and "rltr-mktg migrate" in out
+    assert "✗ graph api: cannot reach http://127.0.0.1:9" in out
