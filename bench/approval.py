@@ -687,10 +687,14 @@ async def _phases(
         (sql[a]["round_trips_max"] for a in ("approve", "revise") if a in sql), default=None
     )
     p99 = steady["latency_ms"]["p99"]
+    real_cpu = max_rate["bot_process_cpu_ms_per_tap"]
+    base_cpu = baseline["bot_process_cpu_ms_per_tap"]
     return {
         "max_rate": max_rate,
         "baseline": baseline,
         "ratio_to_baseline": ratio,
+        # The same comparison in the bot's CPU per tap: steadier on a shared machine.
+        "cpu_ratio_to_baseline": round(base_cpu / real_cpu, 3) if real_cpu and base_cpu else None,
         "steady": steady,
         "sql": sql,
         "targets_met": {
