@@ -59,7 +59,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str | URL, *, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
+def create_engine(url: str | URL, *, pool_size: int = 20, null_pool: bool = False) -> AsyncEngine:
     """Build the async engine for `url` (PostgreSQL or SQLite)."""
     parsed = normalize_url(url) if isinstance(url, str) else url
     kwargs: dict[str, Any] = {}
@@ -67,7 +67,7 @@ def create_engine(url: str | URL, *, pool_size: int = 10, null_pool: bool = Fals
         if null_pool:
             kwargs["poolclass"] = NullPool
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=False)
     elif null_pool:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(parsed, **kwargs)
