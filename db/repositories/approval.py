@@ -505,9 +505,7 @@ async def failed_account_ids(session: AsyncSession, piece_id: uuid.UUID) -> list
         select(PostSchedule.social_media_account_id)
         .where(
             PostSchedule.content_piece_id == piece_id,
-            PostSchedule.status.in_(
-                [ScheduleStatus.FAILED.value, ScheduleStatus.CANCELLED.value]
-            ),
+            PostSchedule.status.in_([ScheduleStatus.FAILED.value, ScheduleStatus.CANCELLED.value]),
             PostSchedule.social_media_account_id.not_in(succeeded),
         )
         .distinct()
