@@ -120,7 +120,8 @@ async def _schedule(
     moved: repo.Moved,
     now: datetime,
     default_timezone: str,
-) -> tuple[tuple[ScheduledPost, ...], str]:
+) -> TapResult:
+    """Put an approved draft on each active account's next free slot; the tap's result."""
     ctx = moved.context
     assert ctx is not None, "the transition was asked for the schedule context"
     tz = ctx.timezone or default_timezone
@@ -132,8 +133,17 @@ async def _schedule(
         )
         slots.append((acc.account_pk, at))
         shown.append(ScheduledPost(acc.platform, acc.display_name or acc.account_id, at))
-    await repo.insert_schedule_rows(session, moved.transitioned.piece_id, slots)
-    return tuple(shown), tz
+    piece = moved.transitioned
+    await repo.insert_schedule_rows(session, piece.piece_id, slots)
+    return TapResult(
+        True,
+        _approved_answer(shown),
+        piece.piece_id,
+        status=piece.status,
+        version=piece.version,
+        scheduled=tuple(shown),
+        timezone=tz,
+    )
 
 
 def _approved_answer(scheduled: Sequence[ScheduledPost]) -> str:
@@ -172,16 +182,7 @@ async def approve(
         return TapResult(
             True, "Sent for marketing sign-off.", piece_id, status=status, version=new_version
         )
-    scheduled, tz = await _schedule(session, moved, now, default_timezone)
-    return TapResult(
-        True,
-        _approved_answer(scheduled),
-        piece_id,
-        status=status,
-        version=new_version,
-        scheduled=scheduled,
-        timezone=tz,
-    )
+    return await _schedule(session, moved, now, default_timezone)
 
 
 async def record_marketing_approval(
@@ -212,16 +213,7 @@ async def record_marketing_approval(
     )
     if moved is None:
         return await _refusal(session, piece_id, version, telegram_user_id)
-    scheduled, tz = await _schedule(session, moved, now, default_timezone)
-    return TapResult(
-        True,
-        _approved_answer(scheduled),
-        piece_id,
-        status=moved.transitioned.status,
-        version=moved.transitioned.version,
-        scheduled=scheduled,
-        timezone=tz,
-    )
+    return await _schedule(session, moved, now, default_timezone)
 
 
 async def reject(

@@ -571,14 +571,3 @@ async def pop_pending_feedback(
     )
     row = (await session.execute(stmt)).first()
     return None if row is None else (row[0], int(row[1]), row[2])
-
-
-async def set_prompt_message(
-    session: AsyncSession, piece_id: uuid.UUID, prompt_message_id: int
-) -> None:
-    """Remember which message asked for the feedback (so replies to it count)."""
-    await session.execute(
-        update(PendingFeedback)
-        .where(PendingFeedback.content_piece_id == piece_id)
-        .values(prompt_message_id=prompt_message_id)
-    )

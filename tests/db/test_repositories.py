@@ -75,7 +75,6 @@ async def test_user_crud(session: AsyncSession) -> None:
     user = await users.create_user(
         session, email="Login@B.co", password_hash="$argon2id$x", agent_id=agent.id
     )
-    assert user.is_active is None or user.is_active is True
     await session.refresh(user)
     assert user.is_active is True
     assert (await users.get_user_by_email(session, "login@b.co")) is user
