@@ -22,13 +22,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.orm import Session
 from telegram.ext import ExtBot
 
 from bot.app import App, build_application, file_base_url, start_application, stop_application
 from bot.notifier import TelegramNotifier
 from bot.runtime import RUNTIME_KEY, Runtime
-from db import migrate
+from db import driver, migrate
 from db.session import create_engine, create_sessionmaker
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
@@ -231,15 +230,22 @@ def _flatten(parameters: Any) -> Iterable[Any]:
 class SqlCounter:
     """Counts statements, BEGINs and COMMITs per asyncio task, with their commit time.
 
-    Statements: SQLAlchemy's `before_cursor_execute` (one per execute or executemany).
+    Statements: SQLAlchemy's `before_cursor_execute` (one per execute or executemany),
+    plus the statements `db.driver` runs on asyncpg directly (its `observers`).
     BEGIN/COMMIT/ROLLBACK: the engine's `begin`/`commit`/`rollback` events; with asyncpg
-    each is a real message to the server, with aiosqlite a call on the SQLite thread.
-    The commit time is taken by the Session `after_commit` event, i.e. once the database
-    has confirmed the COMMIT. A task's `subject` is the first parameter that is one of
-    `subjects` (e.g. the draft's id), which ties a handler run to the tap that caused it.
+    each is a real message to the server, with aiosqlite a call on the SQLite thread. On
+    an AUTOCOMMIT connection SQLAlchemy still fires those events but sends nothing, so
+    they are not counted there. The commit time is when the task left a `Database.tap()`
+    or `unit_of_work()` block (both wrapped while counting), i.e. after its COMMIT was
+    confirmed, or after its last statement returned on an autocommit connection. (The
+    pool's `checkin` would not do: SQLAlchemy closes connections in a task of its own.)
+    A task's `subject` is the
+    first parameter that is one of `subjects` (e.g. the draft's id), which ties a handler
+    run to the tap that caused it.
     """
 
     def __init__(self, database: Database, subjects: Iterable[uuid.UUID] = ()) -> None:
+        self._database = database
         self._engine = database.engine.sync_engine
         self.subjects: set[uuid.UUID] = set(subjects)
         # Keyed by the task object itself: ids of finished tasks get reused.
@@ -275,6 +281,12 @@ class SqlCounter:
         context: Any,
         executemany: bool,
     ) -> None:
+        self._count(statement, parameters if executemany else [parameters])
+
+    def _on_driver_statement(self, statement: str, args: Sequence[Any]) -> None:
+        self._count(statement, [args])
+
+    def _count(self, statement: str, rows: Sequence[Any]) -> None:
         stats = self._task()
         if stats is None:
             return
@@ -283,7 +295,6 @@ class SqlCounter:
             stats.first_statement_at = time.monotonic()
         stats.kinds.append(_statement_kind(statement))
         if stats.subject is None and self.subjects:
-            rows = parameters if executemany else [parameters]
             for row in rows:
                 for value in _flatten(row):
                     found = _as_uuid(value)
@@ -291,18 +302,24 @@ class SqlCounter:
                         stats.subject = found
                         return
 
+    def _sends(self, conn: Connection) -> TaskSql | None:
+        """The task's stats when a BEGIN/COMMIT/ROLLBACK on `conn` reaches the server."""
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return None
+        return self._task()
+
     def _on_begin(self, conn: Connection) -> None:
-        stats = self._task()
+        stats = self._sends(conn)
         if stats is not None:
             stats.begins += 1
 
     def _on_commit(self, conn: Connection) -> None:
-        stats = self._task()
+        stats = self._sends(conn)
         if stats is not None:
             stats.commits += 1
 
     def _on_rollback(self, conn: Connection) -> None:
-        stats = self._task()
+        stats = self._sends(conn)
         if stats is not None:
             stats.rollbacks += 1
 
@@ -310,26 +327,41 @@ class SqlCounter:
         if self.enabled:
             self.connects += 1
 
-    def _after_commit(self, session: Session) -> None:
-        stats = self._task()
-        if stats is not None:
-            stats.committed_at = time.monotonic()
+    def _timed(self, opener: Any) -> Any:
+        """`opener` (a context manager factory), noting when its block has committed."""
+
+        @asynccontextmanager
+        async def wrapped() -> AsyncIterator[Any]:
+            async with opener() as handle:
+                yield handle
+            stats = self._task()
+            if stats is not None:
+                stats.committed_at = time.monotonic()
+
+        return wrapped
 
     def __enter__(self) -> SqlCounter:
         event.listen(self._engine, "before_cursor_execute", self._on_execute)
+        driver.observers.append(self._on_driver_statement)
         event.listen(self._engine, "begin", self._on_begin)
         event.listen(self._engine, "commit", self._on_commit)
         event.listen(self._engine, "rollback", self._on_rollback)
-        event.listen(Session, "after_commit", self._after_commit)
+        # Instance attributes shadow the methods until __exit__ deletes them.
+        self._database.tap = self._timed(self._database.tap)  # type: ignore[method-assign]
+        self._database.unit_of_work = self._timed(  # type: ignore[method-assign]
+            self._database.unit_of_work
+        )
         event.listen(self._engine, "connect", self._on_connect)
         return self
 
     def __exit__(self, *exc: object) -> None:
         event.remove(self._engine, "before_cursor_execute", self._on_execute)
+        driver.observers.remove(self._on_driver_statement)
         event.remove(self._engine, "begin", self._on_begin)
         event.remove(self._engine, "commit", self._on_commit)
         event.remove(self._engine, "rollback", self._on_rollback)
-        event.remove(Session, "after_commit", self._after_commit)
+        del self._database.tap
+        del self._database.unit_of_work
         event.remove(self._engine, "connect", self._on_connect)
 
     def reset(self) -> None:

@@ -8,8 +8,10 @@
       └─ Reject ─▶ rejected
     approved_for_posting ─ Cancel ─▶ rejected;   posting_failed ─ Retry ─▶ approved_for_posting
 
-Each transition is one compare-and-set on (status, version, owner) plus its audit row,
-all inside the caller's unit of work; nothing here talks to Telegram.
+Each transition is one compare-and-set on (status, version, owner) that writes its audit
+row and its posts with it: one statement on PostgreSQL, so the bot runs taps on an
+autocommit connection (`Database.tap()`). Reads a transition needs (the agent's free
+posting slots) come first. Nothing here talks to Telegram.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
 from db.repositories import approval as repo
@@ -90,8 +92,8 @@ def describe_status(status: str) -> str:
         return status
 
 
-async def _refusal(session: AsyncSession, piece_id: uuid.UUID, version: int, uid: int) -> TapResult:
-    state = await repo.piece_state(session, piece_id)
+async def _refusal(conn: AsyncConnection, piece_id: uuid.UUID, version: int, uid: int) -> TapResult:
+    state = await repo.piece_state(conn, piece_id)
     if state is None:
         return TapResult(False, "This draft no longer exists.", piece_id, stale=True)
     if state.owner_telegram_user_id != uid:
@@ -115,34 +117,79 @@ async def _refusal(session: AsyncSession, piece_id: uuid.UUID, version: int, uid
     )
 
 
-async def _schedule(
-    session: AsyncSession,
-    moved: repo.Moved,
-    now: datetime,
-    default_timezone: str,
-) -> TapResult:
-    """Put an approved draft on each active account's next free slot; the tap's result."""
-    ctx = moved.context
-    assert ctx is not None, "the transition was asked for the schedule context"
+@dataclass(frozen=True)
+class _Plan:
+    """Where an approved draft will go: rows to write and what to show the agent."""
+
+    rows: tuple[tuple[uuid.UUID, datetime], ...]
+    shown: tuple[ScheduledPost, ...]
+    timezone: str
+
+
+def _plan_slots(ctx: repo.ScheduleContext, now: datetime, default_timezone: str) -> _Plan:
+    """Each active account's next free slot."""
     tz = ctx.timezone or default_timezone
-    slots: list[tuple[uuid.UUID, datetime]] = []
+    rows: list[tuple[uuid.UUID, datetime]] = []
     shown: list[ScheduledPost] = []
     for acc in ctx.accounts:
         at = next_free_slot(
             now, timezone=tz, posting_times=ctx.posting_times, occupied=acc.occupied
         )
-        slots.append((acc.account_pk, at))
+        rows.append((acc.account_pk, at))
         shown.append(ScheduledPost(acc.platform, acc.display_name or acc.account_id, at))
-    piece = moved.transitioned
-    await repo.insert_schedule_rows(session, piece.piece_id, slots)
+    return _Plan(tuple(rows), tuple(shown), tz)
+
+
+async def _approve_and_schedule(
+    conn: AsyncConnection,
+    *,
+    piece_id: uuid.UUID,
+    version: int,
+    telegram_user_id: int,
+    default_timezone: str,
+    now: datetime,
+    from_statuses: tuple[str, ...],
+    log: repo.LogEntry,
+    to_status: str | None = None,
+) -> TapResult:
+    """Read the agent's free slots, then one write: status, audit row and posts.
+
+    The slots are computed for every tap; the write adds the posts only if the draft
+    reached approved_for_posting (not when it went to marketing sign-off).
+    """
+    ctx = await repo.schedule_context(conn, telegram_user_id, now)
+    if ctx is None:
+        return await _refusal(conn, piece_id, version, telegram_user_id)
+    plan = _plan_slots(ctx, now, default_timezone)
+    moved = await repo.transition(
+        conn,
+        piece_id=piece_id,
+        version=version,
+        telegram_user_id=telegram_user_id,
+        change=repo.Change(
+            from_statuses=from_statuses,
+            to_status=to_status,
+            approve=to_status is None,
+            values={"last_approved_at": now},
+            log=log,
+            posts="schedule",
+            schedule=plan.rows,
+        ),
+    )
+    if moved is None:
+        return await _refusal(conn, piece_id, version, telegram_user_id)
+    if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
+        return TapResult(
+            True, "Sent for marketing sign-off.", piece_id, status=moved.status, version=version
+        )
     return TapResult(
         True,
-        _approved_answer(shown),
-        piece.piece_id,
-        status=piece.status,
-        version=piece.version,
-        scheduled=tuple(shown),
-        timezone=tz,
+        _approved_answer(plan.shown),
+        piece_id,
+        status=moved.status,
+        version=moved.version,
+        scheduled=plan.shown,
+        timezone=plan.timezone,
     )
 
 
@@ -153,7 +200,7 @@ def _approved_answer(scheduled: Sequence[ScheduledPost]) -> str:
 
 
 async def approve(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -162,31 +209,20 @@ async def approve(
     now: datetime | None = None,
 ) -> TapResult:
     """Approve: to marketing sign-off when the agent needs it, else schedule it."""
-    now = now or utcnow()
-    moved = await repo.transition(
-        session,
+    return await _approve_and_schedule(
+        conn,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
+        default_timezone=default_timezone,
+        now=now or utcnow(),
         from_statuses=ACTIONABLE,
-        approve=True,
-        values={"last_approved_at": now},
         log=_APPROVE_LOG,
-        context_if=S.APPROVED_FOR_POSTING.value,
-        now=now,
     )
-    if moved is None:
-        return await _refusal(session, piece_id, version, telegram_user_id)
-    status, new_version = moved.transitioned.status, moved.transitioned.version
-    if status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
-        return TapResult(
-            True, "Sent for marketing sign-off.", piece_id, status=status, version=new_version
-        )
-    return await _schedule(session, moved, now, default_timezone)
 
 
 async def record_marketing_approval(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -195,67 +231,65 @@ async def record_marketing_approval(
     now: datetime | None = None,
 ) -> TapResult:
     """Marketing signed off: approve for posting and schedule it."""
-    now = now or utcnow()
-    moved = await repo.transition(
-        session,
+    return await _approve_and_schedule(
+        conn,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
+        default_timezone=default_timezone,
+        now=now or utcnow(),
         from_statuses=(S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,),
         to_status=S.APPROVED_FOR_POSTING.value,
-        values={"last_approved_at": now},
         log=repo.LogEntry(
             ApprovalAction.RECORDED_MARKETING_APPROVAL.value,
             S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,
         ),
-        context_if=S.APPROVED_FOR_POSTING.value,
-        now=now,
     )
-    if moved is None:
-        return await _refusal(session, piece_id, version, telegram_user_id)
-    return await _schedule(session, moved, now, default_timezone)
 
 
 async def reject(
-    session: AsyncSession, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+    conn: AsyncConnection, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Reject a draft waiting for the agent or for marketing."""
-    from_statuses = (S.PENDING_APPROVAL_AGENT.value, S.PENDING_EXTERNAL_MARKETING_APPROVAL.value)
     moved = await repo.transition(
-        session,
+        conn,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
-        from_statuses=from_statuses,
-        to_status=S.REJECTED.value,
-        log=repo.LogEntry(ApprovalAction.REJECTED.value, None),
+        change=repo.Change(
+            from_statuses=(
+                S.PENDING_APPROVAL_AGENT.value,
+                S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,
+            ),
+            to_status=S.REJECTED.value,
+            log=repo.LogEntry(ApprovalAction.REJECTED.value, None),
+        ),
     )
     if moved is None:
-        return await _refusal(session, piece_id, version, telegram_user_id)
-    status = moved.transitioned.status
-    return TapResult(True, "Rejected. It will not be posted.", piece_id, status, version)
+        return await _refusal(conn, piece_id, version, telegram_user_id)
+    return TapResult(True, "Rejected. It will not be posted.", piece_id, moved.status, version)
 
 
 async def start_revision(
-    session: AsyncSession, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+    conn: AsyncConnection, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Revise tapped: the agent's next text message will be the feedback."""
     stored = await repo.await_feedback(
-        session,
+        conn,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
         actionable=ACTIONABLE,
     )
     if not stored:
-        return await _refusal(session, piece_id, version, telegram_user_id)
+        return await _refusal(conn, piece_id, version, telegram_user_id)
     return TapResult(
         True, "Tell me what to change.", piece_id, S.PENDING_APPROVAL_AGENT.value, version
     )
 
 
 async def submit_feedback(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     telegram_user_id: int,
     text: str,
@@ -266,30 +300,32 @@ async def submit_feedback(
 
     Without `piece_id`, the draft is the one the agent last tapped Revise on. With it
     (the agent replied to a draft message), that draft at `version`. None when there
-    is no draft to apply it to.
+    is no draft to apply it to. Two writes: give it a connection in a transaction.
     """
     feedback = text.strip()[:MAX_FEEDBACK_CHARS]
     if not feedback:
         return None
     if piece_id is None:
-        pending = await repo.pop_pending_feedback(session, telegram_user_id)
+        pending = await repo.pop_pending_feedback(conn, telegram_user_id)
         if pending is None:
             return None
         piece_id, version, _agent_id = pending
     if version is None:
         return None
     moved = await repo.transition(
-        session,
+        conn,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
-        from_statuses=ACTIONABLE,
-        to_status=S.PENDING_AI_REVISION.value,
-        values={"feedback": feedback},
-        log=repo.LogEntry(
-            ApprovalAction.REQUESTED_REVISIONS.value,
-            S.PENDING_APPROVAL_AGENT.value,
-            feedback=feedback,
+        change=repo.Change(
+            from_statuses=ACTIONABLE,
+            to_status=S.PENDING_AI_REVISION.value,
+            values={"feedback": feedback},
+            log=repo.LogEntry(
+                ApprovalAction.REQUESTED_REVISIONS.value,
+                S.PENDING_APPROVAL_AGENT.value,
+                feedback=feedback,
+            ),
         ),
     )
     if moved is None:
@@ -298,7 +334,7 @@ async def submit_feedback(
 
 
 async def post_now(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -306,51 +342,54 @@ async def post_now(
     now: datetime | None = None,
 ) -> TapResult:
     """Bring an approved post's pending rows forward to now."""
-    now = now or utcnow()
-    still = await repo.compare_and_set_status(
-        session,
-        piece_id=piece_id,
-        version=version,
-        telegram_user_id=telegram_user_id,
-        from_statuses=(S.APPROVED_FOR_POSTING.value,),
-        to_status=S.APPROVED_FOR_POSTING.value,
-    )
-    if still is None:
-        return await _refusal(session, piece_id, version, telegram_user_id)
-    moved = await repo.move_pending_rows_to(session, piece_id, now)
-    if not moved:
-        return TapResult(
-            False, "There is nothing waiting to be posted.", piece_id, still.status, version
-        )
-    return TapResult(True, "Posting now.", piece_id, still.status, version)
-
-
-async def cancel(
-    session: AsyncSession, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
-) -> TapResult:
-    """Cancel an approved post before it goes out (logged as a rejection)."""
+    approved = S.APPROVED_FOR_POSTING.value
     moved = await repo.transition(
-        session,
+        conn,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
-        from_statuses=(S.APPROVED_FOR_POSTING.value,),
-        to_status=S.REJECTED.value,
-        log=repo.LogEntry(
-            ApprovalAction.REJECTED.value,
-            S.APPROVED_FOR_POSTING.value,
-            feedback="Cancelled by the agent before it was posted.",
+        change=repo.Change(
+            from_statuses=(approved,),
+            to_status=approved,
+            posts="move",
+            move_to=now or utcnow(),
         ),
     )
     if moved is None:
-        return await _refusal(session, piece_id, version, telegram_user_id)
-    await repo.cancel_pending_rows(session, piece_id)
-    status = moved.transitioned.status
-    return TapResult(True, "Cancelled. Nothing will be posted.", piece_id, status, version)
+        return await _refusal(conn, piece_id, version, telegram_user_id)
+    if not moved.posts:
+        nothing = "There is nothing waiting to be posted."
+        return TapResult(False, nothing, piece_id, approved, version)
+    return TapResult(True, "Posting now.", piece_id, approved, version)
+
+
+async def cancel(
+    conn: AsyncConnection, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+) -> TapResult:
+    """Cancel an approved post before it goes out (logged as a rejection)."""
+    moved = await repo.transition(
+        conn,
+        piece_id=piece_id,
+        version=version,
+        telegram_user_id=telegram_user_id,
+        change=repo.Change(
+            from_statuses=(S.APPROVED_FOR_POSTING.value,),
+            to_status=S.REJECTED.value,
+            log=repo.LogEntry(
+                ApprovalAction.REJECTED.value,
+                S.APPROVED_FOR_POSTING.value,
+                feedback="Cancelled by the agent before it was posted.",
+            ),
+            posts="cancel",
+        ),
+    )
+    if moved is None:
+        return await _refusal(conn, piece_id, version, telegram_user_id)
+    return TapResult(True, "Cancelled. Nothing will be posted.", piece_id, moved.status, version)
 
 
 async def retry(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -360,36 +399,38 @@ async def retry(
 ) -> TapResult:
     """After a failed post: approve again and post as soon as possible."""
     now = now or utcnow()
+    ctx = await repo.schedule_context(conn, telegram_user_id, now)
+    if ctx is None:
+        return await _refusal(conn, piece_id, version, telegram_user_id)
+    # Only the accounts that failed: a post that already went out must not repeat.
+    failed = set(await repo.failed_account_ids(conn, piece_id))
+    targets = [acc for acc in ctx.accounts if acc.account_pk in failed]
     moved = await repo.transition(
-        session,
+        conn,
         piece_id=piece_id,
         version=version,
         telegram_user_id=telegram_user_id,
-        from_statuses=(S.POSTING_FAILED.value,),
-        to_status=S.APPROVED_FOR_POSTING.value,
-        values={"last_approved_at": now},
-        log=repo.LogEntry(
-            ApprovalAction.APPROVED.value,
-            S.POSTING_FAILED.value,
-            feedback="Retry after a failed post.",
+        change=repo.Change(
+            from_statuses=(S.POSTING_FAILED.value,),
+            to_status=S.APPROVED_FOR_POSTING.value,
+            values={"last_approved_at": now},
+            log=repo.LogEntry(
+                ApprovalAction.APPROVED.value,
+                S.POSTING_FAILED.value,
+                feedback="Retry after a failed post.",
+            ),
+            posts="schedule",
+            schedule=tuple((acc.account_pk, now) for acc in targets),
         ),
-        context_if=S.APPROVED_FOR_POSTING.value,
-        now=now,
     )
     if moved is None:
-        return await _refusal(session, piece_id, version, telegram_user_id)
-    ctx = moved.context
-    assert ctx is not None, "the transition was asked for the schedule context"
-    # Only the accounts that failed: a post that already went out must not repeat.
-    failed = set(await repo.failed_account_ids(session, piece_id))
-    targets = [acc for acc in ctx.accounts if acc.account_pk in failed]
-    await repo.insert_schedule_rows(session, piece_id, [(a.account_pk, now) for a in targets])
+        return await _refusal(conn, piece_id, version, telegram_user_id)
     shown = tuple(ScheduledPost(a.platform, a.display_name or a.account_id, now) for a in targets)
     return TapResult(
         True,
         "Trying again now." if shown else _approved_answer(shown),
         piece_id,
-        moved.transitioned.status,
+        moved.status,
         version,
         scheduled=shown,
         timezone=ctx.timezone or default_timezone,

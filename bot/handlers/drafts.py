@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import ForceReply, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -24,12 +24,12 @@ from services.approval import TapResult
 
 log = logging.getLogger(__name__)
 
-Transition = Callable[[AsyncSession, CallbackData, int, Runtime], Awaitable[TapResult]]
+Transition = Callable[[AsyncConnection, CallbackData, int, Runtime], Awaitable[TapResult]]
 
 
-async def _approve(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _approve(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.approve(
-        s,
+        c,
         piece_id=d.entity_id,
         version=d.version,
         telegram_user_id=uid,
@@ -37,9 +37,9 @@ async def _approve(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> T
     )
 
 
-async def _marketing(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _marketing(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.record_marketing_approval(
-        s,
+        c,
         piece_id=d.entity_id,
         version=d.version,
         telegram_user_id=uid,
@@ -47,27 +47,27 @@ async def _marketing(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) ->
     )
 
 
-async def _reject(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
-    return await approval.reject(s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
+async def _reject(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.reject(c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
 
 
-async def _revise(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _revise(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.start_revision(
-        s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid
+        c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid
     )
 
 
-async def _post_now(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
-    return await approval.post_now(s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
+async def _post_now(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.post_now(c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
 
 
-async def _cancel(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
-    return await approval.cancel(s, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
+async def _cancel(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+    return await approval.cancel(c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
 
 
-async def _retry(s: AsyncSession, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _retry(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.retry(
-        s,
+        c,
         piece_id=d.entity_id,
         version=d.version,
         telegram_user_id=uid,
@@ -105,8 +105,8 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         log.warning("refused forged callback", extra={"telegram_user_id": query.from_user.id})
         await query.answer("This button is not valid.", show_alert=False)
         return
-    async with rt.database.unit_of_work() as session:
-        result = await TRANSITIONS[data.action](session, data, query.from_user.id, rt)
+    async with rt.database.tap() as conn:
+        result = await TRANSITIONS[data.action](conn, data, query.from_user.id, rt)
     await query.answer(fit_answer(result.answer))
     message = query.message
     if not isinstance(message, Message):
@@ -163,7 +163,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if found is not None:
                 piece_id, version = found
         accepted = await approval.submit_feedback(
-            session,
+            await session.connection(),
             telegram_user_id=user.id,
             text=message.text,
             piece_id=piece_id,

@@ -1,36 +1,57 @@
-"""The statements behind a button tap, kept few: a tap costs at most four round trips.
+"""The statements behind a button tap: on PostgreSQL each transition is ONE statement.
 
-Each status change is one compare-and-set UPDATE … RETURNING guarded by the current
-status, the version shown on the button and the tapping Telegram user, so two taps
-at once produce one transition and a forged or stale tap changes nothing.
+A transition is a compare-and-set UPDATE … RETURNING guarded by the current status, the
+version shown on the button and the tapping Telegram user, so two taps at once produce
+one transition and a forged or stale tap changes nothing. Everything the transition
+writes besides the status (its audit row, the posts it schedules, cancels or brings
+forward) rides in the same statement as data-modifying CTEs:
+
+    WITH moved  AS (UPDATE content_pieces … RETURNING …),
+         logged AS (INSERT INTO approval_logs SELECT … FROM moved),
+         posts  AS (INSERT INTO post_schedule SELECT … FROM moved, unnest(…)   -- or
+                    UPDATE post_schedule … WHERE content_piece_id IN (SELECT id FROM moved))
+    SELECT moved.*, (SELECT count(*) FROM posts) FROM moved
+
+One statement is atomic by itself, so a tap needs no BEGIN/COMMIT round trips: the bot
+runs these on an autocommit connection (`db.session.tap_connection`). SQLite has no
+data-modifying CTEs; there the same writes run one after another inside a transaction.
+
+Reads that a transition depends on (the agent's posting slots, the accounts a retry
+targets) happen before the write; the write re-checks everything that matters (status,
+version, owner, account still active), so a stale read can only cost a wasted read.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
+    DateTime,
     Select,
     Table,
     Update,
+    Uuid,
     and_,
     bindparam,
     case,
     delete,
+    func,
     insert,
     literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
+from db.driver import any_of, fetch_all
 from db.models import (
     Agent,
     ApprovalLog,
@@ -41,16 +62,28 @@ from db.models import (
 )
 from db.status import ContentStatus, ScheduleStatus
 
+_pieces = cast(Table, ContentPiece.__table__)
+_agents = cast(Table, Agent.__table__)
+_accounts = cast(Table, SocialMediaAccount.__table__)
+_schedule = cast(Table, PostSchedule.__table__)
+_logs = cast(Table, ApprovalLog.__table__)
+_feedback = cast(Table, PendingFeedback.__table__)
+
+_APPROVED = ContentStatus.APPROVED_FOR_POSTING.value
+_active_account = _accounts.c.is_active.is_(True)
+_PENDING = ScheduleStatus.PENDING.value
+
 
 @dataclass(frozen=True)
 class Transitioned:
-    """What the compare-and-set UPDATE returned."""
+    """What the compare-and-set returned; `posts` = post rows added, cancelled or moved."""
 
     piece_id: uuid.UUID
     agent_id: uuid.UUID
     listing_id: uuid.UUID
     status: str
     version: int
+    posts: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,223 +115,6 @@ class ScheduleContext:
     accounts: list[AccountSlots]
 
 
-def _owned_by(telegram_user_id: int) -> Any:
-    return ContentPiece.agent_id.in_(
-        select(Agent.id).where(Agent.telegram_user_id == telegram_user_id).scalar_subquery()
-    )
-
-
-# The hot path below runs on every tap. Its statements are Core statements on the tables
-# (not the ORM entities) built once with bound parameters: SQLAlchemy then skips the ORM
-# bulk-persistence layer and reuses each statement's cache key, which roughly halves the
-# Python time of a tap. The SQL sent is the same.
-_pieces = cast(Table, ContentPiece.__table__)
-_agents = cast(Table, Agent.__table__)
-_accounts = cast(Table, SocialMediaAccount.__table__)
-_schedule = cast(Table, PostSchedule.__table__)
-_logs = cast(Table, ApprovalLog.__table__)
-
-
-@functools.cache
-def _cas_statement(approve: bool, extra_columns: tuple[str, ...]) -> Update:
-    """UPDATE … RETURNING guarded by id, version, status and owner (cached per shape)."""
-    target: Any
-    if approve:
-        needs_marketing = (
-            select(_agents.c.requires_marketing_approval)
-            .where(_agents.c.id == _pieces.c.agent_id)
-            .scalar_subquery()
-        )
-        target = case(
-            (needs_marketing.is_(True), ContentStatus.PENDING_EXTERNAL_MARKETING_APPROVAL.value),
-            else_=ContentStatus.APPROVED_FOR_POSTING.value,
-        )
-    else:
-        target = bindparam("b_to_status", type_=_pieces.c.status.type)
-    owner = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("b_uid"))
-    values: dict[str, Any] = {"status": target, "updated_at": bindparam("b_now")}
-    values.update({name: bindparam(f"b_{name}") for name in extra_columns})
-    return (
-        update(_pieces)
-        .where(
-            _pieces.c.id == bindparam("b_piece_id"),
-            _pieces.c.version == bindparam("b_version"),
-            _pieces.c.status.in_(bindparam("b_from", expanding=True)),
-            _pieces.c.agent_id.in_(owner.scalar_subquery()),
-        )
-        .values(values)
-        .returning(
-            _pieces.c.id,
-            _pieces.c.agent_id,
-            _pieces.c.listing_id,
-            _pieces.c.status,
-            _pieces.c.version,
-        )
-    )
-
-
-async def compare_and_set_status(
-    session: AsyncSession,
-    *,
-    piece_id: uuid.UUID,
-    version: int,
-    telegram_user_id: int,
-    from_statuses: Sequence[str],
-    to_status: str | None = None,
-    approve: bool = False,
-    values: dict[str, Any] | None = None,
-) -> Transitioned | None:
-    """Move a draft to `to_status` if it is still in `from_statuses` at `version`.
-
-    With `approve=True` the target depends on the agent's marketing sign-off setting:
-    `pending_external_marketing_approval` when required, else `approved_for_posting`.
-    Returns None when nothing changed (stale, decided, not the owner, or unknown).
-    """
-    if not approve and to_status is None:
-        raise ValueError("to_status is required unless approve=True")
-    extra = values or {}
-    stmt = _cas_statement(approve, tuple(sorted(extra)))
-    params: dict[str, Any] = {
-        "b_piece_id": piece_id,
-        "b_version": version,
-        "b_uid": telegram_user_id,
-        "b_from": list(from_statuses),
-        "b_now": utcnow(),
-    }
-    if not approve:
-        params["b_to_status"] = to_status
-    params.update({f"b_{name}": value for name, value in extra.items()})
-    row = (await session.execute(stmt, params)).first()
-    if row is None:
-        return None
-    return Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]))
-
-
-async def piece_state(session: AsyncSession, piece_id: uuid.UUID) -> PieceState | None:
-    """The draft's status, version and owner (used only to explain a refused tap)."""
-    row = (
-        await session.execute(
-            select(ContentPiece.status, ContentPiece.version, Agent.telegram_user_id)
-            .join(Agent, Agent.id == ContentPiece.agent_id)
-            .where(ContentPiece.id == piece_id)
-        )
-    ).first()
-    return None if row is None else PieceState(str(row[0]), int(row[1]), row[2])
-
-
-_INSERT_LOG = insert(_logs)
-
-
-async def insert_log(
-    session: AsyncSession,
-    *,
-    piece_id: uuid.UUID,
-    agent_id: uuid.UUID,
-    action_type: str,
-    from_status: str | None,
-    to_status: str,
-    version: int,
-    feedback: str | None = None,
-) -> None:
-    """Append one audit row in one statement."""
-    await session.execute(
-        _INSERT_LOG,
-        {
-            "id": uuid.uuid4(),
-            "content_piece_id": piece_id,
-            "agent_id": agent_id,
-            "action_type": action_type,
-            "from_status": from_status,
-            "to_status": to_status,
-            "version": version,
-            "feedback": feedback,
-        },
-    )
-
-
-_CONTEXT_COLUMNS = (
-    _agents.c.timezone,
-    _agents.c.posting_times,
-    _accounts.c.id,
-    _accounts.c.platform,
-    _accounts.c.display_name,
-    _accounts.c.account_id,
-    _schedule.c.scheduled_at,
-)
-
-
-def _with_accounts_and_slots(source: Any, now_param: str) -> Any:
-    """`source` ⟕ the agent's active accounts ⟕ their future pending/sent posts."""
-    future = and_(
-        _schedule.c.social_media_account_id == _accounts.c.id,
-        _schedule.c.status.in_([ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value]),
-        _schedule.c.scheduled_at >= bindparam(now_param, type_=_schedule.c.scheduled_at.type),
-    )
-    active = and_(_accounts.c.agent_id == _agents.c.id, _accounts.c.is_active.is_(True))
-    return source.outerjoin(_accounts, active).outerjoin(_schedule, future)
-
-
-def _schedule_context_statement() -> Select[Any]:
-    return (
-        select(*_CONTEXT_COLUMNS)
-        .select_from(_with_accounts_and_slots(_agents, "now"))
-        .where(_agents.c.id == bindparam("agent_id"))
-        .order_by(_accounts.c.platform, _accounts.c.created_at)
-    )
-
-
-def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext:
-    tz: str | None = None
-    times: list[str] | None = None
-    accounts: dict[uuid.UUID, AccountSlots] = {}
-    for tz_, times_, acc_pk, platform, name, acc_id, slot in rows:
-        tz, times = tz_, times_
-        if acc_pk is None:
-            continue
-        acc = accounts.setdefault(acc_pk, AccountSlots(acc_pk, platform, name, acc_id, []))
-        if slot is not None:
-            acc.occupied.append(slot)
-    return ScheduleContext(timezone=tz, posting_times=times, accounts=list(accounts.values()))
-
-
-_SCHEDULE_CONTEXT = _schedule_context_statement()
-
-
-async def schedule_context(
-    session: AsyncSession, agent_id: uuid.UUID, now: datetime
-) -> ScheduleContext:
-    """The agent's zone and posting times, active accounts and their taken slots.
-
-    One query: agents ⟕ active accounts ⟕ their future pending/sent posts.
-    """
-    rows = (await session.execute(_SCHEDULE_CONTEXT, {"agent_id": agent_id, "now": now})).all()
-    return _context_from_rows(rows)
-
-
-_INSERT_SCHEDULE = insert(_schedule)
-
-
-async def insert_schedule_rows(
-    session: AsyncSession, piece_id: uuid.UUID, slots: Sequence[tuple[uuid.UUID, datetime]]
-) -> None:
-    """One pending post_schedule row per (account, time), in one statement."""
-    if not slots:
-        return
-    await session.execute(
-        _INSERT_SCHEDULE,
-        [
-            {
-                "id": uuid.uuid4(),
-                "content_piece_id": piece_id,
-                "social_media_account_id": account_pk,
-                "scheduled_at": at,
-                "status": ScheduleStatus.PENDING.value,
-            }
-            for account_pk, at in slots
-        ],
-    )
-
-
 @dataclass(frozen=True)
 class LogEntry:
     """The audit row a transition writes; its action may depend on the status reached."""
@@ -314,12 +130,184 @@ class LogEntry:
         return dict(self.action_by_status).get(status, self.action_type)
 
 
-@dataclass(frozen=True)
-class Moved:
-    """A transition that applied, with the schedule context when it was asked for."""
+PostsEffect = Literal["schedule", "cancel", "move"]
 
-    transitioned: Transitioned
-    context: ScheduleContext | None
+
+@dataclass(frozen=True)
+class Change:
+    """Everything one transition writes.
+
+    `to_status=None` with `approve=True`: the target depends on the agent's marketing
+    sign-off setting (`pending_external_marketing_approval` or `approved_for_posting`).
+    `posts`: "schedule" adds a pending post per `schedule` entry (account, time) when the
+    draft reached `approved_for_posting`, on accounts still active; "cancel" cancels its
+    pending posts; "move" brings them forward to `move_to`.
+    """
+
+    from_statuses: tuple[str, ...]
+    to_status: str | None = None
+    approve: bool = False
+    values: Mapping[str, Any] = field(default_factory=dict)
+    log: LogEntry | None = None
+    posts: PostsEffect | None = None
+    schedule: tuple[tuple[uuid.UUID, datetime], ...] = ()
+    move_to: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not self.approve and self.to_status is None:
+            raise ValueError("to_status is required unless approve=True")
+        if self.posts == "move" and self.move_to is None:
+            raise ValueError("move_to is required with posts='move'")
+
+
+def _is_postgresql(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+# --------------------------------------------------------------------------------------
+# Reads
+# --------------------------------------------------------------------------------------
+
+_CONTEXT_COLUMNS = (
+    _agents.c.timezone,
+    _agents.c.posting_times,
+    _accounts.c.id,
+    _accounts.c.platform,
+    _accounts.c.display_name,
+    _accounts.c.account_id,
+    _schedule.c.scheduled_at,
+)
+
+
+def _context_statement() -> Select[Any]:
+    """agent ⟕ its active accounts ⟕ their future pending/sent posts, by Telegram user."""
+    future = and_(
+        _schedule.c.social_media_account_id == _accounts.c.id,
+        any_of(_schedule.c.status, [ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value]),
+        _schedule.c.scheduled_at >= bindparam("now", type_=_schedule.c.scheduled_at.type),
+    )
+    active = and_(_accounts.c.agent_id == _agents.c.id, _accounts.c.is_active.is_(True))
+    return (
+        select(*_CONTEXT_COLUMNS)
+        .select_from(_agents.outerjoin(_accounts, active).outerjoin(_schedule, future))
+        .where(_agents.c.telegram_user_id == bindparam("uid"))
+        .order_by(_accounts.c.platform, _accounts.c.created_at)
+    )
+
+
+_CONTEXT = _context_statement()
+
+
+def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
+    found = False
+    tz: str | None = None
+    times: list[str] | None = None
+    accounts: dict[uuid.UUID, AccountSlots] = {}
+    for tz_, times_, acc_pk, platform, name, acc_id, slot in rows:
+        found, tz, times = True, tz_, times_
+        if acc_pk is None:
+            continue
+        acc = accounts.setdefault(acc_pk, AccountSlots(acc_pk, platform, name, acc_id, []))
+        if slot is not None:
+            acc.occupied.append(slot)
+    if not found:
+        return None
+    return ScheduleContext(timezone=tz, posting_times=times, accounts=list(accounts.values()))
+
+
+async def schedule_context(
+    conn: AsyncConnection, telegram_user_id: int, now: datetime
+) -> ScheduleContext | None:
+    """The tapping agent's zone and posting times, active accounts and their taken slots.
+
+    One query; None when the Telegram user is no agent.
+    """
+    rows = await fetch_all(conn, _CONTEXT, {"uid": telegram_user_id, "now": now})
+    return _context_from_rows(rows)
+
+
+_PIECE_STATE = (
+    select(_pieces.c.status, _pieces.c.version, _agents.c.telegram_user_id)
+    .select_from(_pieces.join(_agents, _agents.c.id == _pieces.c.agent_id))
+    .where(_pieces.c.id == bindparam("piece_id"))
+)
+
+
+async def piece_state(conn: AsyncConnection, piece_id: uuid.UUID) -> PieceState | None:
+    """The draft's status, version and owner (used only to explain a refused tap)."""
+    rows = await fetch_all(conn, _PIECE_STATE, {"piece_id": piece_id})
+    return PieceState(str(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
+
+
+async def failed_account_ids(conn: AsyncConnection, piece_id: uuid.UUID) -> list[uuid.UUID]:
+    """Accounts where this draft failed (or was cancelled by a disconnect) and never posted.
+
+    A draft only reaches Retry through posting_failed, so a cancelled row here comes from
+    an account disconnected before it posted, never from the agent's Cancel.
+    """
+    succeeded = select(_schedule.c.social_media_account_id).where(
+        _schedule.c.content_piece_id == piece_id,
+        _schedule.c.status == ScheduleStatus.SUCCESS.value,
+    )
+    result = await conn.execute(
+        select(_schedule.c.social_media_account_id)
+        .where(
+            _schedule.c.content_piece_id == piece_id,
+            _schedule.c.status.in_([ScheduleStatus.FAILED.value, ScheduleStatus.CANCELLED.value]),
+            _schedule.c.social_media_account_id.not_in(succeeded),
+        )
+        .distinct()
+    )
+    return list(result.scalars().all())
+
+
+# --------------------------------------------------------------------------------------
+# The transition
+# --------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _cas_statement(
+    approve: bool, from_statuses: tuple[str, ...], extra_columns: tuple[str, ...]
+) -> Update:
+    """UPDATE … RETURNING guarded by id, version, status and owner (cached per shape).
+
+    The statements are Core statements on the tables, built once with bound parameters:
+    SQLAlchemy then skips the ORM layer and reuses each statement's compiled form.
+    """
+    target: Any
+    if approve:
+        needs_marketing = (
+            select(_agents.c.requires_marketing_approval)
+            .where(_agents.c.id == _pieces.c.agent_id)
+            .scalar_subquery()
+        )
+        target = case(
+            (needs_marketing.is_(True), ContentStatus.PENDING_EXTERNAL_MARKETING_APPROVAL.value),
+            else_=_APPROVED,
+        )
+    else:
+        target = bindparam("b_to_status", type_=_pieces.c.status.type)
+    owner = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("b_uid"))
+    values: dict[str, Any] = {"status": target, "updated_at": bindparam("b_now")}
+    values.update({name: bindparam(f"b_{name}") for name in extra_columns})
+    return (
+        update(_pieces)
+        .where(
+            _pieces.c.id == bindparam("b_piece_id"),
+            _pieces.c.version == bindparam("b_version"),
+            any_of(_pieces.c.status, from_statuses),
+            _pieces.c.agent_id.in_(owner.scalar_subquery()),
+        )
+        .values(values)
+        .returning(
+            _pieces.c.id,
+            _pieces.c.agent_id,
+            _pieces.c.listing_id,
+            _pieces.c.status,
+            _pieces.c.version,
+        )
+    )
 
 
 _LOG_COLUMNS = [
@@ -333,192 +321,256 @@ _LOG_COLUMNS = [
     "to_status",
     "version",
 ]
+_SCHEDULE_COLUMNS = ["id", "content_piece_id", "social_media_account_id", "scheduled_at", "status"]
+
+
+def _posts_cte(moved: Any, effect: PostsEffect) -> Any:
+    """The post_schedule rows the transition adds, cancels or moves (RETURNING one column)."""
+    if effect == "schedule":
+        slots = (
+            func.unnest(
+                bindparam("s_ids", type_=postgresql.ARRAY(Uuid())),
+                bindparam("s_accounts", type_=postgresql.ARRAY(Uuid())),
+                bindparam("s_times", type_=postgresql.ARRAY(DateTime(timezone=True))),
+            )
+            .table_valued("id", "account", "at")
+            .render_derived()
+        )
+        rows = (
+            select(slots.c.id, moved.c.id, slots.c.account, slots.c.at, literal(_PENDING))
+            .select_from(moved.join(slots, true()))
+            .join(_accounts, and_(_accounts.c.id == slots.c.account, _active_account))
+            .where(moved.c.status == _APPROVED)
+        )
+        stmt: Any = insert(_schedule).from_select(_SCHEDULE_COLUMNS, rows, include_defaults=False)
+    else:
+        values: dict[str, Any] = {"updated_at": bindparam("b_now")}
+        if effect == "cancel":
+            values["status"] = ScheduleStatus.CANCELLED.value
+        else:
+            values["scheduled_at"] = bindparam("p_at", type_=_schedule.c.scheduled_at.type)
+        stmt = (
+            update(_schedule)
+            .where(
+                _schedule.c.content_piece_id.in_(select(moved.c.id)),
+                _schedule.c.status == _PENDING,
+            )
+            .values(values)
+        )
+    return stmt.returning(_schedule.c.id).cte("posts")
 
 
 @functools.cache
 def _transition_statement(
     approve: bool,
+    from_statuses: tuple[str, ...],
     extra_columns: tuple[str, ...],
-    action_type: str,
-    action_by_status: tuple[tuple[str, str], ...],
-    with_context: bool,
+    log: tuple[str, tuple[tuple[str, str], ...]] | None,
+    posts: PostsEffect | None,
 ) -> Select[Any]:
-    """PostgreSQL: compare-and-set, audit row and schedule context in one statement.
-
-    WITH moved AS (UPDATE … RETURNING …), logged AS (INSERT … SELECT … FROM moved)
-    SELECT moved.* [⋈ agent ⟕ accounts ⟕ future posts]. No row: nothing changed.
-    """
-    moved = _cas_statement(approve, extra_columns).cte("moved")
-    action: Any = (
-        case(dict(action_by_status), value=moved.c.status, else_=action_type)
-        if action_by_status
-        else literal(action_type, _logs.c.action_type.type)
-    )
-    log_row = select(
-        bindparam("log_id", type_=_logs.c.id.type),
+    """PostgreSQL: the compare-and-set and everything it writes, as one statement."""
+    moved = _cas_statement(approve, from_statuses, extra_columns).cte("moved")
+    columns: list[Any] = [
         moved.c.id,
         moved.c.agent_id,
-        action,
-        bindparam("log_at", type_=_logs.c.timestamp.type),
-        bindparam("log_feedback", type_=_logs.c.feedback.type),
-        bindparam("log_from", type_=_logs.c.from_status.type),
+        moved.c.listing_id,
         moved.c.status,
-        bindparam("log_version", type_=_logs.c.version.type),
-    )
-    logged = insert(_logs).from_select(_LOG_COLUMNS, log_row, include_defaults=False).cte("logged")
-    columns = [moved.c.id, moved.c.agent_id, moved.c.listing_id, moved.c.status, moved.c.version]
-    if not with_context:
-        return select(*columns).add_cte(logged)
-    source = moved.join(_agents, _agents.c.id == moved.c.agent_id)
-    return (
-        select(*columns, *_CONTEXT_COLUMNS)
-        .select_from(_with_accounts_and_slots(source, "ctx_now"))
-        .order_by(_accounts.c.platform, _accounts.c.created_at)
-        .add_cte(logged)
-    )
-
-
-async def transition(
-    session: AsyncSession,
-    *,
-    piece_id: uuid.UUID,
-    version: int,
-    telegram_user_id: int,
-    from_statuses: Sequence[str],
-    log: LogEntry,
-    to_status: str | None = None,
-    approve: bool = False,
-    values: dict[str, Any] | None = None,
-    context_if: str | None = None,
-    now: datetime | None = None,
-) -> Moved | None:
-    """A compare-and-set with its audit row, and the schedule context if wanted.
-
-    Does `compare_and_set_status`, then writes `log`, then, when the draft reached
-    `context_if`, reads the agent's `schedule_context` at `now`. None when nothing
-    changed. On PostgreSQL this is one statement (one round trip instead of three);
-    elsewhere the same statements run one after another.
-    """
-    if not approve and to_status is None:
-        raise ValueError("to_status is required unless approve=True")
-    if context_if is not None and now is None:
-        raise ValueError("now is required with context_if")
-    extra = values or {}
-    if session.get_bind().dialect.name != "postgresql":
-        moved = await compare_and_set_status(
-            session,
-            piece_id=piece_id,
-            version=version,
-            telegram_user_id=telegram_user_id,
-            from_statuses=from_statuses,
-            to_status=to_status,
-            approve=approve,
-            values=extra,
+        moved.c.version,
+    ]
+    stmt = select(*columns).select_from(moved)
+    if log is not None:
+        action_type, action_by_status = log
+        action: Any = (
+            case(dict(action_by_status), value=moved.c.status, else_=action_type)
+            if action_by_status
+            else literal(action_type, _logs.c.action_type.type)
         )
-        if moved is None:
-            return None
-        await insert_log(
-            session,
-            piece_id=piece_id,
-            agent_id=moved.agent_id,
-            action_type=log.action_for(moved.status),
-            from_status=log.from_status,
-            to_status=moved.status,
-            version=version,
-            feedback=log.feedback,
+        log_row = select(
+            bindparam("log_id", type_=_logs.c.id.type),
+            moved.c.id,
+            moved.c.agent_id,
+            action,
+            bindparam("b_now", type_=_logs.c.timestamp.type),
+            bindparam("log_feedback", type_=_logs.c.feedback.type),
+            bindparam("log_from", type_=_logs.c.from_status.type),
+            moved.c.status,
+            moved.c.version,
         )
-        ctx = None
-        if context_if is not None and moved.status == context_if:
-            assert now is not None
-            ctx = await schedule_context(session, moved.agent_id, now)
-        return Moved(moved, ctx)
-    stmt = _transition_statement(
-        approve, tuple(sorted(extra)), log.action_type, log.action_by_status, context_if is not None
-    )
+        logged = insert(_logs).from_select(_LOG_COLUMNS, log_row, include_defaults=False)
+        stmt = stmt.add_cte(logged.cte("logged"))
+    if posts is not None:
+        touched = _posts_cte(moved, posts)
+        stmt = stmt.add_columns(select(func.count()).select_from(touched).scalar_subquery())
+    return stmt
+
+
+def _cas_params(
+    piece_id: uuid.UUID, version: int, telegram_user_id: int, change: Change, now: datetime
+) -> dict[str, Any]:
     params: dict[str, Any] = {
         "b_piece_id": piece_id,
         "b_version": version,
         "b_uid": telegram_user_id,
-        "b_from": list(from_statuses),
-        "b_now": utcnow(),
-        "log_id": uuid.uuid4(),
-        "log_at": utcnow(),
-        "log_feedback": log.feedback,
-        "log_from": log.from_status,
-        "log_version": version,
+        "b_now": now,
     }
-    if not approve:
-        params["b_to_status"] = to_status
-    if context_if is not None:
-        params["ctx_now"] = now
-    params.update({f"b_{name}": value for name, value in extra.items()})
-    rows = (await session.execute(stmt, params)).all()
+    if not change.approve:
+        params["b_to_status"] = change.to_status
+    params.update({f"b_{name}": value for name, value in change.values.items()})
+    return params
+
+
+async def transition(
+    conn: AsyncConnection,
+    *,
+    piece_id: uuid.UUID,
+    version: int,
+    telegram_user_id: int,
+    change: Change,
+) -> Transitioned | None:
+    """Apply `change` if the draft is still in `change.from_statuses` at `version` and
+    belongs to the tapping user; None when nothing changed.
+
+    On PostgreSQL this is one statement (atomic without a transaction); elsewhere the
+    same writes run one after another and need the caller's transaction.
+    """
+    now = utcnow()
+    params = _cas_params(piece_id, version, telegram_user_id, change, now)
+    extra = tuple(sorted(change.values))
+    if not _is_postgresql(conn):
+        return await _transition_in_steps(conn, params, extra, change, now)
+    log = change.log
+    stmt = _transition_statement(
+        change.approve,
+        change.from_statuses,
+        extra,
+        None if log is None else (log.action_type, log.action_by_status),
+        change.posts,
+    )
+    if log is not None:
+        params.update(log_id=uuid.uuid4(), log_feedback=log.feedback, log_from=log.from_status)
+    if change.posts == "schedule":
+        params["s_ids"] = [uuid.uuid4() for _ in change.schedule]
+        params["s_accounts"] = [account for account, _ in change.schedule]
+        params["s_times"] = [at for _, at in change.schedule]
+    elif change.posts == "move":
+        params["p_at"] = change.move_to
+    rows = await fetch_all(conn, stmt, params)
     if not rows:
         return None
-    first = rows[0]
-    moved = Transitioned(first[0], first[1], first[2], str(first[3]), int(first[4]))
-    ctx = (
-        _context_from_rows(row[5:] for row in rows)
-        if context_if is not None and moved.status == context_if
-        else None
-    )
-    return Moved(moved, ctx)
+    row = rows[0]
+    posts = int(row[5]) if change.posts is not None else 0
+    return Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]), posts)
 
 
-async def cancel_pending_rows(session: AsyncSession, piece_id: uuid.UUID) -> int:
-    """Cancel a draft's posts that have not been sent yet."""
-    result = await session.execute(
-        update(PostSchedule)
-        .where(
-            PostSchedule.content_piece_id == piece_id,
-            PostSchedule.status == ScheduleStatus.PENDING.value,
+_INSERT_LOG = insert(_logs)
+_INSERT_SCHEDULE = insert(_schedule)
+
+
+async def _transition_in_steps(
+    conn: AsyncConnection,
+    params: dict[str, Any],
+    extra: tuple[str, ...],
+    change: Change,
+    now: datetime,
+) -> Transitioned | None:
+    """SQLite: the same writes as `_transition_statement`, one statement at a time."""
+    cas = _cas_statement(change.approve, change.from_statuses, extra)
+    row = (await conn.execute(cas, params)).first()
+    if row is None:
+        return None
+    moved = Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]))
+    if change.log is not None:
+        await conn.execute(
+            _INSERT_LOG,
+            {
+                "id": uuid.uuid4(),
+                "content_piece_id": moved.piece_id,
+                "agent_id": moved.agent_id,
+                "action_type": change.log.action_for(moved.status),
+                "timestamp": now,
+                "feedback": change.log.feedback,
+                "from_status": change.log.from_status,
+                "to_status": moved.status,
+                "version": moved.version,
+            },
         )
-        .values(status=ScheduleStatus.CANCELLED.value, updated_at=utcnow())
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def move_pending_rows_to(session: AsyncSession, piece_id: uuid.UUID, at: datetime) -> int:
-    """Bring a draft's pending posts forward to `at` (Post now)."""
-    result = await session.execute(
-        update(PostSchedule)
-        .where(
-            PostSchedule.content_piece_id == piece_id,
-            PostSchedule.status == ScheduleStatus.PENDING.value,
+    posts = 0
+    if change.posts == "schedule" and moved.status == _APPROVED:
+        # No is_active re-check here (it would cost a statement): the slots were read from
+        # active accounts a moment ago, and the publisher skips an account gone inactive.
+        await insert_schedule_rows(conn, moved.piece_id, change.schedule)
+        posts = len(change.schedule)
+    elif change.posts in ("cancel", "move"):
+        values: dict[str, Any] = {"updated_at": now}
+        if change.posts == "cancel":
+            values["status"] = ScheduleStatus.CANCELLED.value
+        else:
+            values["scheduled_at"] = change.move_to
+        result = await conn.execute(
+            update(_schedule)
+            .where(_schedule.c.content_piece_id == moved.piece_id, _schedule.c.status == _PENDING)
+            .values(values)
         )
-        .values(scheduled_at=at, updated_at=utcnow())
+        posts = int(result.rowcount)
+    return Transitioned(
+        moved.piece_id, moved.agent_id, moved.listing_id, moved.status, moved.version, posts
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def failed_account_ids(session: AsyncSession, piece_id: uuid.UUID) -> list[uuid.UUID]:
-    """Accounts where this draft failed (or was cancelled by a disconnect) and never posted.
+async def insert_schedule_rows(
+    conn: AsyncConnection, piece_id: uuid.UUID, slots: Sequence[tuple[uuid.UUID, datetime]]
+) -> None:
+    """One pending post_schedule row per (account, time), in one statement."""
+    if not slots:
+        return
+    await conn.execute(
+        _INSERT_SCHEDULE,
+        [
+            {
+                "id": uuid.uuid4(),
+                "content_piece_id": piece_id,
+                "social_media_account_id": account_pk,
+                "scheduled_at": at,
+                "status": _PENDING,
+            }
+            for account_pk, at in slots
+        ],
+    )
 
-    A draft only reaches Retry through posting_failed, so a cancelled row here comes from
-    an account disconnected before it posted, never from the agent's Cancel.
-    """
-    succeeded = select(PostSchedule.social_media_account_id).where(
-        PostSchedule.content_piece_id == piece_id,
-        PostSchedule.status == ScheduleStatus.SUCCESS.value,
-    )
-    result = await session.execute(
-        select(PostSchedule.social_media_account_id)
-        .where(
-            PostSchedule.content_piece_id == piece_id,
-            PostSchedule.status.in_([ScheduleStatus.FAILED.value, ScheduleStatus.CANCELLED.value]),
-            PostSchedule.social_media_account_id.not_in(succeeded),
-        )
-        .distinct()
-    )
-    return list(result.scalars().all())
+
+# --------------------------------------------------------------------------------------
+# Revise: who is giving feedback on which draft
+# --------------------------------------------------------------------------------------
 
 
 def _upsert(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+@functools.cache
+def _await_feedback_statement(dialect: str, actionable: tuple[str, ...]) -> Any:
+    owner = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("uid"))
+    source = select(_pieces.c.agent_id, _pieces.c.id, _pieces.c.version).where(
+        _pieces.c.id == bindparam("piece_id"),
+        _pieces.c.version == bindparam("version"),
+        any_of(_pieces.c.status, actionable),
+        _pieces.c.agent_id.in_(owner.scalar_subquery()),
+    )
+    stmt = _upsert(dialect)(_feedback).from_select(
+        ["agent_id", "content_piece_id", "version"], source
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[_feedback.c.agent_id],
+        set_={
+            "content_piece_id": stmt.excluded.content_piece_id,
+            "version": stmt.excluded.version,
+            "created_at": bindparam("now", type_=_feedback.c.created_at.type),
+        },
+    ).returning(_feedback.c.agent_id)
+
+
 async def await_feedback(
-    session: AsyncSession,
+    conn: AsyncConnection,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -530,44 +582,28 @@ async def await_feedback(
     One INSERT … SELECT … ON CONFLICT: nothing is stored unless the draft is the
     tapper's, at this version, in an actionable status.
     """
-    ins = _upsert(session.get_bind().dialect.name)
-    source = select(
-        ContentPiece.agent_id,
-        ContentPiece.id,
-        ContentPiece.version,
-    ).where(
-        ContentPiece.id == piece_id,
-        ContentPiece.version == version,
-        ContentPiece.status.in_(list(actionable)),
-        _owned_by(telegram_user_id),
+    rows = await fetch_all(
+        conn,
+        _await_feedback_statement(conn.dialect.name, tuple(actionable)),
+        {"uid": telegram_user_id, "piece_id": piece_id, "version": version, "now": utcnow()},
     )
-    stmt = ins(PendingFeedback).from_select(["agent_id", "content_piece_id", "version"], source)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[PendingFeedback.agent_id],
-        set_={
-            "content_piece_id": stmt.excluded.content_piece_id,
-            "version": stmt.excluded.version,
-            "created_at": utcnow(),
-        },
+    return bool(rows)
+
+
+_POP_FEEDBACK = (
+    delete(_feedback)
+    .where(
+        _feedback.c.agent_id.in_(
+            select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("uid"))
+        )
     )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    .returning(_feedback.c.content_piece_id, _feedback.c.version, _feedback.c.agent_id)
+)
 
 
 async def pop_pending_feedback(
-    session: AsyncSession, telegram_user_id: int
+    conn: AsyncConnection, telegram_user_id: int
 ) -> tuple[uuid.UUID, int, uuid.UUID] | None:
     """Take the draft awaiting this user's feedback: (piece id, version, agent id)."""
-    stmt = (
-        delete(PendingFeedback)
-        .where(
-            PendingFeedback.agent_id.in_(
-                select(Agent.id).where(Agent.telegram_user_id == telegram_user_id)
-            )
-        )
-        .returning(
-            PendingFeedback.content_piece_id, PendingFeedback.version, PendingFeedback.agent_id
-        )
-    )
-    row = (await session.execute(stmt)).first()
+    row = (await conn.execute(_POP_FEEDBACK, {"uid": telegram_user_id})).first()
     return None if row is None else (row[0], int(row[1]), row[2])

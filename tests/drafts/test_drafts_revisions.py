@@ -29,7 +29,11 @@ async def _draft(database: Database, tg_id: int, **listing: object) -> ContentPi
 async def _feedback(database: Database, piece: ContentPiece, tg_id: int, text: str) -> None:
     async with database.unit_of_work() as s:
         accepted = await approval.submit_feedback(
-            s, telegram_user_id=tg_id, text=text, piece_id=piece.id, version=piece.version
+            await s.connection(),
+            telegram_user_id=tg_id,
+            text=text,
+            piece_id=piece.id,
+            version=piece.version,
         )
     assert accepted is not None
 

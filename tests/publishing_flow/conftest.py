@@ -116,7 +116,7 @@ async def seed_post(
                 account_pk = acc.id
             seeded.account_pks[platform] = account_pk
             slots.append((account_pk, at or utcnow()))
-        await approval_repo.insert_schedule_rows(s, piece.id, slots)
+        await approval_repo.insert_schedule_rows(await s.connection(), piece.id, slots)
         rows = (
             (
                 await s.execute(

@@ -288,7 +288,7 @@ async def test_disconnect_before_anything_posted_fails_the_draft_and_retry_repos
     assert agent is not None and agent.telegram_user_id is not None
     async with database.unit_of_work() as s:
         res = await approval.retry(
-            s,
+            await s.connection(),
             piece_id=piece.id,
             version=piece.version,
             telegram_user_id=agent.telegram_user_id,

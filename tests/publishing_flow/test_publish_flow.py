@@ -80,7 +80,7 @@ async def test_approved_post_publishes_to_both_platforms_with_the_right_calls(
             .values(associated_image_urls=urls)
         )
         tap = await approval.approve(
-            s,
+            await s.connection(),
             piece_id=piece.id,
             version=1,
             telegram_user_id=31337,
@@ -217,7 +217,7 @@ async def test_permanent_failure_fails_at_once_and_offers_retry(
         agent = await s.get(Agent, seeded.agent_id)
         assert agent is not None and agent.telegram_user_id is not None
         tap = await approval.retry(
-            s,
+            await s.connection(),
             piece_id=seeded.piece_id,
             version=1,
             telegram_user_id=agent.telegram_user_id,

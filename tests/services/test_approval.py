@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import ApprovalLog, ContentPiece, PostSchedule
 from db.repositories import accounts, audit, content
@@ -17,6 +17,12 @@ from tests.factories import make_account, make_agent, make_piece
 
 NY = "America/New_York"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # 07:00 in New York
+
+
+async def _conn(session: AsyncSession) -> AsyncConnection:
+    """The session's connection (inside its transaction), with its changes flushed."""
+    await session.flush()
+    return await session.connection()
 
 
 async def _status(session: AsyncSession, piece: ContentPiece) -> str:
@@ -32,7 +38,7 @@ async def test_approve_schedules_one_row_per_active_account(session: AsyncSessio
     await accounts.update_account(session, off.id, is_active=False)
     piece = await make_piece(session, agent)
     res = await approval.approve(
-        session,
+        await _conn(session),
         piece_id=piece.id,
         version=1,
         telegram_user_id=agent.telegram_user_id,  # type: ignore[arg-type]
@@ -61,10 +67,20 @@ async def test_second_approved_post_takes_the_next_free_slot(session: AsyncSessi
     first = await make_piece(session, agent)
     second = await make_piece(session, agent)
     r1 = await approval.approve(
-        session, piece_id=first.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+        await _conn(session),
+        piece_id=first.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
     )
     r2 = await approval.approve(
-        session, piece_id=second.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+        await _conn(session),
+        piece_id=second.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
     )
     assert r1.scheduled[0].at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
     assert r2.scheduled[0].at == datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
@@ -77,12 +93,22 @@ async def test_marketing_sign_off_path(session: AsyncSession) -> None:
     assert uid is not None
     piece = await make_piece(session, agent)
     res = await approval.approve(
-        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+        await _conn(session),
+        piece_id=piece.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
     )
     assert res.ok and res.status == "pending_external_marketing_approval"
     assert (await session.execute(select(func.count()).select_from(PostSchedule))).scalar() == 0
     res = await approval.record_marketing_approval(
-        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+        await _conn(session),
+        piece_id=piece.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
     )
     assert res.ok and res.status == "approved_for_posting" and len(res.scheduled) == 1
     actions = [log.action_type for log in await audit.list_approval_logs(session, piece.id)]
@@ -94,10 +120,16 @@ async def test_reject_and_taps_after_a_decision_change_nothing(session: AsyncSes
     uid = agent.telegram_user_id
     assert uid is not None
     piece = await make_piece(session, agent)
-    res = await approval.reject(session, piece_id=piece.id, version=1, telegram_user_id=uid)
+    res = await approval.reject(
+        await _conn(session), piece_id=piece.id, version=1, telegram_user_id=uid
+    )
     assert res.ok and res.status == "rejected"
     again = await approval.approve(
-        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY
+        await _conn(session),
+        piece_id=piece.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
     )
     assert not again.ok and again.stale and "already rejected" in again.answer
     assert await _status(session, piece) == "rejected"
@@ -109,14 +141,16 @@ async def test_only_the_owner_can_act(session: AsyncSession) -> None:
     other = await make_agent(session)
     piece = await make_piece(session, owner)
     res = await approval.approve(
-        session,
+        await _conn(session),
         piece_id=piece.id,
         version=1,
         telegram_user_id=other.telegram_user_id,  # type: ignore[arg-type]
         default_timezone=NY,
     )
     assert not res.ok and "Only the agent" in res.answer
-    res = await approval.reject(session, piece_id=piece.id, version=1, telegram_user_id=999_999)
+    res = await approval.reject(
+        await _conn(session), piece_id=piece.id, version=1, telegram_user_id=999_999
+    )
     assert not res.ok
     assert await _status(session, piece) == "pending_approval_agent"
 
@@ -128,7 +162,11 @@ async def test_old_version_buttons_are_refused(session: AsyncSession) -> None:
     piece = await make_piece(session, agent)
     await content.update_content_piece(session, piece.id, version=2)
     res = await approval.approve(
-        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY
+        await _conn(session),
+        piece_id=piece.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
     )
     assert not res.ok and res.stale and "newer version" in res.answer
 
@@ -138,11 +176,16 @@ async def test_revise_then_feedback_moves_to_pending_ai_revision(session: AsyncS
     uid = agent.telegram_user_id
     assert uid is not None
     piece = await make_piece(session, agent)
-    assert await approval.submit_feedback(session, telegram_user_id=uid, text="shorter") is None
-    tap = await approval.start_revision(session, piece_id=piece.id, version=1, telegram_user_id=uid)
+    assert (
+        await approval.submit_feedback(await _conn(session), telegram_user_id=uid, text="shorter")
+        is None
+    )
+    tap = await approval.start_revision(
+        await _conn(session), piece_id=piece.id, version=1, telegram_user_id=uid
+    )
     assert tap.ok
     got = await approval.submit_feedback(
-        session, telegram_user_id=uid, text="  Make it shorter, mention the pool  "
+        await _conn(session), telegram_user_id=uid, text="  Make it shorter, mention the pool  "
     )
     assert got is not None and got.piece_id == piece.id
     assert await _status(session, piece) == "pending_ai_revision"
@@ -152,7 +195,10 @@ async def test_revise_then_feedback_moves_to_pending_ai_revision(session: AsyncS
         ("requested_revisions", "Make it shorter, mention the pool")
     ]
     # the pending feedback was consumed: a second message is not feedback
-    assert await approval.submit_feedback(session, telegram_user_id=uid, text="more") is None
+    assert (
+        await approval.submit_feedback(await _conn(session), telegram_user_id=uid, text="more")
+        is None
+    )
 
 
 async def test_reply_to_a_draft_is_feedback_on_that_draft(session: AsyncSession) -> None:
@@ -161,7 +207,7 @@ async def test_reply_to_a_draft_is_feedback_on_that_draft(session: AsyncSession)
     assert uid is not None
     piece = await make_piece(session, agent)
     got = await approval.submit_feedback(
-        session, telegram_user_id=uid, text="no emojis", piece_id=piece.id, version=1
+        await _conn(session), telegram_user_id=uid, text="no emojis", piece_id=piece.id, version=1
     )
     assert got is not None and await _status(session, piece) == "pending_ai_revision"
 
@@ -174,15 +220,22 @@ async def test_post_now_cancel_and_retry(session: AsyncSession) -> None:
     assert uid is not None
     piece = await make_piece(session, agent)
     await approval.approve(
-        session, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+        await _conn(session),
+        piece_id=piece.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
     )
     res = await approval.post_now(
-        session, piece_id=piece.id, version=1, telegram_user_id=uid, now=NOW
+        await _conn(session), piece_id=piece.id, version=1, telegram_user_id=uid, now=NOW
     )
     assert res.ok
     rows = (await session.execute(select(PostSchedule))).scalars().all()
     assert {r.scheduled_at for r in rows} == {NOW}
-    res = await approval.cancel(session, piece_id=piece.id, version=1, telegram_user_id=uid)
+    res = await approval.cancel(
+        await _conn(session), piece_id=piece.id, version=1, telegram_user_id=uid
+    )
     assert res.ok and res.status == "rejected"
     for r in rows:
         await session.refresh(r)
@@ -191,7 +244,12 @@ async def test_post_now_cancel_and_retry(session: AsyncSession) -> None:
     # a failed post: only the failed account is retried
     other = await make_piece(session, agent)
     await approval.approve(
-        session, piece_id=other.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+        await _conn(session),
+        piece_id=other.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
     )
     rows = (
         (
@@ -207,7 +265,12 @@ async def test_post_now_cancel_and_retry(session: AsyncSession) -> None:
     other.status = "posting_failed"
     await session.flush()
     res = await approval.retry(
-        session, piece_id=other.id, version=1, telegram_user_id=uid, default_timezone=NY, now=NOW
+        await _conn(session),
+        piece_id=other.id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
     )
     assert res.ok and [s.platform for s in res.scheduled] == ["instagram"]
     pending = (
@@ -233,9 +296,9 @@ async def test_two_taps_at_once_make_one_transition(database: Database) -> None:
     assert uid is not None
 
     async def tap() -> approval.TapResult:
-        async with database.unit_of_work() as s:
+        async with database.tap() as conn:
             return await approval.approve(
-                s, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY
+                conn, piece_id=piece.id, version=1, telegram_user_id=uid, default_timezone=NY
             )
 
     results = await asyncio.gather(*(tap() for _ in range(5)))
@@ -251,3 +314,67 @@ async def test_two_taps_at_once_make_one_transition(database: Database) -> None:
         rows = (await s.execute(select(func.count()).select_from(PostSchedule))).scalar()
         agent_row = await agents_repo.get_agent(s, agent.id)
     assert logs == 1 and rows == 1 and agent_row is not None
+
+
+async def test_every_tap_on_the_tap_connection(database: Database) -> None:
+    """The bot's path: no transaction, one statement per write on PostgreSQL (db.driver)."""
+    async with database.unit_of_work() as s:
+        agent = await make_agent(s)
+        fb = await make_account(s, agent, "facebook")
+        ig = await make_account(s, agent, "instagram")
+        first = await make_piece(s, agent)
+        second = await make_piece(s, agent)
+        third = await make_piece(s, agent)
+    uid = agent.telegram_user_id
+    assert uid is not None
+    tz = NY
+
+    async with database.tap() as conn:
+        ok = await approval.approve(
+            conn, piece_id=first.id, version=1, telegram_user_id=uid, default_timezone=tz, now=NOW
+        )
+        again = await approval.approve(
+            conn, piece_id=first.id, version=1, telegram_user_id=uid, default_timezone=tz, now=NOW
+        )
+        now = await approval.post_now(
+            conn, piece_id=first.id, version=1, telegram_user_id=uid, now=NOW
+        )
+        revise = await approval.start_revision(
+            conn, piece_id=second.id, version=1, telegram_user_id=uid
+        )
+        reject = await approval.reject(conn, piece_id=third.id, version=1, telegram_user_id=uid)
+        stranger = await approval.reject(
+            conn, piece_id=second.id, version=1, telegram_user_id=uid + 1
+        )
+    assert ok.ok and ok.status == "approved_for_posting"
+    assert {(p.platform, p.at) for p in ok.scheduled} == {
+        ("facebook", datetime(2026, 12, 1, 14, 0, tzinfo=UTC)),
+        ("instagram", datetime(2026, 12, 1, 14, 0, tzinfo=UTC)),
+    }
+    assert not again.ok and "already approved" in again.answer
+    assert now.ok and revise.ok and reject.ok and reject.status == "rejected"
+    assert not stranger.ok and "Only the agent" in stranger.answer
+
+    async with database.unit_of_work() as s:
+        rows = (await s.execute(select(PostSchedule))).scalars().all()
+        logs = await audit.list_approval_logs(s, first.id)
+        statuses = dict((await s.execute(select(ContentPiece.id, ContentPiece.status))).all())
+    assert {(r.social_media_account_id, r.status, r.scheduled_at) for r in rows} == {
+        (fb.id, "pending", NOW),
+        (ig.id, "pending", NOW),
+    }
+    assert [(log.action_type, log.to_status, log.version) for log in logs] == [
+        ("approved", "approved_for_posting", 1)
+    ]
+    assert statuses == {
+        first.id: "approved_for_posting",
+        second.id: "pending_approval_agent",
+        third.id: "rejected",
+    }
+
+    async with database.tap() as conn:
+        cancelled = await approval.cancel(conn, piece_id=first.id, version=1, telegram_user_id=uid)
+    assert cancelled.ok
+    async with database.unit_of_work() as s:
+        left = (await s.execute(select(PostSchedule.status))).scalars().all()
+    assert sorted(left) == ["cancelled", "cancelled"]
