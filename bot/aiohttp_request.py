@@ -88,7 +88,10 @@ class AiohttpRequest(BaseRequest):
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        files = request_data.multipart_data if request_data else None
+        # `contains_files` is a flag; `multipart_data` walks every parameter to build a dict.
+        files = (
+            request_data.multipart_data if request_data and request_data.contains_files else None
+        )
         read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         connect = (
             self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
