@@ -231,7 +231,8 @@ class SqlCounter:
     """Counts statements, BEGINs and COMMITs per asyncio task, with their commit time.
 
     Statements: SQLAlchemy's `before_cursor_execute` (one per execute or executemany),
-    plus the statements `db.driver` runs on asyncpg directly (its `observers`).
+    plus the statements `db.driver` runs on asyncpg directly (its `observers`; a tap on
+    PostgreSQL opens no transaction, so it has no BEGIN or COMMIT to count).
     BEGIN/COMMIT/ROLLBACK: the engine's `begin`/`commit`/`rollback` events; with asyncpg
     each is a real message to the server, with aiosqlite a call on the SQLite thread. On
     an AUTOCOMMIT connection SQLAlchemy still fires those events but sends nothing, so

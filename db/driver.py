@@ -1,15 +1,16 @@
-"""Run a few hot Core statements straight on asyncpg: the statements of a button tap.
+"""A button tap's statements, straight on asyncpg.
 
 SQLAlchemy's execute path (compiled-cache lookup, parameter and result processing, the
-greenlet hop, cursor wrapping) costs more CPU than the round trip itself, and a tap is
-all round trip: bench/approval.py measured it as most of the bot's own cost per tap. So
-each statement given here is compiled once to asyncpg's SQL and run on the pooled
-connection's asyncpg driver.
+greenlet hop, cursor wrapping) and its AsyncConnection (checkout, execution options, a
+shielded close task) cost more CPU than the round trips themselves, and a tap is all
+round trips: bench/approval.py measured them as most of the bot's own cost per tap. So
+on PostgreSQL a tap borrows a pooled connection from SQLAlchemy's pool and runs each
+statement given here, compiled once, on the connection's asyncpg driver.
 
-Only on an autocommit PostgreSQL connection (`db.session.tap_connection`). Elsewhere the
-statement runs through SQLAlchemy as usual: inside a SQLAlchemy transaction the asyncpg
-adapter sends BEGIN lazily, on its first statement, and bypassing it could run a write
-outside the transaction.
+No transaction is open there: each statement commits by itself, which is why every write
+in `db.repositories.approval` is a single statement on PostgreSQL. Given a SQLAlchemy
+`AsyncConnection` instead (SQLite, or a connection inside a unit of work), `fetch_all`
+runs the statement through SQLAlchemy as usual.
 
 The statements must be fully static: no expanding IN lists (use `any_of`), no values
 that need SQLAlchemy's bind processing beyond what asyncpg does natively (UUIDs, aware
@@ -18,15 +19,18 @@ datetimes, strings, numbers, lists of those). Results are rows indexed by positi
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 
 Row = Sequence[Any]
 # Called with (sql, args) before each statement run here, in the caller's task. These
@@ -42,9 +46,22 @@ class _Compiled:
     fixed: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class DriverConnection:
+    """A pooled PostgreSQL connection used through asyncpg: each statement commits alone."""
+
+    dialect: Dialect
+    driver: Any  # asyncpg.Connection
+
+
+# Either kind of connection a tap's statements accept.
+Executor = AsyncConnection | DriverConnection
+
 # Keyed by id(): the statements passed here are module-level or functools.cache'd, so they
-# live as long as the process; the entry keeps a reference so an id is never reused.
+# live as long as the process; the entry keeps a reference so an id is never reused. The
+# bound keeps a caller that builds a new statement per call from growing it forever.
 _compiled: dict[int, tuple[Executable, _Compiled]] = {}
+_MAX_COMPILED = 256
 _lock = threading.Lock()
 
 
@@ -76,33 +93,35 @@ def _compiled_for(stmt: Executable, dialect: Dialect) -> _Compiled:
         return found[1]
     compiled = _compile(stmt, dialect)
     with _lock:
-        _compiled[id(stmt)] = (stmt, compiled)
+        if len(_compiled) < _MAX_COMPILED:
+            _compiled[id(stmt)] = (stmt, compiled)
     return compiled
 
 
-def is_autocommit_postgresql(conn: AsyncConnection) -> bool:
-    """Whether `conn` is a PostgreSQL connection where each statement commits by itself."""
-    return (
-        conn.dialect.name == "postgresql"
-        and conn.sync_connection is not None
-        and conn.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-    )
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
+    """Borrow a connection from `engine`'s pool (PostgreSQL) for asyncpg-level use."""
+    proxied = await greenlet_spawn(engine.sync_engine.raw_connection)
+    try:
+        yield DriverConnection(engine.dialect, proxied.driver_connection)
+    except BaseException:
+        # Cancelled or failed: return the connection even if this task is cancelled again.
+        await asyncio.shield(greenlet_spawn(proxied.close))
+        raise
+    # The check-in never waits on the network (nothing to roll back), so it cannot be
+    # interrupted half-way; no shielded task needed on the common path.
+    await greenlet_spawn(proxied.close)
 
 
-async def fetch_all(
-    conn: AsyncConnection, stmt: Executable, params: Mapping[str, Any]
-) -> Sequence[Row]:
-    """All rows of `stmt` run with `params`: on asyncpg directly when `conn` is an
-    autocommit PostgreSQL connection, else through SQLAlchemy."""
-    if not is_autocommit_postgresql(conn):
+async def fetch_all(conn: Executor, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Row]:
+    """All rows of `stmt` run with `params`: on asyncpg for a `DriverConnection`, through
+    SQLAlchemy for an `AsyncConnection`."""
+    if isinstance(conn, AsyncConnection):
         return (await conn.execute(stmt, dict(params))).all()
     compiled = _compiled_for(stmt, conn.dialect)
     fixed = compiled.fixed
     args = [params[name] if name in params else fixed[name] for name in compiled.names]
     for observe in observers:
         observe(compiled.sql, args)
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    assert driver is not None
-    rows: Sequence[Row] = await driver.fetch(compiled.sql, *args)
+    rows: Sequence[Row] = await conn.driver.fetch(compiled.sql, *args)
     return rows

@@ -13,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from db.driver import Executor, driver_connection
 from db.errors import DatabaseUrlError
 
 _ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
@@ -98,17 +98,16 @@ async def unit_of_work(
 
 
 @asynccontextmanager
-async def tap_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+async def tap_connection(engine: AsyncEngine) -> AsyncIterator[Executor]:
     """The connection one button tap runs on.
 
-    PostgreSQL: autocommit. Every write in `db.repositories.approval` is a single
-    statement there, atomic by itself, so BEGIN and COMMIT would only add two round
-    trips to each tap. SQLite: one transaction, because there a transition takes
-    several statements.
+    PostgreSQL: a pooled connection used through asyncpg with no transaction
+    (`db.driver`). Every write in `db.repositories.approval` is a single statement there,
+    atomic by itself, so BEGIN and COMMIT would only add two round trips to each tap.
+    SQLite: one transaction, because there a transition takes several statements.
     """
     if engine.dialect.name == "postgresql":
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with driver_connection(engine) as conn:
             yield conn
     else:
         async with engine.begin() as conn:

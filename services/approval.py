@@ -10,7 +10,7 @@
 
 Each transition is one compare-and-set on (status, version, owner) that writes its audit
 row and its posts with it: one statement on PostgreSQL, so the bot runs taps on an
-autocommit connection (`Database.tap()`). Reads a transition needs (the agent's free
+connection without a transaction (`Database.tap()`). Reads a transition needs (the agent's free
 posting slots) come first. Nothing here talks to Telegram.
 """
 
@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from db.base import utcnow
+from db.driver import Executor
 from db.repositories import approval as repo
 from db.status import ApprovalAction, ContentStatus
 from services.scheduling import next_free_slot
@@ -92,7 +91,7 @@ def describe_status(status: str) -> str:
         return status
 
 
-async def _refusal(conn: AsyncConnection, piece_id: uuid.UUID, version: int, uid: int) -> TapResult:
+async def _refusal(conn: Executor, piece_id: uuid.UUID, version: int, uid: int) -> TapResult:
     state = await repo.piece_state(conn, piece_id)
     if state is None:
         return TapResult(False, "This draft no longer exists.", piece_id, stale=True)
@@ -141,7 +140,7 @@ def _plan_slots(ctx: repo.ScheduleContext, now: datetime, default_timezone: str)
 
 
 async def _approve_and_schedule(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -200,7 +199,7 @@ def _approved_answer(scheduled: Sequence[ScheduledPost]) -> str:
 
 
 async def approve(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -222,7 +221,7 @@ async def approve(
 
 
 async def record_marketing_approval(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -248,7 +247,7 @@ async def record_marketing_approval(
 
 
 async def reject(
-    conn: AsyncConnection, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+    conn: Executor, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Reject a draft waiting for the agent or for marketing."""
     moved = await repo.transition(
@@ -271,7 +270,7 @@ async def reject(
 
 
 async def start_revision(
-    conn: AsyncConnection, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+    conn: Executor, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Revise tapped: the agent's next text message will be the feedback."""
     stored = await repo.await_feedback(
@@ -289,7 +288,7 @@ async def start_revision(
 
 
 async def submit_feedback(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     telegram_user_id: int,
     text: str,
@@ -334,7 +333,7 @@ async def submit_feedback(
 
 
 async def post_now(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -364,7 +363,7 @@ async def post_now(
 
 
 async def cancel(
-    conn: AsyncConnection, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+    conn: Executor, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Cancel an approved post before it goes out (logged as a rejection)."""
     moved = await repo.transition(
@@ -389,7 +388,7 @@ async def cancel(
 
 
 async def retry(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     piece_id: uuid.UUID,
     version: int,

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.driver import Executor
 from db.session import create_engine, create_sessionmaker, tap_connection, unit_of_work
 from services.crypto import TokenCipher
 from services.settings import Settings
@@ -25,8 +26,8 @@ class Database:
         """One transaction (commit on success, rollback on error)."""
         return unit_of_work(self.sessionmaker)
 
-    def tap(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """The connection for one button tap (autocommit on PostgreSQL; see tap_connection)."""
+    def tap(self) -> AbstractAsyncContextManager[Executor]:
+        """The connection for one button tap (no transaction on PostgreSQL; see tap_connection)."""
         return tap_connection(self.engine)
 
 

@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import ForceReply, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -17,6 +16,7 @@ from bot.handlers.start import STRANGER
 from bot.keyboards import draft_keyboard
 from bot.render import fit_answer
 from bot.runtime import Runtime, runtime
+from db.driver import Executor
 from db.repositories import agents as agents_repo
 from db.repositories import content as content_repo
 from services import approval, delivery
@@ -24,10 +24,10 @@ from services.approval import TapResult
 
 log = logging.getLogger(__name__)
 
-Transition = Callable[[AsyncConnection, CallbackData, int, Runtime], Awaitable[TapResult]]
+Transition = Callable[[Executor, CallbackData, int, Runtime], Awaitable[TapResult]]
 
 
-async def _approve(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _approve(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.approve(
         c,
         piece_id=d.entity_id,
@@ -37,7 +37,7 @@ async def _approve(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -
     )
 
 
-async def _marketing(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _marketing(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.record_marketing_approval(
         c,
         piece_id=d.entity_id,
@@ -47,25 +47,25 @@ async def _marketing(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime)
     )
 
 
-async def _reject(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _reject(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.reject(c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
 
 
-async def _revise(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _revise(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.start_revision(
         c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid
     )
 
 
-async def _post_now(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _post_now(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.post_now(c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
 
 
-async def _cancel(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _cancel(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.cancel(c, piece_id=d.entity_id, version=d.version, telegram_user_id=uid)
 
 
-async def _retry(c: AsyncConnection, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
+async def _retry(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
     return await approval.retry(
         c,
         piece_id=d.entity_id,

@@ -13,7 +13,8 @@ forward) rides in the same statement as data-modifying CTEs:
     SELECT moved.*, (SELECT count(*) FROM posts) FROM moved
 
 One statement is atomic by itself, so a tap needs no BEGIN/COMMIT round trips: the bot
-runs these on an autocommit connection (`db.session.tap_connection`). SQLite has no
+runs these on asyncpg with no transaction open (`db.session.tap_connection`, `db.driver`).
+SQLite has no
 data-modifying CTEs; there the same writes run one after another inside a transaction.
 
 Reads that a transition depends on (the agent's posting slots, the accounts a retry
@@ -51,7 +52,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
-from db.driver import any_of, fetch_all
+from db.driver import Executor, any_of, fetch_all
 from db.models import (
     Agent,
     ApprovalLog,
@@ -160,7 +161,7 @@ class Change:
             raise ValueError("move_to is required with posts='move'")
 
 
-def _is_postgresql(conn: AsyncConnection) -> bool:
+def _is_postgresql(conn: Executor) -> bool:
     return conn.dialect.name == "postgresql"
 
 
@@ -216,7 +217,7 @@ def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
 
 
 async def schedule_context(
-    conn: AsyncConnection, telegram_user_id: int, now: datetime
+    conn: Executor, telegram_user_id: int, now: datetime
 ) -> ScheduleContext | None:
     """The tapping agent's zone and posting times, active accounts and their taken slots.
 
@@ -233,32 +234,35 @@ _PIECE_STATE = (
 )
 
 
-async def piece_state(conn: AsyncConnection, piece_id: uuid.UUID) -> PieceState | None:
+async def piece_state(conn: Executor, piece_id: uuid.UUID) -> PieceState | None:
     """The draft's status, version and owner (used only to explain a refused tap)."""
     rows = await fetch_all(conn, _PIECE_STATE, {"piece_id": piece_id})
     return PieceState(str(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
 
 
-async def failed_account_ids(conn: AsyncConnection, piece_id: uuid.UUID) -> list[uuid.UUID]:
+_SUCCEEDED = select(_schedule.c.social_media_account_id).where(
+    _schedule.c.content_piece_id == bindparam("piece_id"),
+    _schedule.c.status == ScheduleStatus.SUCCESS.value,
+)
+_FAILED_ACCOUNTS = (
+    select(_schedule.c.social_media_account_id)
+    .where(
+        _schedule.c.content_piece_id == bindparam("piece_id"),
+        any_of(_schedule.c.status, [ScheduleStatus.FAILED.value, ScheduleStatus.CANCELLED.value]),
+        _schedule.c.social_media_account_id.not_in(_SUCCEEDED.scalar_subquery()),
+    )
+    .distinct()
+)
+
+
+async def failed_account_ids(conn: Executor, piece_id: uuid.UUID) -> list[uuid.UUID]:
     """Accounts where this draft failed (or was cancelled by a disconnect) and never posted.
 
     A draft only reaches Retry through posting_failed, so a cancelled row here comes from
     an account disconnected before it posted, never from the agent's Cancel.
     """
-    succeeded = select(_schedule.c.social_media_account_id).where(
-        _schedule.c.content_piece_id == piece_id,
-        _schedule.c.status == ScheduleStatus.SUCCESS.value,
-    )
-    result = await conn.execute(
-        select(_schedule.c.social_media_account_id)
-        .where(
-            _schedule.c.content_piece_id == piece_id,
-            _schedule.c.status.in_([ScheduleStatus.FAILED.value, ScheduleStatus.CANCELLED.value]),
-            _schedule.c.social_media_account_id.not_in(succeeded),
-        )
-        .distinct()
-    )
-    return list(result.scalars().all())
+    rows = await fetch_all(conn, _FAILED_ACCOUNTS, {"piece_id": piece_id})
+    return [row[0] for row in rows]
 
 
 # --------------------------------------------------------------------------------------
@@ -420,7 +424,7 @@ def _cas_params(
 
 
 async def transition(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -437,6 +441,7 @@ async def transition(
     params = _cas_params(piece_id, version, telegram_user_id, change, now)
     extra = tuple(sorted(change.values))
     if not _is_postgresql(conn):
+        assert isinstance(conn, AsyncConnection), "SQLite runs through SQLAlchemy"
         return await _transition_in_steps(conn, params, extra, change, now)
     log = change.log
     stmt = _transition_statement(
@@ -570,7 +575,7 @@ def _await_feedback_statement(dialect: str, actionable: tuple[str, ...]) -> Any:
 
 
 async def await_feedback(
-    conn: AsyncConnection,
+    conn: Executor,
     *,
     piece_id: uuid.UUID,
     version: int,
@@ -602,8 +607,8 @@ _POP_FEEDBACK = (
 
 
 async def pop_pending_feedback(
-    conn: AsyncConnection, telegram_user_id: int
+    conn: Executor, telegram_user_id: int
 ) -> tuple[uuid.UUID, int, uuid.UUID] | None:
     """Take the draft awaiting this user's feedback: (piece id, version, agent id)."""
-    row = (await conn.execute(_POP_FEEDBACK, {"uid": telegram_user_id})).first()
-    return None if row is None else (row[0], int(row[1]), row[2])
+    rows = await fetch_all(conn, _POP_FEEDBACK, {"uid": telegram_user_id})
+    return (rows[0][0], int(rows[0][1]), rows[0][2]) if rows else None
