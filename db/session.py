@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -104,11 +106,24 @@ async def tap_connection(engine: AsyncEngine) -> AsyncIterator[Executor]:
     PostgreSQL: a pooled connection used through asyncpg with no transaction
     (`db.driver`). Every write in `db.repositories.approval` is a single statement there,
     atomic by itself, so BEGIN and COMMIT would only add two round trips to each tap.
-    SQLite: one transaction, because there a transition takes several statements.
+    SQLite: one transaction, because there a transition takes several statements; taps
+    in this process take turns (SQLite has one writer at a time anyway, and its busy
+    handler waits by sleeping and retrying, which let a burst of taps wait seconds).
     """
     if engine.dialect.name == "postgresql":
         async with driver_connection(engine) as conn:
             yield conn
     else:
-        async with engine.begin() as conn:
+        async with _sqlite_turn(engine), engine.begin() as conn:
             yield conn
+
+
+# Per event loop (asyncio locks belong to one) and engine.
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sqlite_turn(engine: AsyncEngine) -> asyncio.Lock:
+    per_engine = _turns.setdefault(asyncio.get_running_loop(), {})
+    return per_engine.setdefault(id(engine.sync_engine), asyncio.Lock())
