@@ -75,7 +75,7 @@ from bench._harness import (
 )
 from bot.app import App
 from bot.draft_render import status_line, with_status
-from bot.handlers.drafts import decode
+from bot.handlers.drafts import decode, redraw
 from bot.keyboards import draft_keyboard
 from bot.runtime import runtime
 from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
@@ -235,7 +235,7 @@ async def baseline_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await query.answer("Approved and scheduled.")
     line = status_line(status, _BASELINE_SCHEDULE, "UTC")
     keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, status)
-    await message.edit_text(with_status(message.text_html or "", line), reply_markup=keyboard)
+    await redraw(message, with_status(message.text_html or "", line), keyboard)
 
 
 class HandlerSwap:

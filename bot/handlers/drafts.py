@@ -6,10 +6,11 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from telegram import ForceReply, Message, Update
+from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot import edits
 from bot.callback_data import Action, CallbackData, ForgedCallback
 from bot.draft_render import status_line, with_status
 from bot.handlers.start import STRANGER
@@ -121,7 +122,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if result.ok and result.status is not None:
         line = status_line(result.status, result.scheduled, result.timezone or "UTC")
         keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, result.status)
-        await _redraw(message, with_status(message.text_html or "", line), keyboard)
+        await redraw(message, with_status(message.text_html or "", line), keyboard)
     elif result.stale and query.from_user.id == (message.chat.id if message.chat else None):
         # Out-of-date buttons: show what the draft is now, and remove what no longer applies.
         keyboard = (
@@ -132,9 +133,10 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _redraw_markup(message, keyboard)
 
 
-async def _redraw(message: Message, text: str, keyboard: object) -> None:
+async def redraw(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Show the draft's new state on its message; an unchanged message is no error."""
     try:
-        await message.edit_text(text, reply_markup=keyboard)  # type: ignore[arg-type]
+        await edits.edit_text(message, text, keyboard)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             log.warning("could not edit draft message", extra={"error": str(exc)})

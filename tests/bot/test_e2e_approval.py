@@ -52,6 +52,8 @@ async def test_invite_link_start_draft_approve(harness: BotHarness) -> None:
     assert answer.answered
     await chris.wait_for(lambda: draft.edits or None)
     assert "Approved" in draft.content and "Chris Sells Ocala" in draft.content
+    # the edit went out as HTML (the application's default), its tags rendered
+    assert draft.parse_mode == "HTML" and "<b>" not in (draft.text or "") and draft.entities
     assert any("Post now" in b for b in draft.button_labels)
     assert any("Cancel" in b for b in draft.button_labels)
     row = await _piece(h, piece.id)
