@@ -116,6 +116,15 @@ async def _refusal(conn: Executor, piece_id: uuid.UUID, version: int, uid: int) 
     )
 
 
+async def _move(
+    conn: Executor, piece_id: uuid.UUID, version: int, uid: int, change: repo.Change
+) -> repo.Transitioned | None:
+    """The tap's one write (see db.repositories.approval.transition)."""
+    return await repo.transition(
+        conn, piece_id=piece_id, version=version, telegram_user_id=uid, change=change
+    )
+
+
 @dataclass(frozen=True)
 class _Plan:
     """Where an approved draft will go: rows to write and what to show the agent."""
@@ -160,21 +169,16 @@ async def _approve_and_schedule(
     if ctx is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     plan = _plan_slots(ctx, now, default_timezone)
-    moved = await repo.transition(
-        conn,
-        piece_id=piece_id,
-        version=version,
-        telegram_user_id=telegram_user_id,
-        change=repo.Change(
-            from_statuses=from_statuses,
-            to_status=to_status,
-            approve=to_status is None,
-            values={"last_approved_at": now},
-            log=log,
-            posts="schedule",
-            schedule=plan.rows,
-        ),
+    change = repo.Change(
+        from_statuses=from_statuses,
+        to_status=to_status,
+        approve=to_status is None,
+        values={"last_approved_at": now},
+        log=log,
+        posts="schedule",
+        schedule=plan.rows,
     )
+    moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
@@ -250,20 +254,15 @@ async def reject(
     conn: Executor, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Reject a draft waiting for the agent or for marketing."""
-    moved = await repo.transition(
-        conn,
-        piece_id=piece_id,
-        version=version,
-        telegram_user_id=telegram_user_id,
-        change=repo.Change(
-            from_statuses=(
-                S.PENDING_APPROVAL_AGENT.value,
-                S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,
-            ),
-            to_status=S.REJECTED.value,
-            log=repo.LogEntry(ApprovalAction.REJECTED.value, None),
+    change = repo.Change(
+        from_statuses=(
+            S.PENDING_APPROVAL_AGENT.value,
+            S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,
         ),
+        to_status=S.REJECTED.value,
+        log=repo.LogEntry(ApprovalAction.REJECTED.value, None),
     )
+    moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     return TapResult(True, "Rejected. It will not be posted.", piece_id, moved.status, version)
@@ -311,22 +310,17 @@ async def submit_feedback(
         piece_id, version, _agent_id = pending
     if version is None:
         return None
-    moved = await repo.transition(
-        conn,
-        piece_id=piece_id,
-        version=version,
-        telegram_user_id=telegram_user_id,
-        change=repo.Change(
-            from_statuses=ACTIONABLE,
-            to_status=S.PENDING_AI_REVISION.value,
-            values={"feedback": feedback},
-            log=repo.LogEntry(
-                ApprovalAction.REQUESTED_REVISIONS.value,
-                S.PENDING_APPROVAL_AGENT.value,
-                feedback=feedback,
-            ),
+    change = repo.Change(
+        from_statuses=ACTIONABLE,
+        to_status=S.PENDING_AI_REVISION.value,
+        values={"feedback": feedback},
+        log=repo.LogEntry(
+            ApprovalAction.REQUESTED_REVISIONS.value,
+            S.PENDING_APPROVAL_AGENT.value,
+            feedback=feedback,
         ),
     )
+    moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return None
     return FeedbackAccepted(piece_id=piece_id, version=version)
@@ -342,18 +336,13 @@ async def post_now(
 ) -> TapResult:
     """Bring an approved post's pending rows forward to now."""
     approved = S.APPROVED_FOR_POSTING.value
-    moved = await repo.transition(
-        conn,
-        piece_id=piece_id,
-        version=version,
-        telegram_user_id=telegram_user_id,
-        change=repo.Change(
-            from_statuses=(approved,),
-            to_status=approved,
-            posts="move",
-            move_to=now or utcnow(),
-        ),
+    change = repo.Change(
+        from_statuses=(approved,),
+        to_status=approved,
+        posts="move",
+        move_to=now or utcnow(),
     )
+    moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     if not moved.posts:
@@ -366,22 +355,17 @@ async def cancel(
     conn: Executor, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
 ) -> TapResult:
     """Cancel an approved post before it goes out (logged as a rejection)."""
-    moved = await repo.transition(
-        conn,
-        piece_id=piece_id,
-        version=version,
-        telegram_user_id=telegram_user_id,
-        change=repo.Change(
-            from_statuses=(S.APPROVED_FOR_POSTING.value,),
-            to_status=S.REJECTED.value,
-            log=repo.LogEntry(
-                ApprovalAction.REJECTED.value,
-                S.APPROVED_FOR_POSTING.value,
-                feedback="Cancelled by the agent before it was posted.",
-            ),
-            posts="cancel",
+    change = repo.Change(
+        from_statuses=(S.APPROVED_FOR_POSTING.value,),
+        to_status=S.REJECTED.value,
+        log=repo.LogEntry(
+            ApprovalAction.REJECTED.value,
+            S.APPROVED_FOR_POSTING.value,
+            feedback="Cancelled by the agent before it was posted.",
         ),
+        posts="cancel",
     )
+    moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     return TapResult(True, "Cancelled. Nothing will be posted.", piece_id, moved.status, version)
@@ -404,24 +388,19 @@ async def retry(
     # Only the accounts that failed: a post that already went out must not repeat.
     failed = set(await repo.failed_account_ids(conn, piece_id))
     targets = [acc for acc in ctx.accounts if acc.account_pk in failed]
-    moved = await repo.transition(
-        conn,
-        piece_id=piece_id,
-        version=version,
-        telegram_user_id=telegram_user_id,
-        change=repo.Change(
-            from_statuses=(S.POSTING_FAILED.value,),
-            to_status=S.APPROVED_FOR_POSTING.value,
-            values={"last_approved_at": now},
-            log=repo.LogEntry(
-                ApprovalAction.APPROVED.value,
-                S.POSTING_FAILED.value,
-                feedback="Retry after a failed post.",
-            ),
-            posts="schedule",
-            schedule=tuple((acc.account_pk, now) for acc in targets),
+    change = repo.Change(
+        from_statuses=(S.POSTING_FAILED.value,),
+        to_status=S.APPROVED_FOR_POSTING.value,
+        values={"last_approved_at": now},
+        log=repo.LogEntry(
+            ApprovalAction.APPROVED.value,
+            S.POSTING_FAILED.value,
+            feedback="Retry after a failed post.",
         ),
+        posts="schedule",
+        schedule=tuple((acc.account_pk, now) for acc in targets),
     )
+    moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     shown = tuple(ScheduledPost(a.platform, a.display_name or a.account_id, now) for a in targets)
