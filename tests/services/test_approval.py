@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -25,6 +26,18 @@ async def _conn(session: AsyncSession) -> AsyncConnection:
     return await session.connection()
 
 
+async def _approve(session: AsyncSession, piece_id: uuid.UUID, uid: int) -> approval.TapResult:
+    """Approve version 1 as `uid`, at NOW in New York."""
+    return await approval.approve(
+        await _conn(session),
+        piece_id=piece_id,
+        version=1,
+        telegram_user_id=uid,
+        default_timezone=NY,
+        now=NOW,
+    )
+
+
 async def _status(session: AsyncSession, piece: ContentPiece) -> str:
     await session.refresh(piece)
     return piece.status
@@ -37,14 +50,7 @@ async def test_approve_schedules_one_row_per_active_account(session: AsyncSessio
     off = await make_account(session, agent, "facebook")
     await accounts.update_account(session, off.id, is_active=False)
     piece = await make_piece(session, agent)
-    res = await approval.approve(
-        await _conn(session),
-        piece_id=piece.id,
-        version=1,
-        telegram_user_id=agent.telegram_user_id,  # type: ignore[arg-type]
-        default_timezone=NY,
-        now=NOW,
-    )
+    res = await _approve(session, piece.id, agent.telegram_user_id)  # type: ignore[arg-type]
     assert res.ok and res.status == "approved_for_posting"
     assert await _status(session, piece) == "approved_for_posting"
     assert piece.last_approved_at == NOW
@@ -66,22 +72,8 @@ async def test_second_approved_post_takes_the_next_free_slot(session: AsyncSessi
     assert uid is not None
     first = await make_piece(session, agent)
     second = await make_piece(session, agent)
-    r1 = await approval.approve(
-        await _conn(session),
-        piece_id=first.id,
-        version=1,
-        telegram_user_id=uid,
-        default_timezone=NY,
-        now=NOW,
-    )
-    r2 = await approval.approve(
-        await _conn(session),
-        piece_id=second.id,
-        version=1,
-        telegram_user_id=uid,
-        default_timezone=NY,
-        now=NOW,
-    )
+    r1 = await _approve(session, first.id, uid)
+    r2 = await _approve(session, second.id, uid)
     assert r1.scheduled[0].at == datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
     assert r2.scheduled[0].at == datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
 
@@ -92,14 +84,7 @@ async def test_marketing_sign_off_path(session: AsyncSession) -> None:
     uid = agent.telegram_user_id
     assert uid is not None
     piece = await make_piece(session, agent)
-    res = await approval.approve(
-        await _conn(session),
-        piece_id=piece.id,
-        version=1,
-        telegram_user_id=uid,
-        default_timezone=NY,
-        now=NOW,
-    )
+    res = await _approve(session, piece.id, uid)
     assert res.ok and res.status == "pending_external_marketing_approval"
     assert (await session.execute(select(func.count()).select_from(PostSchedule))).scalar() == 0
     res = await approval.record_marketing_approval(
@@ -124,13 +109,7 @@ async def test_reject_and_taps_after_a_decision_change_nothing(session: AsyncSes
         await _conn(session), piece_id=piece.id, version=1, telegram_user_id=uid
     )
     assert res.ok and res.status == "rejected"
-    again = await approval.approve(
-        await _conn(session),
-        piece_id=piece.id,
-        version=1,
-        telegram_user_id=uid,
-        default_timezone=NY,
-    )
+    again = await _approve(session, piece.id, uid)
     assert not again.ok and again.stale and "already rejected" in again.answer
     assert await _status(session, piece) == "rejected"
     assert len(await audit.list_approval_logs(session, piece.id)) == 1
@@ -140,13 +119,7 @@ async def test_only_the_owner_can_act(session: AsyncSession) -> None:
     owner = await make_agent(session)
     other = await make_agent(session)
     piece = await make_piece(session, owner)
-    res = await approval.approve(
-        await _conn(session),
-        piece_id=piece.id,
-        version=1,
-        telegram_user_id=other.telegram_user_id,  # type: ignore[arg-type]
-        default_timezone=NY,
-    )
+    res = await _approve(session, piece.id, other.telegram_user_id)  # type: ignore[arg-type]
     assert not res.ok and "Only the agent" in res.answer
     res = await approval.reject(
         await _conn(session), piece_id=piece.id, version=1, telegram_user_id=999_999
@@ -161,13 +134,7 @@ async def test_old_version_buttons_are_refused(session: AsyncSession) -> None:
     assert uid is not None
     piece = await make_piece(session, agent)
     await content.update_content_piece(session, piece.id, version=2)
-    res = await approval.approve(
-        await _conn(session),
-        piece_id=piece.id,
-        version=1,
-        telegram_user_id=uid,
-        default_timezone=NY,
-    )
+    res = await _approve(session, piece.id, uid)
     assert not res.ok and res.stale and "newer version" in res.answer
 
 
@@ -219,14 +186,7 @@ async def test_post_now_cancel_and_retry(session: AsyncSession) -> None:
     uid = agent.telegram_user_id
     assert uid is not None
     piece = await make_piece(session, agent)
-    await approval.approve(
-        await _conn(session),
-        piece_id=piece.id,
-        version=1,
-        telegram_user_id=uid,
-        default_timezone=NY,
-        now=NOW,
-    )
+    await _approve(session, piece.id, uid)
     res = await approval.post_now(
         await _conn(session), piece_id=piece.id, version=1, telegram_user_id=uid, now=NOW
     )
@@ -243,14 +203,7 @@ async def test_post_now_cancel_and_retry(session: AsyncSession) -> None:
 
     # a failed post: only the failed account is retried
     other = await make_piece(session, agent)
-    await approval.approve(
-        await _conn(session),
-        piece_id=other.id,
-        version=1,
-        telegram_user_id=uid,
-        default_timezone=NY,
-        now=NOW,
-    )
+    await _approve(session, other.id, uid)
     rows = (
         (
             await session.execute(
