@@ -24,12 +24,13 @@ public schema is DROPPED and recreated; and SQLite in a temporary folder):
    * `steady`: taps started at a fixed `rate` per second whatever the answers do.
 3. Latency of a tap = from the moment getUpdates handed the update to the bot (recorded by
    the fake) to the later of: the draft message edited (Approve) or the prompt sent
-   (Revise), as recorded by the fake, and the transaction's COMMIT confirmed (Session
-   `after_commit`, matched to the tap through the draft id in the statements' parameters).
-4. SQL per tap, counted per handler task: statements (`before_cursor_execute`), and round
-   trips = statements + BEGIN + COMMIT (engine events). With asyncpg each of those is one
-   message to the server; SQLAlchemy's prepared-statement cache makes a first use on a
-   connection cost one more (Parse) exchange, which the warm-up absorbs.
+   (Revise), as recorded by the fake, and the tap's database work committed (the end of
+   its `Database.tap()` block, matched to the tap through the draft id in the statements'
+   parameters).
+4. SQL per tap, counted per handler task: statements (SQLAlchemy `before_cursor_execute`,
+   plus those `db.driver` runs on asyncpg directly), and round trips = statements + BEGIN
+   + COMMIT actually sent. On PostgreSQL a tap opens no transaction (each transition is one
+   statement), so there are none; with SQLite they are calls on its worker thread.
 """
 
 from __future__ import annotations
@@ -536,8 +537,8 @@ def sql_report(taps: list[Tap], by_piece: dict[uuid.UUID, TaskSql]) -> dict[str,
     """Statements and round trips per tap, per action, with the statements of one tap."""
     out: dict[str, Any] = {
         "counted": (
-            "statements = SQLAlchemy before_cursor_execute events in the handler's task; "
-            "round_trips = statements + BEGIN + COMMIT (engine begin/commit events)"
+            "statements = SQLAlchemy before_cursor_execute events and db.driver statements "
+            "in the handler's task; round_trips = statements + BEGIN + COMMIT sent"
         )
     }
     for action in ("Approve", "Revise"):
