@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import StatementError
@@ -86,3 +87,36 @@ def test_any_of_renders_plain_comparisons() -> None:
     two = driver.any_of(_agents.c.name, ["x", "y"])
     assert "POSTCOMPILE" not in str(one.compile()) and " = " in str(one.compile())
     assert str(two.compile()).count(" OR ") == 1
+
+
+async def test_a_broken_connection_is_not_handed_to_the_next_tap(database: Database) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite taps go through SQLAlchemy, which handles this itself")
+    async with database.unit_of_work() as s:
+        await make_agent(s, name="Ann Lee", telegram_user_id=5201)
+    broken = None
+    with pytest.raises(asyncpg.InterfaceError):
+        async with database.tap() as conn:
+            assert isinstance(conn, driver.DriverConnection)
+            broken = conn.driver
+            await broken.close()  # as if the server went away mid-tap
+            await driver.fetch_all(conn, _BY_NAME, {"min_uid": 5201})
+    # every later tap gets a working connection: go round every idle one in the pool
+    pool = database.engine.sync_engine.pool
+    for _ in range(pool.checkedin() + 1):  # type: ignore[attr-defined]
+        async with database.tap() as conn:
+            assert isinstance(conn, driver.DriverConnection) and conn.driver is not broken
+            rows = await driver.fetch_all(conn, _BY_NAME, {"min_uid": 5201})
+        assert [str(r[1]) for r in rows] == ["Ann Lee"]
+
+
+async def test_a_failed_statement_keeps_the_connection(database: Database) -> None:
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite taps go through SQLAlchemy")
+    bad = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("uid"))
+    with pytest.raises(asyncpg.PostgresError):
+        async with database.tap() as conn:
+            assert isinstance(conn, driver.DriverConnection)
+            used = conn.driver
+            await driver.fetch_all(conn, bad, {"uid": "not a number"})
+    assert not used.is_closed()
