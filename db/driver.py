@@ -26,7 +26,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -107,31 +106,18 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnecti
     try:
         yield DriverConnection(engine.dialect, driver)
     except BaseException as exc:
-        # SQLAlchemy never saw these statements, so it cannot tell a dead connection from
-        # a failed statement: a connection that broke, or whose query was cancelled midway,
-        # is discarded here rather than handed to the next tap.
-        if _unusable(driver, exc):
-            proxied.invalidate(exc if isinstance(exc, Exception) else None)
+        # SQLAlchemy never saw these statements, so it cannot judge what state a failure
+        # left the connection in: broken, cancelled midway, or (after a parameter asyncpg
+        # could not encode) still inside the half-sent query, holding its table locks
+        # until the next command. Errors are rare on this path (a refused tap is no
+        # error), so the connection is discarded rather than handed to the next tap.
+        proxied.invalidate(exc if isinstance(exc, Exception) else None)
         # Return it even if this task is cancelled again meanwhile.
         await asyncio.shield(greenlet_spawn(proxied.close))
         raise
     # The check-in never waits on the network (nothing to roll back), so it cannot be
     # interrupted half-way; no shielded task needed on the common path.
     await greenlet_spawn(proxied.close)
-
-
-_CONNECTION_ERRORS = (
-    asyncio.CancelledError,
-    OSError,
-    asyncpg.InterfaceError,
-    asyncpg.exceptions.PostgresConnectionError,
-)
-
-
-def _unusable(driver: Any, exc: BaseException) -> bool:
-    """Whether the connection is unfit for the next user after `exc` (an error of the
-    statement, such as a constraint violation, leaves it fine)."""
-    return driver is None or driver.is_closed() or isinstance(exc, _CONNECTION_ERRORS)
 
 
 async def fetch_all(conn: Executor, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Row]:
