@@ -234,15 +234,13 @@ class SqlCounter:
     plus the statements `db.driver` runs on asyncpg directly (its `observers`; a tap on
     PostgreSQL opens no transaction, so it has no BEGIN or COMMIT to count).
     BEGIN/COMMIT/ROLLBACK: the engine's `begin`/`commit`/`rollback` events; with asyncpg
-    each is a real message to the server, with aiosqlite a call on the SQLite thread. On
-    an AUTOCOMMIT connection SQLAlchemy still fires those events but sends nothing, so
-    they are not counted there. The commit time is when the task left a `Database.tap()`
-    or `unit_of_work()` block (both wrapped while counting), i.e. after its COMMIT was
-    confirmed, or after its last statement returned on an autocommit connection. (The
-    pool's `checkin` would not do: SQLAlchemy closes connections in a task of its own.)
-    A task's `subject` is the
-    first parameter that is one of `subjects` (e.g. the draft's id), which ties a handler
-    run to the tap that caused it.
+    each is a real message to the server, with aiosqlite a call on the SQLite thread.
+    The commit time is when the task left a `Database.tap()` or `unit_of_work()` block
+    (both wrapped while counting), i.e. after its COMMIT was confirmed, or after its last
+    statement returned when no transaction was open. (The pool's `checkin` would not do:
+    SQLAlchemy closes connections in a task of its own.) A task's `subject` is the first
+    parameter that is one of `subjects` (e.g. the draft's id), which ties a handler run
+    to the tap that caused it.
     """
 
     def __init__(self, database: Database, subjects: Iterable[uuid.UUID] = ()) -> None:
@@ -303,24 +301,18 @@ class SqlCounter:
                         stats.subject = found
                         return
 
-    def _sends(self, conn: Connection) -> TaskSql | None:
-        """The task's stats when a BEGIN/COMMIT/ROLLBACK on `conn` reaches the server."""
-        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-            return None
-        return self._task()
-
     def _on_begin(self, conn: Connection) -> None:
-        stats = self._sends(conn)
+        stats = self._task()
         if stats is not None:
             stats.begins += 1
 
     def _on_commit(self, conn: Connection) -> None:
-        stats = self._sends(conn)
+        stats = self._task()
         if stats is not None:
             stats.commits += 1
 
     def _on_rollback(self, conn: Connection) -> None:
-        stats = self._sends(conn)
+        stats = self._task()
         if stats is not None:
             stats.rollbacks += 1
 

@@ -20,7 +20,6 @@ datetimes, strings, numbers, lists of those). Results are rows indexed by positi
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -62,7 +61,6 @@ Executor = AsyncConnection | DriverConnection
 # bound keeps a caller that builds a new statement per call from growing it forever.
 _compiled: dict[int, tuple[Executable, _Compiled]] = {}
 _MAX_COMPILED = 256
-_lock = threading.Lock()
 
 
 def any_of(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
@@ -92,9 +90,8 @@ def _compiled_for(stmt: Executable, dialect: Dialect) -> _Compiled:
     if found is not None and found[0] is stmt:
         return found[1]
     compiled = _compile(stmt, dialect)
-    with _lock:
-        if len(_compiled) < _MAX_COMPILED:
-            _compiled[id(stmt)] = (stmt, compiled)
+    if len(_compiled) < _MAX_COMPILED:
+        _compiled[id(stmt)] = (stmt, compiled)
     return compiled
 
 

@@ -116,9 +116,9 @@ async def test_a_failed_statement_leaves_no_connection_holding_locks(database: D
     bad = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("uid"))
     with pytest.raises(asyncpg.PostgresError):
         async with database.tap() as conn:
-            await driver.fetch_all(conn, bad, {"uid": 1})  # now a prepared statement
-            # asyncpg cannot encode this. After earlier tests had used the pool, it left
-            # the query half-sent, holding its lock: the LOCK below then hung the suite.
+            # asyncpg cannot encode this. On a connection the earlier tests (tests/bot, run
+            # first) had used, it left the query half-sent, holding its lock: with the
+            # connection kept, the LOCK below fails in the full suite (alone it may pass).
             await driver.fetch_all(conn, bad, {"uid": "not a number"})
     async with database.engine.begin() as check:
         # would fail at once if any connection still held a lock on the table
