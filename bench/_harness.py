@@ -14,8 +14,8 @@ import sys
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,67 @@ async def unthrottled_notifier(app: App, base_url: str) -> AsyncIterator[Telegra
     )
     async with bot:
         yield TelegramNotifier(bot, bot_runtime(app).signer)
+
+
+@contextmanager
+def send_budget_lifted(app: App) -> Iterator[None]:
+    """Lift the bot's overall 30 messages/s budget until exit (per-chat limits stay).
+
+    A throughput phase where one tap in ten sends a message (the Revise prompt) is
+    otherwise capped near 300 taps/s by that budget, whatever the handler costs; the
+    budget itself is measured by bench/fanout.py. PTB's AIORateLimiter keeps the
+    budget in `_base_limiter` and skips it when that is None.
+    """
+    limiter = app.bot.rate_limiter
+    saved = getattr(limiter, "_base_limiter", None)
+    if saved is None:
+        raise BenchError("the bot's rate limiter has no overall budget to lift")
+    limiter._base_limiter = None  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        limiter._base_limiter = saved  # type: ignore[union-attr]
+
+
+def is_local_postgres(url: str) -> bool:
+    """Whether `url` is a PostgreSQL server on this machine (so /proc can see its CPU)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "postgresql" and parsed.host in (
+        None,
+        "",
+        "localhost",
+        "127.0.0.1",
+        "::1",
+    )
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds used so far by the PostgreSQL server processes on this machine.
+
+    None where /proc cannot tell (not Linux, or another user's processes). Backends
+    that exit meanwhile take their CPU with them; the bench's pooled ones stay.
+    """
+    total = 0
+    found = False
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for pid in entries:
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat", encoding="latin-1") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if name != "postgres" and not name.startswith("postgres:"):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
 def bot_runtime(app: App) -> Runtime:

@@ -3,7 +3,7 @@
 Run from the repository root (prints one JSON object)::
 
     BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/rltr_bench \\
-        .venv/bin/python bench/approval.py [--agents 200] [--backend both]
+        .venv/bin/python bench/approval.py [--agents 1000] [--backend both]
 
 What happens, per backend (PostgreSQL from BENCH_DATABASE_URL or TEST_DATABASE_URL, whose
 public schema is DROPPED and recreated; and SQLite in a temporary folder):
@@ -20,7 +20,10 @@ public schema is DROPPED and recreated; and SQLite in a temporary folder):
    * `baseline`: the same, with the draft buttons routed to a handler that makes the same
      Telegram calls (answerCallbackQuery + editMessageText, or + the ForceReply prompt for
      Revise) with the same text and keyboard, but no database or service work. The two
-     take turns (max_rate half, baseline half, twice) so load changes hit both alike;
+     take turns (max_rate half, baseline half, twice) so load changes hit both alike.
+     Both run with the bot's overall 30 messages/s budget lifted: otherwise the Revise
+     prompts (one tap in ten) cap both near 300 taps/s and the ratio measures Telegram's
+     budget, not our handler (bench/fanout.py measures the budget);
    * `steady`: taps started at a fixed `rate` per second whatever the answers do.
 3. Latency of a tap = from the moment getUpdates handed the update to the bot (recorded by
    the fake) to the later of: the draft message edited (Approve) or the prompt sent
@@ -65,13 +68,16 @@ from bench._harness import (
     backends,
     emit,
     fresh_database_url,
+    is_local_postgres,
     latency_summary,
     machine,
     mean,
     open_database,
+    postgres_cpu_seconds,
     postgres_url,
     quiet_logging,
     running_bot,
+    send_budget_lifted,
     unthrottled_notifier,
 )
 from bot.app import App
@@ -96,7 +102,8 @@ TARGETS = {"p99_ms": 100.0, "taps_per_s": 200.0, "ratio": 0.5, "round_trips_per_
 class Options:
     """One bench configuration."""
 
-    agents: int = 200
+    # Enough taps that each half of a throughput phase lasts about a second.
+    agents: int = 1000
     concurrency: int = 32
     rate: float = 200.0
     revise_every: int = 10
@@ -305,23 +312,30 @@ class Phase:
     """The taps of one phase, its wall-clock time and the CPU seconds spent on it.
 
     `bot_cpu` is this process's CPU (the bot; plus the fake Telegram when it runs
-    here), `fake_cpu` the separate fake-Telegram process's (None when there is none).
+    here), `fake_cpu` the separate fake-Telegram process's (None when there is none),
+    `db_cpu` the local PostgreSQL server's (None with SQLite or a remote server).
     """
 
     taps: list[Tap]
     wall: float
     bot_cpu: float = 0.0
     fake_cpu: float | None = None
+    db_cpu: float | None = None
 
     @staticmethod
     def join(parts: list[Phase]) -> Phase:
         """Several runs of one phase as one: taps, times and CPU added up."""
-        fake = [p.fake_cpu for p in parts if p.fake_cpu is not None]
+
+        def total(values: list[float | None]) -> float | None:
+            known = [v for v in values if v is not None]
+            return sum(known) if len(known) == len(values) else None
+
         return Phase(
             [t for p in parts for t in p.taps],
             sum(p.wall for p in parts),
             sum(p.bot_cpu for p in parts),
-            sum(fake) if fake else None,
+            total([p.fake_cpu for p in parts]),
+            total([p.db_cpu for p in parts]),
         )
 
 
@@ -519,6 +533,7 @@ def phase_report(
         "answer_latency_ms": latency_summary(answer),
         "bot_process_cpu_ms_per_tap": _per_tap(phase.bot_cpu, taps),
         "fake_process_cpu_ms_per_tap": _per_tap(phase.fake_cpu, taps),
+        "postgres_cpu_ms_per_tap": _per_tap(phase.db_cpu, taps),
     }
     for action in ("Approve", "Revise"):
         some = [t for t in taps if t.draft.action == action]
@@ -623,7 +638,10 @@ async def run_backend(backend: str, pg_url: str | None, opts: Options) -> dict[s
                     rounds = plan(pieces, await message_ids(database), opts)
                     all_pieces = [d.piece_id for name in ROUNDS for d in rounds[name]]
                     with SqlCounter(database, all_pieces) as counter:
-                        report = await _phases(app, tapper, counter, rounds, opts)
+                        local = is_local_postgres(url)
+                        report = await _phases(
+                            app, tapper, counter, rounds, opts, local_postgres=local
+                        )
             finally:
                 await tapper.stop()
             report["committed"] = await committed_state(database, rounds)
@@ -637,7 +655,13 @@ async def run_backend(backend: str, pg_url: str | None, opts: Options) -> dict[s
 
 
 async def _phases(
-    app: App, tapper: Tapper, counter: SqlCounter, rounds: dict[str, list[Draft]], o: Options
+    app: App,
+    tapper: Tapper,
+    counter: SqlCounter,
+    rounds: dict[str, list[Draft]],
+    o: Options,
+    *,
+    local_postgres: bool,
 ) -> dict[str, Any]:
     def pool(name: str, half: int | None = None) -> tuple[Any, ...]:
         drafts = rounds[name]
@@ -646,23 +670,32 @@ async def _phases(
             drafts = drafts[:middle] if half == 0 else drafts[middle:]
         return ("pool", drafts, o.concurrency, o.timeout)
 
+    async def run(command: tuple[Any, ...]) -> Phase:
+        before = postgres_cpu_seconds() if local_postgres else None
+        phase = await tapper.run(command)
+        after = postgres_cpu_seconds() if before is not None else None
+        phase.db_cpu = after - before if before is not None and after is not None else None
+        return phase
+
     # Warm-up: open pool connections and fill the prepared-statement caches.
     counter.enabled = False
-    await tapper.run(pool("warmup_real"))
+    await run(pool("warmup_real"))
     with HandlerSwap(app, baseline_button):
-        await tapper.run(pool("warmup_baseline"))
+        await run(pool("warmup_baseline"))
 
     # Our handler and the baseline take turns (half of each at a time), so that a change
-    # in the machine's load during the run touches both alike.
+    # in the machine's load during the run touches both alike. Both run without the
+    # bot's 30 messages/s budget, which the Revise prompts would otherwise hit first.
     counter.reset()
     real_parts: list[Phase] = []
     base_parts: list[Phase] = []
-    for part in range(2):
-        counter.enabled = True
-        real_parts.append(await tapper.run(pool("max_rate", part)))
-        counter.enabled = False
-        with HandlerSwap(app, baseline_button):
-            base_parts.append(await tapper.run(pool("baseline", part)))
+    with send_budget_lifted(app):
+        for part in range(2):
+            counter.enabled = True
+            real_parts.append(await run(pool("max_rate", part)))
+            counter.enabled = False
+            with HandlerSwap(app, baseline_button):
+                base_parts.append(await run(pool("baseline", part)))
     phase = Phase.join(real_parts)
     by_piece = attach_commits(phase.taps, counter)
     max_rate = phase_report(phase, needs_commit=True, extra={"concurrency": o.concurrency})
@@ -674,7 +707,7 @@ async def _phases(
 
     counter.reset()
     counter.enabled = True
-    phase = await tapper.run(("steady", rounds["steady"], o.rate, o.timeout))
+    phase = await run(("steady", rounds["steady"], o.rate, o.timeout))
     attach_commits(phase.taps, counter)
     steady = phase_report(phase, needs_commit=True, extra={"offered_per_s": o.rate})
     counter.enabled = False
