@@ -30,6 +30,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -230,7 +231,8 @@ async def _seed(
                         id=uuid.uuid4(),
                         content_piece_id=piece.id,
                         social_media_account_id=pk,
-                        scheduled_at=now,
+                        # All due; one waiting post per account and slot.
+                        scheduled_at=now - timedelta(seconds=n),
                         status="pending",
                     )
                 )

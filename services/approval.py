@@ -30,6 +30,9 @@ from services.scheduling import next_free_slot
 S = ContentStatus
 ACTIONABLE: tuple[str, ...] = (S.PENDING_APPROVAL_AGENT.value,)
 MAX_FEEDBACK_CHARS = 2000
+# Each lost slot means another approval of the same agent committed in between; a few
+# tries settle any burst one agent can tap.
+_SLOT_ATTEMPTS = 5
 # Approve logs "approved", or "sent_to_marketing" when the agent needs marketing sign-off.
 _APPROVE_LOG = repo.LogEntry(
     ApprovalAction.APPROVED.value,
@@ -163,22 +166,30 @@ async def _approve_and_schedule(
     """Read the agent's free slots, then one write: status, audit row and posts.
 
     The slots are computed for every tap; the write adds the posts only if the draft
-    reached approved_for_posting (not when it went to marketing sign-off).
+    reached approved_for_posting (not when it went to marketing sign-off). When another
+    approval by the same agent took a planned slot in between, read and plan again.
     """
-    ctx = await repo.schedule_context(conn, telegram_user_id, now)
-    if ctx is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
-    plan = _plan_slots(ctx, now, default_timezone)
-    change = repo.Change(
-        from_statuses=from_statuses,
-        to_status=to_status,
-        approve=to_status is None,
-        values={"last_approved_at": now},
-        log=log,
-        posts="schedule",
-        schedule=plan.rows,
-    )
-    moved = await _move(conn, piece_id, version, telegram_user_id, change)
+    for attempt in range(1, _SLOT_ATTEMPTS + 1):
+        ctx = await repo.schedule_context(conn, telegram_user_id, now)
+        if ctx is None:
+            return await _refusal(conn, piece_id, version, telegram_user_id)
+        plan = _plan_slots(ctx, now, default_timezone)
+        change = repo.Change(
+            from_statuses=from_statuses,
+            to_status=to_status,
+            approve=to_status is None,
+            values={"last_approved_at": now},
+            log=log,
+            posts="schedule",
+            schedule=plan.rows,
+        )
+        try:
+            moved = await _move(conn, piece_id, version, telegram_user_id, change)
+        except repo.SlotTaken:
+            if attempt == _SLOT_ATTEMPTS:
+                raise
+            continue
+        break
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:

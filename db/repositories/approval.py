@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.base import utcnow
 from db.driver import Executor, any_of, fetch_all
 from db.models import (
+    SLOT_INDEX,
     Agent,
     ApprovalLog,
     ContentPiece,
@@ -73,6 +74,25 @@ _feedback = cast(Table, PendingFeedback.__table__)
 _APPROVED = ContentStatus.APPROVED_FOR_POSTING.value
 _active_account = _accounts.c.is_active.is_(True)
 _PENDING = ScheduleStatus.PENDING.value
+
+
+class SlotTaken(Exception):
+    """Another approval took one of the planned posting slots first; plan again.
+
+    Raised only where the connection can go on: on PostgreSQL the failed statement
+    changed nothing (inside a transaction it ran in a savepoint). SQLite runs one tap at a
+    time with its slot read in the same transaction, so it cannot lose a slot this way.
+    """
+
+
+def _is_slot_conflict(exc: BaseException) -> bool:
+    """Whether `exc` (asyncpg's own, or SQLAlchemy's wrapping of it) hit the slot index."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "constraint_name", None) == SLOT_INDEX:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
 
 
 @dataclass(frozen=True)
@@ -459,12 +479,31 @@ async def transition(
         params["s_times"] = [at for _, at in change.schedule]
     elif change.posts == "move":
         params["p_at"] = change.move_to
-    rows = await fetch_all(conn, stmt, params)
+    rows = await _run_transition(conn, stmt, params, may_take_slots=change.posts == "schedule")
     if not rows:
         return None
     row = rows[0]
     posts = int(row[5]) if change.posts is not None else 0
     return Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]), posts)
+
+
+async def _run_transition(
+    conn: Executor, stmt: Any, params: dict[str, Any], *, may_take_slots: bool
+) -> Sequence[Sequence[Any]]:
+    """PostgreSQL: run the transition statement; a lost posting slot raises SlotTaken."""
+    if not may_take_slots:
+        return await fetch_all(conn, stmt, params)
+    try:
+        if isinstance(conn, AsyncConnection) and conn.in_transaction():
+            # A failed statement aborts the whole transaction; the savepoint keeps the
+            # caller's work and lets the service plan again on the same connection.
+            async with conn.begin_nested():
+                return await fetch_all(conn, stmt, params)
+        return await fetch_all(conn, stmt, params)
+    except Exception as exc:
+        if _is_slot_conflict(exc):
+            raise SlotTaken from exc
+        raise
 
 
 _INSERT_LOG = insert(_logs)

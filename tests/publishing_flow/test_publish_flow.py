@@ -300,12 +300,12 @@ async def test_pause_stops_publishing_at_once_and_resume_continues(
 ) -> None:
     now = utcnow()
     first = await seed_post(database, fake, platforms=["facebook"], at=now)
-    for _ in range(2):
+    for n in range(1, 3):
         await seed_post(
             database,
             fake,
             platforms=["facebook"],
-            at=now,
+            at=now - timedelta(minutes=n),  # one post per account and slot
             agent_id=first.agent_id,
             accounts=first.account_pks,
         )
@@ -424,7 +424,12 @@ async def test_two_publishers_at_once_claim_disjoint_rows(
         agent_id, accounts = agents[i % len(agents)]
         pieces.append(
             await seed_post(
-                database, fake, at=now, agent_id=agent_id, accounts=accounts, text=f"Home {i}"
+                database,
+                fake,
+                at=now - timedelta(minutes=i),  # all due; one post per account and slot
+                agent_id=agent_id,
+                accounts=accounts,
+                text=f"Home {i}",
             )
         )
     a, b = await asyncio.gather(
@@ -477,12 +482,12 @@ async def test_a_claim_takes_at_most_its_limit(
 ) -> None:
     now = utcnow()
     first = await seed_post(database, fake, platforms=["facebook"], at=now)
-    for _ in range(4):
+    for n in range(1, 5):
         await seed_post(
             database,
             fake,
             platforms=["facebook"],
-            at=now,
+            at=now - timedelta(minutes=n),  # all due; one post per account and slot
             agent_id=first.agent_id,
             accounts=first.account_pks,
         )

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import ApprovalLog, ContentPiece, PostSchedule
 from db.repositories import accounts, audit, content
 from db.repositories import agents as agents_repo
+from db.repositories import approval as repo
 from services import approval
 from services.context import Database
 from tests.factories import make_account, make_agent, make_piece
@@ -267,6 +270,64 @@ async def test_two_taps_at_once_make_one_transition(database: Database) -> None:
         rows = (await s.execute(select(func.count()).select_from(PostSchedule))).scalar()
         agent_row = await agents_repo.get_agent(s, agent.id)
     assert logs == 1 and rows == 1 and agent_row is not None
+
+
+async def test_approvals_at_once_by_one_agent_take_different_slots(
+    database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both read the same free slots; the one that writes second plans again."""
+    async with database.unit_of_work() as s:
+        agent = await make_agent(s)
+        fb = await make_account(s, agent, "facebook")
+        pieces = [await make_piece(s, agent) for _ in range(3)]
+    uid = agent.telegram_user_id
+    assert uid is not None
+    reads = 0
+    if backend == "postgresql":
+        # Every tap reads before any writes (SQLite runs taps one at a time instead).
+        read = repo.schedule_context
+        everyone_read = asyncio.Event()
+
+        async def read_then_wait(*args: Any, **kwargs: Any) -> Any:
+            nonlocal reads
+            ctx = await read(*args, **kwargs)
+            reads += 1
+            if reads == len(pieces):
+                everyone_read.set()
+            await asyncio.wait_for(everyone_read.wait(), 10)
+            return ctx
+
+        monkeypatch.setattr(repo, "schedule_context", read_then_wait)
+
+    async def tap(piece: ContentPiece) -> approval.TapResult:
+        async with database.tap() as conn:
+            return await approval.approve(
+                conn,
+                piece_id=piece.id,
+                version=1,
+                telegram_user_id=uid,
+                default_timezone=NY,
+                now=NOW,
+            )
+
+    results = await asyncio.gather(*(tap(p) for p in pieces))
+    assert all(r.ok for r in results)
+    async with database.unit_of_work() as s:
+        slots = (await s.execute(select(PostSchedule.scheduled_at))).scalars().all()
+        logs = (await s.execute(select(func.count()).select_from(ApprovalLog))).scalar()
+    # 09:00 and 17:00 in New York: Dec 1 14:00 and 22:00 UTC, then Dec 2 14:00.
+    first_three = [
+        datetime(2026, 12, 1, 14, 0, tzinfo=UTC),
+        datetime(2026, 12, 1, 22, 0, tzinfo=UTC),
+        datetime(2026, 12, 2, 14, 0, tzinfo=UTC),
+    ]
+    assert sorted(slots) == first_three
+    assert sorted(r.scheduled[0].at for r in results) == first_three
+    assert {r.scheduled[0].platform for r in results} == {fb.platform}
+    assert logs == 3
+    if backend == "postgresql":
+        # All three planned Dec 1 14:00; the two that lost it read (at least) once more.
+        assert reads >= len(pieces) + 2
 
 
 async def test_every_tap_on_the_tap_connection(database: Database) -> None:
