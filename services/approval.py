@@ -23,6 +23,7 @@ from datetime import datetime
 
 from db.base import utcnow
 from db.driver import Executor
+from db.errors import SlotTaken
 from db.repositories import approval as repo
 from db.status import ApprovalAction, ContentStatus
 from services.scheduling import next_free_slot
@@ -185,7 +186,7 @@ async def _approve_and_schedule(
         )
         try:
             moved = await _move(conn, piece_id, version, telegram_user_id, change)
-        except repo.SlotTaken:
+        except SlotTaken:
             if attempt == _SLOT_ATTEMPTS:
                 raise
             continue

@@ -53,8 +53,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
 from db.driver import Executor, any_of, fetch_all
+from db.errors import SlotTaken
 from db.models import (
-    SLOT_INDEX,
     Agent,
     ApprovalLog,
     ContentPiece,
@@ -62,6 +62,7 @@ from db.models import (
     PostSchedule,
     SocialMediaAccount,
 )
+from db.repositories._common import is_slot_conflict
 from db.status import ContentStatus, ScheduleStatus
 
 _pieces = cast(Table, ContentPiece.__table__)
@@ -74,25 +75,6 @@ _feedback = cast(Table, PendingFeedback.__table__)
 _APPROVED = ContentStatus.APPROVED_FOR_POSTING.value
 _active_account = _accounts.c.is_active.is_(True)
 _PENDING = ScheduleStatus.PENDING.value
-
-
-class SlotTaken(Exception):
-    """Another approval took one of the planned posting slots first; plan again.
-
-    Raised only where the connection can go on: on PostgreSQL the failed statement
-    changed nothing (inside a transaction it ran in a savepoint). SQLite runs one tap at a
-    time with its slot read in the same transaction, so it cannot lose a slot this way.
-    """
-
-
-def _is_slot_conflict(exc: BaseException) -> bool:
-    """Whether `exc` (asyncpg's own, or SQLAlchemy's wrapping of it) hit the slot index."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if getattr(seen, "constraint_name", None) == SLOT_INDEX:
-            return True
-        seen = getattr(seen, "orig", None) or seen.__cause__
-    return False
 
 
 @dataclass(frozen=True)
@@ -490,7 +472,12 @@ async def transition(
 async def _run_transition(
     conn: Executor, stmt: Any, params: dict[str, Any], *, may_take_slots: bool
 ) -> Sequence[Sequence[Any]]:
-    """PostgreSQL: run the transition statement; a lost posting slot raises SlotTaken."""
+    """PostgreSQL: run the transition statement; a lost posting slot raises SlotTaken.
+
+    The service can plan again on the same connection: the failed statement changed
+    nothing (inside a transaction it ran in a savepoint). SQLite never gets here, and runs
+    one tap at a time with its slot read in the same transaction, so it cannot lose one.
+    """
     if not may_take_slots:
         return await fetch_all(conn, stmt, params)
     try:
@@ -501,7 +488,7 @@ async def _run_transition(
                 return await fetch_all(conn, stmt, params)
         return await fetch_all(conn, stmt, params)
     except Exception as exc:
-        if _is_slot_conflict(exc):
+        if is_slot_conflict(exc):
             raise SlotTaken from exc
         raise
 

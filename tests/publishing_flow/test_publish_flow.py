@@ -509,3 +509,29 @@ async def test_batch_bounds_a_round_and_the_next_round_continues(
     assert first.claimed == 4 and len(fake.visible_posts()) == 4
     rest = await publish_due(database, graph.publisher, now=now, batch=4, concurrency=2)
     assert rest.claimed == 2 and len(fake.visible_posts()) == 6
+
+
+async def test_a_requeued_post_skips_a_time_another_post_of_the_account_holds(
+    database: Database, fake: FakeGraphApi
+) -> None:
+    now = utcnow()
+    later = now + timedelta(minutes=2)
+    holder = await seed_post(database, fake, platforms=["facebook"], at=later)
+    failed = await seed_post(
+        database,
+        fake,
+        platforms=["facebook"],
+        at=now,
+        agent_id=holder.agent_id,
+        accounts=holder.account_pks,
+    )
+    async with database.unit_of_work() as s:
+        claimed = await repo.claim(
+            s, now=now, worker_id="w", limit=1, account_pk=holder.account_pks["facebook"]
+        )
+        assert claimed == failed.schedule_ids
+        assert await repo.requeue(s, claimed[0], at=later, error_message="busy", now=now)
+    [row] = await rows_of(database, failed.piece_id)
+    assert (row.status, row.scheduled_at) == ("pending", later + timedelta(seconds=1))
+    [held] = await rows_of(database, holder.piece_id)
+    assert (held.status, held.scheduled_at) == ("pending", later)
