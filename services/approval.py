@@ -26,7 +26,7 @@ from db.driver import Executor
 from db.errors import SlotTaken
 from db.repositories import approval as repo
 from db.status import ApprovalAction, ContentStatus
-from services.scheduling import next_free_slot
+from services.scheduling import ScheduleFull, next_free_slot
 
 S = ContentStatus
 ACTIONABLE: tuple[str, ...] = (S.PENDING_APPROVAL_AGENT.value,)
@@ -34,6 +34,10 @@ MAX_FEEDBACK_CHARS = 2000
 # Each lost slot means another approval of the same agent committed in between; a few
 # tries settle any burst one agent can tap.
 _SLOT_ATTEMPTS = 5
+_SCHEDULE_FULL = (
+    "Every posting slot of the next year is taken on one of your accounts. "
+    "Add posting times in /settings or cancel some posts, then tap Approve again."
+)
 # Approve logs "approved", or "sent_to_marketing" when the agent needs marketing sign-off.
 _APPROVE_LOG = repo.LogEntry(
     ApprovalAction.APPROVED.value,
@@ -174,7 +178,10 @@ async def _approve_and_schedule(
         ctx = await repo.schedule_context(conn, telegram_user_id, now)
         if ctx is None:
             return await _refusal(conn, piece_id, version, telegram_user_id)
-        plan = _plan_slots(ctx, now, default_timezone)
+        try:
+            plan = _plan_slots(ctx, now, default_timezone)
+        except ScheduleFull:
+            return TapResult(False, _SCHEDULE_FULL, piece_id)
         change = repo.Change(
             from_statuses=from_statuses,
             to_status=to_status,

@@ -35,6 +35,10 @@ def _slots_on(day: date, times: Sequence[time], tz: ZoneInfo) -> list[datetime]:
     return [datetime.combine(day, t, tzinfo=tz).astimezone(UTC) for t in times]
 
 
+class ScheduleFull(Exception):
+    """Every slot of the coming year already holds a post on that account."""
+
+
 def next_free_slot(
     now: datetime,
     *,
@@ -43,7 +47,10 @@ def next_free_slot(
     occupied: Iterable[datetime] = (),
     min_lead: timedelta = MIN_LEAD,
 ) -> datetime:
-    """The first posting slot after `now + min_lead` that is not in `occupied` (UTC)."""
+    """The first posting slot after `now + min_lead` that is not in `occupied` (UTC).
+
+    ScheduleFull when there is none within a year.
+    """
     tz = ZoneInfo(timezone)
     times = [parse_hhmm(t) for t in normalize_times(posting_times or DEFAULT_POSTING_TIMES)]
     taken = {o.astimezone(UTC).replace(second=0, microsecond=0) for o in occupied}
@@ -53,7 +60,7 @@ def next_free_slot(
         for slot in _slots_on(day + timedelta(days=offset), times, tz):
             if slot >= earliest and slot not in taken:
                 return slot
-    raise RuntimeError("no free posting slot within a year")  # pragma: no cover
+    raise ScheduleFull(f"no free posting slot within a year of {now.isoformat()}")
 
 
 def in_quiet_hours(now: datetime, *, timezone: str, start: str | None, end: str | None) -> bool:

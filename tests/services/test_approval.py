@@ -17,6 +17,7 @@ from db.repositories import agents as agents_repo
 from db.repositories import approval as repo
 from services import approval
 from services.context import Database
+from services.scheduling import ScheduleFull
 from tests.factories import make_account, make_agent, make_piece
 
 NY = "America/New_York"
@@ -328,6 +329,26 @@ async def test_approvals_at_once_by_one_agent_take_different_slots(
     if backend == "postgresql":
         # All three planned Dec 1 14:00; the two that lost it read (at least) once more.
         assert reads >= len(pieces) + 2
+
+
+async def test_approve_with_every_slot_taken_says_what_to_do_and_changes_nothing(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = await make_agent(session)
+    await make_account(session, agent, "facebook")
+    piece = await make_piece(session, agent)
+
+    def full(*args: Any, **kwargs: Any) -> datetime:
+        raise ScheduleFull("no free posting slot within a year")
+
+    monkeypatch.setattr(approval, "next_free_slot", full)
+    res = await _approve(session, piece.id, agent.telegram_user_id)  # type: ignore[arg-type]
+    assert not res.ok and not res.stale
+    assert res.answer.startswith("Every posting slot of the next year is taken")
+    assert "/settings" in res.answer
+    assert await _status(session, piece) == "pending_approval_agent"
+    assert (await session.execute(select(func.count()).select_from(PostSchedule))).scalar() == 0
+    assert (await session.execute(select(func.count()).select_from(ApprovalLog))).scalar() == 0
 
 
 async def test_every_tap_on_the_tap_connection(database: Database) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.scheduling import in_quiet_hours, next_free_slot, normalize_times
+from services.scheduling import ScheduleFull, in_quiet_hours, next_free_slot, normalize_times
 
 NY = "America/New_York"
 
@@ -53,3 +53,12 @@ def test_quiet_hours_span_midnight(utc_hour: int, expected: bool) -> None:
 
 def test_no_quiet_hours_when_unset() -> None:
     assert not in_quiet_hours(datetime.now(UTC), timezone=NY, start=None, end="07:00")
+
+
+def test_a_year_of_taken_slots_is_schedule_full() -> None:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    taken: list[datetime] = []
+    with pytest.raises(ScheduleFull):
+        for _ in range(400):
+            taken.append(next_free_slot(now, timezone=NY, posting_times=["09:00"], occupied=taken))
+    assert len(taken) == 366 and len(set(taken)) == 366
