@@ -1,4 +1,4 @@
-"""The Telegram benches still run: each in a tiny configuration, with sane numbers.
+"""The Telegram benches and the memory bench still run: tiny configurations, sane numbers.
 
 SQLite always; PostgreSQL only with BENCH_DATABASE_URL, because a bench drops and
 recreates the public schema of its database (never point it at TEST_DATABASE_URL,
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import approval, fanout
+from bench import approval, fanout, memory
 
 BENCH_PG = os.environ.get("BENCH_DATABASE_URL", "")
 BACKENDS = [
@@ -71,6 +71,26 @@ async def test_fanout_bench_in_small(bench_backend: str) -> None:
     assert out["messages_in_chats"] == 15  # two photos and the draft, per agent
     assert out["drafts_with_buttons"] == 5 and out["chats_with_extra_sends"] == 0
     assert out["targets_met"]["zero_429s"] is True
+
+
+@pytest.mark.parametrize("bench_backend", BACKENDS)
+async def test_memory_bench_in_small(bench_backend: str) -> None:
+    backend = bench_backend
+    opts = memory.Options(
+        listings=40, drafts=200, agents=5, changed_pct=5.0, timeout=120.0, quiet_s=0.3
+    )
+    result = await memory.run(opts, backend=backend, database_url=BENCH_PG or None)
+    out = _section(result, backend)
+    assert out["seeded"]["drafts"] == 200 and out["seeded"]["changed_homes"] == 2
+    steps = out["steps"]
+    assert list(steps) == list(memory.STEPS)
+    for name, step in steps.items():
+        assert 0 < step["rss_mb"] <= step["peak_rss_mb"] <= out["peak_rss_mb"], name
+    assert steps["delivery"]["drafts_sent"] == 20  # two drafts in twenty wait, none delivered
+    assert "changed=2," in steps["scrape"]["summary"]
+    assert steps["admin_commands"]["messages"] >= len(memory.ADMIN_COMMANDS)
+    assert steps["agent_commands"]["messages"] >= len(memory.AGENT_COMMANDS)
+    assert out["meets_target"] == (out["peak_rss_mb"] < memory.TARGET_MB)
 
 
 def test_bench_refuses_postgres_without_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
