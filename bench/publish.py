@@ -12,6 +12,12 @@
 2. Two publisher *processes* at once on PostgreSQL (same fake Graph, same 500 posts):
    duplicates must still be 0.
 
+3. kill -9 on PostgreSQL: two publisher processes are SIGKILLed at random moments
+   mid-round, `--kills` times over; then a restart recovers what they left claimed
+   (as the bot does once STALE_AFTER has passed) and a last process publishes the rest.
+   Target (PRODUCT §7): no duplicate post and no lost decision, i.e. every post ends
+   `success` or failed with "outcome unknown", and every piece posted or failed.
+
 PostgreSQL: BENCH_DATABASE_URL or TEST_DATABASE_URL names a server; the bench creates and
 uses its own database `rltr_bench_publish` there (dropped and re-migrated each run).
 
@@ -25,9 +31,12 @@ import asyncio
 import json
 import logging
 import os
+import random
+import signal
 import sys
 import time
 import uuid
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -57,8 +66,11 @@ from services.context import Database  # noqa: E402
 from services.crypto import TokenCipher, generate_key  # noqa: E402
 from services.publisher import (  # noqa: E402
     DEFAULT_CONCURRENCY,
+    OUTCOME_UNKNOWN,
+    STALE_AFTER,
     GraphResources,
     publish_due,
+    recover_stale,
 )
 
 BENCH_DB = "rltr_bench_publish"
@@ -373,6 +385,104 @@ async def two_processes(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def _spawn_worker(name: str, concurrency: int, env: dict[str, str]) -> Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--worker",
+        name,
+        "--concurrency",
+        str(concurrency),
+        stdout=asyncio.subprocess.DEVNULL,
+        env=env,
+    )
+
+
+async def killed_workers(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Publisher processes killed with SIGKILL mid-round, then a restart: no duplicate post,
+    no post or piece left without its outcome."""
+    await _fresh(url)
+    key = generate_key()
+    engine = create_engine(url)
+    database = Database(engine, create_sessionmaker(engine), TokenCipher([key]))
+    accounts = _accounts(args.accounts)
+    rng = random.Random(args.seed)
+    killed = finished = 0
+    try:
+        async with fake_graph(args.latency) as fake:
+            await fake.register(accounts)
+            image = await fake.control("jpeg", name="home.jpg", width="1080", height="1080")
+            await _seed(database, accounts, args.posts, image["url"])
+            env = {**os.environ, "BENCH_KEY": key, "BENCH_URL": url, "BENCH_GRAPH": fake.base_url}
+            for n in range(args.kills):
+                procs = [
+                    await _spawn_worker(f"doomed-{n}-{i}", args.concurrency, env) for i in range(2)
+                ]
+                # Workers need about a second to start; most kills land mid-round.
+                await asyncio.sleep(rng.uniform(0.8, 2.5))
+                for proc in procs:
+                    if proc.returncode is None:
+                        proc.send_signal(signal.SIGKILL)
+                        killed += 1
+                    else:
+                        finished += 1
+                await asyncio.gather(*(proc.wait() for proc in procs))
+            # The restart: claims the killed processes left `sent` are abandoned for good
+            # once STALE_AFTER has passed; this stands for that time having gone by.
+            recovered = await recover_stale(database, now=utcnow() + STALE_AFTER)
+            last = await _spawn_worker("after-restart", args.concurrency, env)
+            await last.wait()
+            state = await fake.control("state")
+    finally:
+        await engine.dispose()
+    rows = await _statuses_of(url)
+    pieces = await _group_count(url, ContentPiece.status)
+    unknown = await _unknown_outcomes(url)
+    lost_rows = sum(v for k, v in rows.items() if k not in ("success", "failed"))
+    lost_pieces = sum(
+        v for k, v in pieces.items() if k not in ("posted_successfully", "posting_failed")
+    )
+    return {
+        "database": "postgresql",
+        "posts": args.posts,
+        "kill_rounds": args.kills,
+        "processes_killed": killed,
+        "processes_done_before_the_kill": finished,
+        "recovered_as_outcome_unknown": recovered,
+        "rows": rows,
+        "failed_other_than_unknown": rows.get("failed", 0) - unknown,
+        "pieces": pieces,
+        "visible_posts": state["posts"],
+        "duplicates": state["duplicates"],
+        # Posts whose process died after the Graph published them but before the row
+        # said so: on the page once, reported to the agent as "outcome unknown".
+        "unknown_but_published": state["posts"] - rows.get("success", 0),
+        "lost_rows": lost_rows,
+        "lost_pieces": lost_pieces,
+        "meets_target": state["duplicates"] == 0
+        and lost_rows == 0
+        and lost_pieces == 0
+        and rows.get("failed", 0) == unknown
+        and 0 <= state["posts"] - rows.get("success", 0) <= unknown,
+    }
+
+
+async def _unknown_outcomes(url: str) -> int:
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count())
+                .select_from(PostSchedule)
+                .where(
+                    PostSchedule.status == "failed", PostSchedule.error_message == OUTCOME_UNKNOWN
+                )
+            )
+            return int(count or 0)
+    finally:
+        await engine.dispose()
+
+
 async def worker(worker_id: str, concurrency: int) -> dict[str, Any]:
     """A publisher process: rounds until nothing is due."""
     url, key, graph_url = (
@@ -421,6 +531,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     else:
         out["postgresql"] = await single_round(pg, args, "postgresql")
         out["postgresql_two_processes"] = await two_processes(pg, args)
+        out["postgresql_kill_9"] = await killed_workers(pg, args)
     return out
 
 
@@ -430,6 +541,8 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--accounts", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument("--kills", type=int, default=4, help="kill -9 rounds (PostgreSQL)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the kill moments")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser.parse_args()
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import migrate
@@ -111,3 +113,23 @@ async def database(engine: AsyncEngine, cipher: TokenCipher) -> AsyncIterator[Da
         yield Database(engine=engine, sessionmaker=maker, cipher=cipher)
     finally:
         await truncate_all(engine)
+
+
+@pytest.fixture
+async def scratch_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the backend under test, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
+        return
+    name = f"rltr_scratch_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, null_pool=True)
+    async with admin.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +16,6 @@ from db import migrate
 from db.base import Base
 from db.models import PostSchedule
 from db.session import create_engine
-from tests.conftest import PG_URL
 from tests.factories import make_account, make_agent, make_piece
 
 SEED_TABLES = {
@@ -31,26 +28,6 @@ SEED_TABLES = {
     "rltr_mktg_notifications",
     "rltr_mktg_approval_logs",
 }
-
-
-@pytest.fixture
-async def scratch_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the backend under test, dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'scratch.db'}"
-        return
-    name = f"rltr_scratch_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, null_pool=True)
-    async with admin.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def _tables(url: str) -> set[str]:
