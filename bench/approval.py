@@ -58,7 +58,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
-from telegram import ForceReply, Message, Update
+from telegram import Message, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bench._harness import (
@@ -82,7 +82,7 @@ from bench._harness import (
 )
 from bot.app import App
 from bot.draft_render import status_line, with_status
-from bot.handlers.drafts import decode, redraw
+from bot.handlers.drafts import answer_and_show, ask_for_feedback, decode, redraw
 from bot.keyboards import draft_keyboard
 from bot.runtime import runtime
 from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
@@ -232,18 +232,13 @@ async def baseline_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer("This button is not valid.")
         return
     if query.data and query.data.startswith("r:"):
-        await query.answer("Tell me what to change.")
-        await message.reply_text(
-            "✏️ What should change? Reply with your feedback in one message "
-            "(for example: shorter, no emojis, mention the pool).",
-            reply_markup=ForceReply(selective=True, input_field_placeholder="Your feedback"),
-        )
+        await answer_and_show(query, "Tell me what to change.", ask_for_feedback(message))
         return
     status = ContentStatus.APPROVED_FOR_POSTING.value
-    await query.answer("Approved and scheduled.")
     line = status_line(status, _BASELINE_SCHEDULE, "UTC")
     keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, status)
-    await redraw(message, with_status(message.text_html or "", line), keyboard)
+    text = with_status(message.text_html or "", line)
+    await answer_and_show(query, "Approved and scheduled.", redraw(message, text, keyboard))
 
 
 class HandlerSwap:

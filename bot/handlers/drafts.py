@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from telegram import ForceReply, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -108,21 +109,17 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     async with rt.database.tap() as conn:
         result = await TRANSITIONS[data.action](conn, data, query.from_user.id, rt)
-    await query.answer(fit_answer(result.answer))
     message = query.message
     if not isinstance(message, Message):
+        await query.answer(fit_answer(result.answer))
         return
     if result.ok and data.action == Action.REVISE:
-        await message.reply_text(
-            "✏️ What should change? Reply with your feedback in one message "
-            "(for example: shorter, no emojis, mention the pool).",
-            reply_markup=ForceReply(selective=True, input_field_placeholder="Your feedback"),
-        )
-        return
-    if result.ok and result.status is not None:
+        await answer_and_show(query, result.answer, ask_for_feedback(message))
+    elif result.ok and result.status is not None:
         line = status_line(result.status, result.scheduled, result.timezone or "UTC")
         keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, result.status)
-        await redraw(message, with_status(message.text_html or "", line), keyboard)
+        text = with_status(message.text_html or "", line)
+        await answer_and_show(query, result.answer, redraw(message, text, keyboard))
     elif result.stale and query.from_user.id == (message.chat.id if message.chat else None):
         # Out-of-date buttons: show what the draft is now, and remove what no longer applies.
         keyboard = (
@@ -130,7 +127,33 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             if result.status and result.version == data.version
             else None
         )
-        await _redraw_markup(message, keyboard)
+        await answer_and_show(query, result.answer, _redraw_markup(message, keyboard))
+    else:
+        await query.answer(fit_answer(result.answer))
+
+
+async def answer_and_show(query: CallbackQuery, answer: str, show: Awaitable[object]) -> None:
+    """Answer the tap and show its outcome at once: the two calls are independent, so the
+    agent sees the new state a round trip sooner than if one waited for the other."""
+    await asyncio.gather(_answer(query, answer), show)
+
+
+async def _answer(query: CallbackQuery, text: str) -> None:
+    try:
+        await query.answer(fit_answer(text))
+    except BadRequest as exc:
+        # Telegram refuses answers to taps it considers too old; the edit still shows the
+        # outcome, so this is no error for the agent or the admins.
+        log.info("could not answer tap", extra={"error": str(exc)})
+
+
+async def ask_for_feedback(message: Message) -> None:
+    """The Revise prompt: the agent's reply (or next message) is the feedback."""
+    await message.reply_text(
+        "✏️ What should change? Reply with your feedback in one message "
+        "(for example: shorter, no emojis, mention the pool).",
+        reply_markup=ForceReply(selective=True, input_field_placeholder="Your feedback"),
+    )
 
 
 async def redraw(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> None:

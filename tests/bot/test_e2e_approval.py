@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule
@@ -94,6 +96,37 @@ async def test_double_tap_acts_once(harness: BotHarness) -> None:
     assert (await _piece(h, piece.id)).status == "rejected"
     async with h.database.unit_of_work() as s:
         assert (await s.execute(select(func.count()).select_from(ApprovalLog))).scalar() == 1
+
+
+async def test_the_draft_shows_its_new_state_even_when_the_answer_fails(
+    harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Answer and edit go out side by side; a late tap's refused answer keeps neither back."""
+    h = harness
+    caplog.set_level(logging.INFO, logger="bot")
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=5252)
+        await make_account(s, agent, "facebook", display_name="Chris Sells Ocala")
+        piece = await make_piece(s, agent)
+    user = h.fake.user(5252)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    h.fake.fail_next(
+        "answerCallbackQuery",
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    await user.tap(draft.message_id, "Approve")
+    await user.wait_for(lambda: draft.edits or None)
+    assert "Approved" in draft.content and any("Post now" in b for b in draft.button_labels)
+    assert (await _piece(h, piece.id)).status == "approved_for_posting"
+    answers = [c for c in h.fake.calls if c.method.lower() == "answercallbackquery"]
+    assert [c.status for c in answers] == [400]
+    # A refused answer is logged, and is no error to report to the admins.
+    await user.wait_for(
+        lambda: any(r.getMessage() == "could not answer tap" for r in caplog.records) or None
+    )
+    assert not [r for r in caplog.records if r.getMessage() == "unhandled error"]
 
 
 async def test_revise_asks_then_feedback_message_is_recorded(harness: BotHarness) -> None:
