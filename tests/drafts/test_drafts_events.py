@@ -10,7 +10,8 @@ from sqlalchemy import update
 from db.base import utcnow
 from db.models import AgentListing, Listing
 from services.context import Database
-from services.drafts import DraftMaker, WriterGate
+from services.draft_writing import WriterGate
+from services.drafts import DraftMaker
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
 from services.ingest import PriceChange
