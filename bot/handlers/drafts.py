@@ -97,7 +97,8 @@ def decode(rt: Runtime, data: str | None) -> CallbackData | None:
 
 
 async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """One tap: one service call in one transaction, then answer and redraw."""
+    """One tap: one service call (a single write on PostgreSQL), then the answer and the
+    redrawn message side by side."""
     query = update.callback_query
     if query is None or query.from_user is None:
         return
@@ -111,7 +112,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         result = await TRANSITIONS[data.action](conn, data, query.from_user.id, rt)
     message = query.message
     if not isinstance(message, Message):
-        await query.answer(fit_answer(result.answer))
+        await _answer(query, result.answer)
         return
     if result.ok and data.action == Action.REVISE:
         await answer_and_show(query, result.answer, ask_for_feedback(message))
@@ -129,7 +130,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
         await answer_and_show(query, result.answer, _redraw_markup(message, keyboard))
     else:
-        await query.answer(fit_answer(result.answer))
+        await _answer(query, result.answer)
 
 
 async def answer_and_show(query: CallbackQuery, answer: str, show: Awaitable[object]) -> None:
