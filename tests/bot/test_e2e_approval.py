@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.factories import make_account, make_agent, make_piece
+from tests.fakes.telegram_api import FakeMessage
 
 
 async def _piece(h: BotHarness, piece_id: object) -> ContentPiece:
@@ -127,6 +129,36 @@ async def test_the_draft_shows_its_new_state_even_when_the_answer_fails(
         lambda: any(r.getMessage() == "could not answer tap" for r in caplog.records) or None
     )
     assert not [r for r in caplog.records if r.getMessage() == "unhandled error"]
+
+
+async def test_taps_arriving_together_schedule_different_slots(harness: BotHarness) -> None:
+    """A phone back online delivers its queued taps at once; each post gets its own slot."""
+    h = harness
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=5353)
+        await make_account(s, agent, "facebook", display_name="Chris Sells Ocala")
+        pieces = [await make_piece(s, agent) for _ in range(4)]
+    user = h.fake.user(5353)  # the agent opened the chat with the bot
+    await h.deliver()
+
+    def all_drafts() -> list[FakeMessage] | None:
+        found = [m for m in user.messages if m.buttons]
+        return found if len(found) == len(pieces) else None
+
+    drafts = await user.wait_for(all_drafts)
+    await asyncio.gather(*(user.tap(d.message_id, "Approve") for d in drafts))
+    for d in drafts:
+        await user.wait_for(lambda d=d: d.edits or None)
+        assert "Approved" in d.content
+    async with h.database.unit_of_work() as s:
+        slots = (await s.execute(select(PostSchedule.scheduled_at))).scalars().all()
+        statuses = (
+            (await s.execute(select(ContentPiece.status).where(ContentPiece.agent_id == agent.id)))
+            .scalars()
+            .all()
+        )
+    assert len(slots) == len(set(slots)) == len(pieces)
+    assert set(statuses) == {"approved_for_posting"}
 
 
 async def test_revise_asks_then_feedback_message_is_recorded(harness: BotHarness) -> None:
