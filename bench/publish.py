@@ -12,9 +12,10 @@
 2. Two publisher *processes* at once on PostgreSQL (same fake Graph, same 500 posts):
    duplicates must still be 0.
 
-3. kill -9 on PostgreSQL: two publisher processes are SIGKILLed at random moments
-   mid-round, `--kills` times over; then a restart recovers what they left claimed
-   (as the bot does once STALE_AFTER has passed) and a last process publishes the rest.
+3. kill -9 on PostgreSQL: two publisher processes are SIGKILLed at a random moment
+   (up to a second) after they began publishing, `--kills` times over; then a restart
+   recovers what they left claimed (as the bot does once STALE_AFTER has passed) and a
+   last process publishes the rest.
    Target (PRODUCT §7): no duplicate post and no lost decision, i.e. every post ends
    `success` or failed with "outcome unknown", and every piece posted or failed.
 
@@ -418,8 +419,9 @@ async def killed_workers(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 procs = [
                     await _spawn_worker(f"doomed-{n}-{i}", args.concurrency, env) for i in range(2)
                 ]
-                # Workers need about a second to start; most kills land mid-round.
-                await asyncio.sleep(rng.uniform(0.8, 2.5))
+                # Kill mid-round: once posts are being published, at a random moment.
+                await _publishing_started(database, procs)
+                await asyncio.sleep(rng.uniform(0.0, 1.0))
                 for proc in procs:
                     if proc.returncode is None:
                         proc.send_signal(signal.SIGKILL)
@@ -465,6 +467,19 @@ async def killed_workers(url: str, args: argparse.Namespace) -> dict[str, Any]:
         and rows.get("failed", 0) == unknown
         and 0 <= state["posts"] - rows.get("success", 0) <= unknown,
     }
+
+
+async def _publishing_started(database: Database, procs: list[Process]) -> None:
+    """Wait until a post is claimed (`sent`), or every process has exited."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(p.returncode is None for p in procs):
+        async with database.unit_of_work() as s:
+            claimed = await s.scalar(
+                select(func.count()).select_from(PostSchedule).where(PostSchedule.status == "sent")
+            )
+        if claimed:
+            return
+        await asyncio.sleep(0.05)
 
 
 async def _unknown_outcomes(url: str) -> int:

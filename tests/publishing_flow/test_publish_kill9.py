@@ -19,7 +19,7 @@ async def test_killed_publishers_never_post_twice_and_leave_no_post_undecided(
     scratch_url: str,
 ) -> None:
     # 4 accounts, 12 posts each: one account's posts take a few seconds one after the
-    # other, so the kills (0.8 to 2.5 s after the start) land mid-round.
+    # other, so the kills (within a second of the first claim) land mid-round.
     args = argparse.Namespace(posts=48, accounts=4, latency=0.1, concurrency=8, kills=2, seed=3)
     out = await publish.killed_workers(scratch_url, args)
     assert out["processes_killed"] >= 2, out
