@@ -40,7 +40,6 @@ import uuid
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -244,8 +243,7 @@ async def _seed(
                         id=uuid.uuid4(),
                         content_piece_id=piece.id,
                         social_media_account_id=pk,
-                        # All due; one waiting post per account and slot.
-                        scheduled_at=now - timedelta(seconds=n),
+                        scheduled_at=now,
                         status="pending",
                     )
                 )

@@ -27,7 +27,3 @@ class DuplicateError(DatabaseError):
 
 class NotFoundError(DatabaseError):
     """The row asked for does not exist."""
-
-
-class SlotTaken(DatabaseError):
-    """Another waiting post of the account already holds that posting time."""

@@ -375,10 +375,6 @@ class PendingFeedback(Base):
     created_at: Mapped[datetime | None] = _created()
 
 
-SLOT_INDEX = f"uq_{TABLE_PREFIX}post_schedule_account_slot"
-_WAITING_POSTS = f"status IN ('{ScheduleStatus.PENDING.value}', '{ScheduleStatus.SENT.value}')"
-
-
 class PostSchedule(Base):
     """One publication of a content piece to one account (seed 2.6).
 
@@ -390,16 +386,6 @@ class PostSchedule(Base):
         CheckConstraint(f"status IN {sql_in(ScheduleStatus)}", name="status"),
         Index(None, "status", "scheduled_at"),
         Index(None, "social_media_account_id", "scheduled_at"),
-        # One waiting post per account and slot: two approvals planned from the same view
-        # of the free slots cannot both take one (the second plans again).
-        Index(
-            SLOT_INDEX,
-            "social_media_account_id",
-            "scheduled_at",
-            unique=True,
-            postgresql_where=text(_WAITING_POSTS),
-            sqlite_where=text(_WAITING_POSTS),
-        ),
     )
 
     id: Mapped[uuid.UUID] = _pk()

@@ -9,21 +9,23 @@
     approved_for_posting ─ Cancel ─▶ rejected;   posting_failed ─ Retry ─▶ approved_for_posting
 
 Each transition is one compare-and-set on (status, version, owner) that writes its audit
-row and its posts with it: one statement on PostgreSQL, so the bot runs taps on an
-connection without a transaction (`Database.tap()`). Reads a transition needs (the agent's free
-posting slots) come first. Nothing here talks to Telegram.
+row and its posts with it: one statement on PostgreSQL, so the bot runs taps on a
+connection without a transaction (`Database.tap()`). Reads a transition needs (the agent's
+free posting slots) come first; one agent's approvals take turns from that read to the
+write. Nothing here talks to Telegram.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from db.base import utcnow
 from db.driver import Executor
-from db.errors import SlotTaken
 from db.repositories import approval as repo
 from db.status import ApprovalAction, ContentStatus
 from services.scheduling import ScheduleFull, next_free_slot
@@ -31,9 +33,10 @@ from services.scheduling import ScheduleFull, next_free_slot
 S = ContentStatus
 ACTIONABLE: tuple[str, ...] = (S.PENDING_APPROVAL_AGENT.value,)
 MAX_FEEDBACK_CHARS = 2000
-# Each lost slot means another approval of the same agent committed in between; a few
-# tries settle any burst one agent can tap.
-_SLOT_ATTEMPTS = 5
+# Approvals by one agent take turns in this process, so taps delivered together (a phone
+# back online) never plan the same free slot. One process is enough: Telegram hands a
+# bot's updates to a single long-polling consumer.
+_agent_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 _SCHEDULE_FULL = (
     "Every posting slot of the next year is taken on one of your accounts. "
     "Add posting times in /settings or cancel some posts, then tap Approve again."
@@ -133,6 +136,15 @@ async def _move(
     )
 
 
+def _agent_turn(telegram_user_id: int) -> asyncio.Lock:
+    # Kept while a tap holds or awaits it; dropped with the last reference.
+    lock = _agent_turns.get(telegram_user_id)
+    if lock is None:
+        lock = asyncio.Lock()
+        _agent_turns[telegram_user_id] = lock
+    return lock
+
+
 @dataclass(frozen=True)
 class _Plan:
     """Where an approved draft will go: rows to write and what to show the agent."""
@@ -171,10 +183,10 @@ async def _approve_and_schedule(
     """Read the agent's free slots, then one write: status, audit row and posts.
 
     The slots are computed for every tap; the write adds the posts only if the draft
-    reached approved_for_posting (not when it went to marketing sign-off). When another
-    approval by the same agent took a planned slot in between, read and plan again.
+    reached approved_for_posting (not when it went to marketing sign-off). One agent's
+    approvals take turns from the read to the write, so two never plan the same slot.
     """
-    for attempt in range(1, _SLOT_ATTEMPTS + 1):
+    async with _agent_turn(telegram_user_id):
         ctx = await repo.schedule_context(conn, telegram_user_id, now)
         if ctx is None:
             return await _refusal(conn, piece_id, version, telegram_user_id)
@@ -191,13 +203,7 @@ async def _approve_and_schedule(
             posts="schedule",
             schedule=plan.rows,
         )
-        try:
-            moved = await _move(conn, piece_id, version, telegram_user_id, change)
-        except SlotTaken:
-            if attempt == _SLOT_ATTEMPTS:
-                raise
-            continue
-        break
+        moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
     if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:

@@ -53,7 +53,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
 from db.driver import Executor, any_of, fetch_all
-from db.errors import SlotTaken
 from db.models import (
     Agent,
     ApprovalLog,
@@ -62,7 +61,6 @@ from db.models import (
     PostSchedule,
     SocialMediaAccount,
 )
-from db.repositories._common import is_slot_conflict
 from db.status import ContentStatus, ScheduleStatus
 
 _pieces = cast(Table, ContentPiece.__table__)
@@ -461,36 +459,12 @@ async def transition(
         params["s_times"] = [at for _, at in change.schedule]
     elif change.posts == "move":
         params["p_at"] = change.move_to
-    rows = await _run_transition(conn, stmt, params, may_take_slots=change.posts == "schedule")
+    rows = await fetch_all(conn, stmt, params)
     if not rows:
         return None
     row = rows[0]
     posts = int(row[5]) if change.posts is not None else 0
     return Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]), posts)
-
-
-async def _run_transition(
-    conn: Executor, stmt: Any, params: dict[str, Any], *, may_take_slots: bool
-) -> Sequence[Sequence[Any]]:
-    """PostgreSQL: run the transition statement; a lost posting slot raises SlotTaken.
-
-    The service can plan again on the same connection: the failed statement changed
-    nothing (inside a transaction it ran in a savepoint). SQLite never gets here, and runs
-    one tap at a time with its slot read in the same transaction, so it cannot lose one.
-    """
-    if not may_take_slots:
-        return await fetch_all(conn, stmt, params)
-    try:
-        if isinstance(conn, AsyncConnection) and conn.in_transaction():
-            # A failed statement aborts the whole transaction; the savepoint keeps the
-            # caller's work and lets the service plan again on the same connection.
-            async with conn.begin_nested():
-                return await fetch_all(conn, stmt, params)
-        return await fetch_all(conn, stmt, params)
-    except Exception as exc:
-        if is_slot_conflict(exc):
-            raise SlotTaken from exc
-        raise
 
 
 _INSERT_LOG = insert(_logs)

@@ -12,15 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.errors import DuplicateError, SlotTaken
+from db.errors import DuplicateError
 from db.models import (
     Agent,
     AppState,
@@ -29,7 +28,7 @@ from db.models import (
     PostSchedule,
     SocialMediaAccount,
 )
-from db.repositories._common import add_unique, is_slot_conflict
+from db.repositories._common import add_unique
 from db.repositories.app_state import PUBLISHING_PAUSED
 from db.status import ScheduleStatus
 
@@ -301,9 +300,6 @@ async def record_failure(
     )
 
 
-_REQUEUE_STEPS = 60
-
-
 async def requeue(
     session: AsyncSession,
     schedule_id: uuid.UUID,
@@ -312,34 +308,21 @@ async def requeue(
     error_message: str,
     now: datetime,
 ) -> bool:
-    """Nothing was published and a later attempt may work: back to `pending` at `at`.
-
-    While another waiting post of the account holds that exact time, a second later.
-    """
-    for _ in range(_REQUEUE_STEPS):
-        try:
-            # The savepoint keeps the caller's transaction usable after a refused time.
-            async with session.begin_nested():
-                result = await session.execute(
-                    update(PostSchedule)
-                    .where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
-                    .values(
-                        status=PENDING,
-                        scheduled_at=at,
-                        error_message=error_message,
-                        claimed_at=None,
-                        claimed_by=None,
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-        except IntegrityError as exc:
-            if not is_slot_conflict(exc):
-                raise
-            at += timedelta(seconds=1)
-            continue
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-    raise SlotTaken(f"no free second after {at.isoformat()} for post {schedule_id}")
+    """Nothing was published and a later attempt may work: back to `pending` at `at`."""
+    result = await session.execute(
+        update(PostSchedule)
+        .where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
+        .values(
+            status=PENDING,
+            scheduled_at=at,
+            error_message=error_message,
+            claimed_at=None,
+            claimed_by=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutcome | None:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from alembic import command
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import migrate
 from db.base import Base
-from db.models import PostSchedule
 from db.session import create_engine
-from tests.factories import make_account, make_agent, make_piece
 
 SEED_TABLES = {
     "rltr_mktg_users",
@@ -113,55 +106,3 @@ async def test_postgres_columns_have_the_seed_types(scratch_url: str) -> None:
     for key in not_null:
         assert cols[key].is_nullable == "NO", key
     assert cols[("rltr_mktg_users", "agent_id")].is_nullable == "YES"
-
-
-async def test_slot_index_spreads_posts_already_doubled_up(scratch_url: str) -> None:
-    """0002 moves waiting posts that share an account and a minute a second apart."""
-    await migrate.upgrade(scratch_url, "0001")
-    engine = create_engine(scratch_url, null_pool=True)
-    at = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
-    try:
-        async with AsyncSession(engine, expire_on_commit=False) as s:
-            agent = await make_agent(s)
-            fb = await make_account(s, agent, "facebook")
-            ig = await make_account(s, agent, "instagram")
-            piece = await make_piece(s, agent)
-
-            def post(account_id: uuid.UUID, status: str) -> PostSchedule:
-                row = PostSchedule(
-                    content_piece_id=piece.id,
-                    social_media_account_id=account_id,
-                    scheduled_at=at,
-                    status=status,
-                )
-                s.add(row)
-                return row
-
-            doubled = [post(fb.id, "pending"), post(fb.id, "pending"), post(fb.id, "sent")]
-            others = [post(fb.id, "cancelled"), post(ig.id, "pending")]
-            await s.commit()
-
-        await migrate.upgrade(scratch_url)
-
-        async with AsyncSession(engine) as s:
-            times = dict(
-                (await s.execute(select(PostSchedule.id, PostSchedule.scheduled_at))).all()
-            )
-            assert sorted(times[p.id] for p in doubled) == [
-                at,
-                at + timedelta(seconds=1),
-                at + timedelta(seconds=2),
-            ]
-            assert [times[p.id] for p in others] == [at, at]
-            s.add(
-                PostSchedule(
-                    content_piece_id=piece.id,
-                    social_media_account_id=fb.id,
-                    scheduled_at=at,
-                    status="pending",
-                )
-            )
-            with pytest.raises(IntegrityError):
-                await s.commit()
-    finally:
-        await engine.dispose()

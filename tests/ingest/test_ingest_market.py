@@ -188,7 +188,7 @@ async def test_sold_badge_marks_sold_withdraws_drafts_and_notifies(scraper: Scra
                 PostSchedule(
                     content_piece_id=started.id,
                     social_media_account_id=account.id,
-                    scheduled_at=later + timedelta(hours=1),  # one post per account and slot
+                    scheduled_at=later,
                     status="pending",
                 ),
             ]
