@@ -334,8 +334,11 @@ async def single_round(url: str, args: argparse.Namespace, label: str) -> dict[s
     }
 
 
-async def two_processes(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Two publisher processes drain the same posts on PostgreSQL at the same time."""
+@asynccontextmanager
+async def _seeded(
+    url: str, args: argparse.Namespace
+) -> AsyncIterator[tuple[Database, FakeGraph, dict[str, str]]]:
+    """A fresh database holding the due posts, the fake Graph, and the workers' environment."""
     await _fresh(url)
     key = generate_key()
     engine = create_engine(url)
@@ -347,25 +350,38 @@ async def two_processes(url: str, args: argparse.Namespace) -> dict[str, Any]:
             image = await fake.control("jpeg", name="home.jpg", width="1080", height="1080")
             await _seed(database, accounts, args.posts, image["url"])
             env = {**os.environ, "BENCH_KEY": key, "BENCH_URL": url, "BENCH_GRAPH": fake.base_url}
-            started = time.perf_counter()
-            procs = [
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    __file__,
-                    "--worker",
-                    f"bench-worker-{i}",
-                    "--concurrency",
-                    str(args.concurrency),
-                    stdout=asyncio.subprocess.PIPE,
-                    env=env,
-                )
-                for i in range(2)
-            ]
-            outs = await asyncio.gather(*(p.communicate() for p in procs))
-            wall = time.perf_counter() - started
-            state = await fake.control("state")
+            yield database, fake, env
     finally:
         await engine.dispose()
+
+
+async def _spawn_worker(
+    name: str, concurrency: int, env: dict[str, str], *, report: bool = False
+) -> Process:
+    """A publisher process (`--worker`); with `report`, its JSON summary on stdout."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--worker",
+        name,
+        "--concurrency",
+        str(concurrency),
+        stdout=asyncio.subprocess.PIPE if report else asyncio.subprocess.DEVNULL,
+        env=env,
+    )
+
+
+async def two_processes(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Two publisher processes drain the same posts on PostgreSQL at the same time."""
+    async with _seeded(url, args) as (_database, fake, env):
+        started = time.perf_counter()
+        procs = [
+            await _spawn_worker(f"bench-worker-{i}", args.concurrency, env, report=True)
+            for i in range(2)
+        ]
+        outs = await asyncio.gather(*(p.communicate() for p in procs))
+        wall = time.perf_counter() - started
+        state = await fake.control("state")
     workers = [json.loads(out.decode()) for out, _ in outs]
     statuses = await _statuses_of(url)
     return {
@@ -384,57 +400,32 @@ async def two_processes(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-async def _spawn_worker(name: str, concurrency: int, env: dict[str, str]) -> Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "--worker",
-        name,
-        "--concurrency",
-        str(concurrency),
-        stdout=asyncio.subprocess.DEVNULL,
-        env=env,
-    )
-
-
 async def killed_workers(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Publisher processes killed with SIGKILL mid-round, then a restart: no duplicate post,
     no post or piece left without its outcome."""
-    await _fresh(url)
-    key = generate_key()
-    engine = create_engine(url)
-    database = Database(engine, create_sessionmaker(engine), TokenCipher([key]))
-    accounts = _accounts(args.accounts)
     rng = random.Random(args.seed)
     killed = finished = 0
-    try:
-        async with fake_graph(args.latency) as fake:
-            await fake.register(accounts)
-            image = await fake.control("jpeg", name="home.jpg", width="1080", height="1080")
-            await _seed(database, accounts, args.posts, image["url"])
-            env = {**os.environ, "BENCH_KEY": key, "BENCH_URL": url, "BENCH_GRAPH": fake.base_url}
-            for n in range(args.kills):
-                procs = [
-                    await _spawn_worker(f"doomed-{n}-{i}", args.concurrency, env) for i in range(2)
-                ]
-                # Kill mid-round: once posts are being published, at a random moment.
-                await _publishing_started(database, procs)
-                await asyncio.sleep(rng.uniform(0.0, 1.0))
-                for proc in procs:
-                    if proc.returncode is None:
-                        proc.send_signal(signal.SIGKILL)
-                        killed += 1
-                    else:
-                        finished += 1
-                await asyncio.gather(*(proc.wait() for proc in procs))
-            # The restart: claims the killed processes left `sent` are abandoned for good
-            # once STALE_AFTER has passed; this stands for that time having gone by.
-            recovered = await recover_stale(database, now=utcnow() + STALE_AFTER)
-            last = await _spawn_worker("after-restart", args.concurrency, env)
-            await last.wait()
-            state = await fake.control("state")
-    finally:
-        await engine.dispose()
+    async with _seeded(url, args) as (database, fake, env):
+        for n in range(args.kills):
+            procs = [
+                await _spawn_worker(f"doomed-{n}-{i}", args.concurrency, env) for i in range(2)
+            ]
+            # Kill mid-round: once posts are being published, at a random moment.
+            await _publishing_started(database, procs)
+            await asyncio.sleep(rng.uniform(0.0, 1.0))
+            for proc in procs:
+                if proc.returncode is None:
+                    proc.send_signal(signal.SIGKILL)
+                    killed += 1
+                else:
+                    finished += 1
+            await asyncio.gather(*(proc.wait() for proc in procs))
+        # The restart: claims the killed processes left `sent` are abandoned for good
+        # once STALE_AFTER has passed; this stands for that time having gone by.
+        recovered = await recover_stale(database, now=utcnow() + STALE_AFTER)
+        last = await _spawn_worker("after-restart", args.concurrency, env)
+        await last.wait()
+        state = await fake.control("state")
     rows = await _statuses_of(url)
     pieces = await _group_count(url, ContentPiece.status)
     unknown = await _unknown_outcomes(url)
