@@ -136,6 +136,33 @@ class DraftJob:
     variant: int
     new_price: Decimal | None = None
 
+    @classmethod
+    def for_agent(
+        cls,
+        agent: Agent,
+        listing_id: uuid.UUID,
+        facts: ListingFacts,
+        *,
+        kind: ContentKind,
+        purpose: ContentPurpose,
+        new_price: Decimal | None = None,
+    ) -> DraftJob:
+        """The job for this agent; its key names the draft (a price drop's by the new price)."""
+        key: tuple[Any, ...] = (purpose.value, agent.id, listing_id)
+        if new_price is not None:
+            key += (new_price.normalize(),)
+        return cls(
+            key=key,
+            agent_id=agent.id,
+            listing_id=listing_id,
+            kind=kind,
+            purpose=purpose,
+            facts=facts,
+            agent=agent_profile(agent),
+            variant=writer_variant(agent.id),
+            new_price=new_price,
+        )
+
     def request(self) -> WriteRequest:
         """What the writer is asked for."""
         return WriteRequest(

@@ -35,11 +35,9 @@ from services.draft_writing import (
     DraftJob,
     DraftRun,
     WriterGate,
-    agent_profile,
     has_draft_at_price,
     listing_facts,
     write_drafts,
-    writer_variant,
 )
 from services.flyers import FlyerResult, request_flyer
 from services.generation.writer import Writer
@@ -64,15 +62,12 @@ BACKFILL_LIMIT = 20
 
 
 def _new_listing_job(agent: Agent, listing: Listing) -> DraftJob:
-    return DraftJob(
-        key=("new", agent.id, listing.id),
-        agent_id=agent.id,
-        listing_id=listing.id,
+    return DraftJob.for_agent(
+        agent,
+        listing.id,
+        listing_facts(listing),
         kind="social_media_post",
         purpose=ContentPurpose.NEW_LISTING,
-        facts=listing_facts(listing),
-        agent=agent_profile(agent),
-        variant=writer_variant(agent.id),
     )
 
 
@@ -109,15 +104,12 @@ async def _price_jobs(
                 skipped += 1
                 continue
             jobs.append(
-                DraftJob(
-                    key=("price", agent.id, listing_id, new.normalize()),
-                    agent_id=agent.id,
-                    listing_id=listing_id,
+                DraftJob.for_agent(
+                    agent,
+                    listing_id,
+                    facts,
                     kind="social_media_post",
                     purpose=ContentPurpose.PRICE_IMPROVEMENT,
-                    facts=facts,
-                    agent=agent_profile(agent),
-                    variant=writer_variant(agent.id),
                     new_price=new,
                 )
             )

@@ -13,10 +13,8 @@ from services.context import Database
 from services.draft_writing import (
     DraftJob,
     WriterGate,
-    agent_profile,
     listing_facts,
     store_draft,
-    writer_variant,
 )
 from services.generation.pipeline import produce
 from services.generation.writer import GenerationFailed, Writer
@@ -63,15 +61,8 @@ async def request_flyer(
         pending = await repo.pending_flyer(session, agent.id, listing.id)
     if pending is not None:
         return _flyer_pending(pending)
-    job = DraftJob(
-        key=("flyer", agent.id, listing.id),
-        agent_id=agent.id,
-        listing_id=listing.id,
-        kind="flyer_text",
-        purpose=ContentPurpose.FLYER,
-        facts=listing_facts(listing),
-        agent=agent_profile(agent),
-        variant=writer_variant(agent.id),
+    job = DraftJob.for_agent(
+        agent, listing.id, listing_facts(listing), kind="flyer_text", purpose=ContentPurpose.FLYER
     )
     if not gate.claim(job.key):
         return FlyerResult(
