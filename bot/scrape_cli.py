@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Self
@@ -25,12 +25,12 @@ from services.context import Database, open_database
 from services.drafts import DraftMaker, DraftRun
 from services.generation.writer import build_writer, close_writer
 from services.ingest import (
+    FetcherFactory,
     PriceChange,
     ScrapeProgress,
     ScrapeSummary,
     run_scrape_pass,
 )
-from services.scraping.fetcher import PoliteFetcher
 from services.settings import Settings
 
 EXIT_UNREACHABLE = 2
@@ -198,7 +198,7 @@ def _print_summary(
 async def run_scrape_once(
     settings: Settings,
     *,
-    fetcher_factory: Callable[[], PoliteFetcher] | None = None,
+    fetcher_factory: FetcherFactory | None = None,
     out: Console | None = None,
     err: Console | None = None,
 ) -> int:

@@ -84,6 +84,8 @@ class ScrapeProgress:
 
 
 ProgressCallback = Callable[[ScrapeProgress], Awaitable[None] | None]
+FetcherFactory = Callable[[str], PoliteFetcher]
+"""Makes the pass's fetcher for the builder's base URL (the only site it may fetch from)."""
 
 
 class PriceChange(NamedTuple):
@@ -172,12 +174,14 @@ def scrape_running(lock: asyncio.Lock | None = None) -> bool:
 
 
 def default_fetcher(base_url: str) -> PoliteFetcher:
-    """A polite fetcher whose robots.txt rules and sitemap validators outlive the pass.
+    """A polite fetcher for `base_url` whose robots.txt rules and sitemap validators outlive
+    the pass.
 
     Sharing the cache per site is what makes an unchanged site cost only the sitemap
     request(s) on the next scheduled pass.
     """
-    return PoliteFetcher(cache=_FETCH_CACHES.setdefault(base_url.rstrip("/"), FetchCache()))
+    cache = _FETCH_CACHES.setdefault(base_url.rstrip("/"), FetchCache())
+    return PoliteFetcher(base_url, cache=cache)
 
 
 # -- listing values ------------------------------------------------------------------------
@@ -319,7 +323,7 @@ async def run_scrape_pass(
     database: Database,
     *,
     base_url: str,
-    fetcher_factory: Callable[[], PoliteFetcher] | None = None,
+    fetcher_factory: FetcherFactory | None = None,
     progress: ProgressCallback | None = None,
     events: ListingEvents | None = None,
     now: datetime | None = None,
@@ -328,7 +332,7 @@ async def run_scrape_pass(
 ) -> ScrapeSummary:
     """Crawl `base_url` and bring the listings up to date; never two passes at once.
 
-    `fetcher_factory` makes the pass's fetcher (default: `default_fetcher(base_url)`);
+    `fetcher_factory(base_url)` makes the pass's fetcher (default: `default_fetcher`);
     `now` stamps every row written (default: the current time). Raises
     `ScrapeAlreadyRunning` at once when a pass holds `lock` (default: the process lock).
     Failed pages do not raise: they are counted in the summary.
@@ -344,8 +348,8 @@ async def run_scrape_pass(
             for sid, st in known.items()
             if st.status != ListingStatus.OFF_MARKET.value
         }
-        factory = fetcher_factory or (lambda: default_fetcher(base_url))
-        async with factory() as fetcher:
+        factory = fetcher_factory or default_fetcher
+        async with factory(base_url) as fetcher:
             result = await crawl(fetcher, base_url, lastmods, progress=report.crawl)
         return await _save_result(
             database, result, known, report, events, now or utcnow(), batch_size, started

@@ -30,7 +30,7 @@ def _home_paths(site: FakeBuilderSite) -> dict[str, int]:
 
 
 async def test_first_pass_ingests_every_home_with_every_field(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     expected = expected_homes(site.base_url)
     assert result.sitemap_ok and result.failures == [] and result.warnings == []
@@ -50,7 +50,7 @@ async def test_first_pass_ingests_every_home_with_every_field(site: FakeBuilderS
 async def test_second_pass_of_an_unchanged_site_costs_only_the_sitemap(
     site: FakeBuilderSite,
 ) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.reset_counts()
         second = await crawl(fetcher, site.base_url, _known(first))
@@ -66,26 +66,28 @@ async def test_urlset_second_pass_is_one_request_with_a_shared_cache(
 ) -> None:
     site = urlset_site
     cache = FetchCache()
-    async with make_fetcher(cache=cache) as fetcher:
+    async with make_fetcher(site.base_url, cache=cache) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
     site.reset_counts()
-    async with make_fetcher(cache=cache) as fetcher:  # a new pass, as the scheduled job makes
+    async with make_fetcher(
+        site.base_url, cache=cache
+    ) as fetcher:  # a new pass, as the scheduled job makes
         second = await crawl(fetcher, site.base_url, _known(first))
     assert second.requests_made == 1
     assert dict(site.hits) == {"/homes-sitemap.xml": 1}
 
 
 async def test_without_a_shared_cache_a_new_fetcher_rereads_robots(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         second = await crawl(fetcher, site.base_url, _known(first))
     assert (second.requests_made, second.robots_requests, second.sitemap_requests) == (3, 1, 2)
     assert second.homes == []
 
 
 async def test_only_changed_homes_are_fetched(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.reset_counts()
         site.set_price(CAPE_CORAL, "$299,990")  # moves its lastmod too
@@ -101,7 +103,7 @@ async def test_only_changed_homes_are_fetched(site: FakeBuilderSite) -> None:
 
 
 async def test_removed_and_new_homes(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.remove_home(OCALA)
         [new] = site.add_synthetic_homes(1)
@@ -114,7 +116,7 @@ async def test_removed_and_new_homes(site: FakeBuilderSite) -> None:
 
 
 async def test_sold_out_home_is_reported_as_sold(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     assert {h.source_id: h.status for h in result.homes}["1482-heron-bay-lane-palm-bay"] == "sold"
 
@@ -132,7 +134,7 @@ def test_needs_fetch_rules() -> None:
 
 async def test_missing_lastmod_is_always_fetched(site: FakeBuilderSite) -> None:
     site.set_lastmod(OCALA, None)
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.reset_counts()
         second = await crawl(fetcher, site.base_url, _known(first))
@@ -142,7 +144,7 @@ async def test_missing_lastmod_is_always_fetched(site: FakeBuilderSite) -> None:
 
 async def test_robots_disallowed_home_is_a_failure_without_a_request(site: FakeBuilderSite) -> None:
     site.set_robots(f"User-agent: *\nDisallow: {home_path(OCALA)}\n")
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     assert [(f.url, f.reason) for f in result.failures] == [
         (site.home_url(OCALA), "disallowed by robots.txt")
@@ -174,7 +176,7 @@ async def test_bad_home_page_is_counted_logged_once_and_harms_nothing(
     site.fail(home_path(OCALA), **fault)
     url = site.home_url(OCALA)
     with caplog.at_level(logging.DEBUG, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert len(result.failures) == 1
     assert result.failures[0].url == url and reason in result.failures[0].reason
@@ -193,7 +195,7 @@ async def test_page_that_is_not_a_home_is_counted(
 
     site.add_home("a-page-that-moved", _read("not-found.html"), "2024-05-05T00:00:00+00:00")
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     [failure] = result.failures
     assert failure.url == site.home_url("a-page-that-moved")
@@ -207,7 +209,7 @@ async def test_non_utf8_page_is_ingested_with_a_counted_warning(
 ) -> None:
     site.fail(home_path(CAPE_CORAL), "non_utf8")
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert result.failures == [] and len(result.homes) == 7
     [warning] = result.warnings
@@ -219,7 +221,7 @@ async def test_non_utf8_page_is_ingested_with_a_counted_warning(
 
 
 async def test_call_for_pricing_is_no_price_and_no_failure(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     amelia = next(h for h in result.homes if h.source_id == "2214-amelia-bluff-court-jacksonville")
     assert amelia.price is None and result.failures == []
@@ -244,7 +246,7 @@ async def test_failed_sitemap_is_reported_and_no_home_is_touched(
 ) -> None:
     site.fail(path, **fault)
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert not result.sitemap_ok
     assert result.entries == [] and result.homes == []
@@ -256,7 +258,7 @@ async def test_failed_sitemap_is_reported_and_no_home_is_touched(
 
 async def test_sitemap_429_with_retry_after_still_completes(site: FakeBuilderSite) -> None:
     site.fail("/homes-sitemap.xml", "status", status=429, retry_after="1", times=1)
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     assert result.sitemap_ok and len(result.homes) == 7
     assert result.duration_s >= 0.95
@@ -270,7 +272,7 @@ async def test_progress_callbacks_sync_and_async(site: FakeBuilderSite) -> None:
     async def on_progress(progress: CrawlProgress) -> None:
         seen.append(progress)
 
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         await crawl(fetcher, site.base_url, {}, progress=on_progress)
         first_run = list(seen)
         seen.clear()
@@ -291,7 +293,7 @@ async def test_a_failing_progress_callback_does_not_stop_the_pass(
         raise RuntimeError("telegram is down")
 
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {}, progress=broken)
     assert len(result.homes) == 7
     assert len(caplog.records) == 1  # said once, not once per home
@@ -300,7 +302,7 @@ async def test_a_failing_progress_callback_does_not_stop_the_pass(
 async def test_crawl_keeps_to_the_fetchers_concurrency() -> None:
     async with FakeBuilderSite(latency=0.02) as site:
         site.add_synthetic_homes(30)
-        async with make_fetcher(concurrency=3) as fetcher:
+        async with make_fetcher(site.base_url, concurrency=3) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert len(result.homes) == 37
     assert 2 <= site.max_in_flight <= 3
