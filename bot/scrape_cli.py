@@ -183,6 +183,9 @@ def _print_summary(
 ) -> None:
     console.print(f"Scrape of {base_url}", highlight=False, soft_wrap=True)
     console.print(summary_table(summary, drafts))
+    note = summary.deadline_note()
+    if note:
+        console.print(note, highlight=False, soft_wrap=True)
     if not summary.sitemap_ok:
         console.print(
             "The sitemap was not read completely, so no home was marked off the market.",
@@ -221,6 +224,7 @@ async def run_scrape_once(
                 fetcher_factory=fetcher_factory,
                 progress=display,
                 events=events,
+                deadline_s=settings.scrape_pass_deadline_minutes * 60.0,
             )
     if summary.site_unreachable:
         failure = summary.failures[0] if summary.failures else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 
 from services.scraping.crawl import crawl, needs_fetch
-from services.scraping.fetcher import FetchCache
+from services.scraping.fetcher import MAX_CRAWL_DELAY_S, FetchCache
 from services.scraping.models import CrawlProgress, CrawlResult, SitemapEntry
 from tests.fakes.builder_site import HOME_SLUGS, FakeBuilderSite, home_path
 from tests.scraping.conftest import make_fetcher
@@ -306,3 +308,44 @@ async def test_crawl_keeps_to_the_fetchers_concurrency() -> None:
             result = await crawl(fetcher, site.base_url, {})
     assert len(result.homes) == 37
     assert 2 <= site.max_in_flight <= 3
+
+
+async def test_a_pass_stops_at_its_deadline_with_what_it_fetched(site: FakeBuilderSite) -> None:
+    slow = ["5127-sw-88th-place-ocala", "918-nw-14th-terrace-cape-coral"]
+    for slug in slow:
+        site.fail(home_path(slug), "slow", delay=30.0)
+    async with make_fetcher(site.base_url) as fetcher:
+        started = time.monotonic()
+        result = await crawl(fetcher, site.base_url, {}, deadline_s=1.5)
+        assert time.monotonic() - started < 5
+    assert result.deadline_reached and result.sitemap_ok
+    assert (result.fetched, result.to_fetch, len(result.entries)) == (5, 7, 7)
+    assert sorted(h.source_id for h in result.homes) == sorted(set(HOME_SLUGS) - set(slow))
+    assert result.failures == []  # not reached is not failed
+
+
+async def test_a_deadline_during_the_sitemap_fetches_no_home(site: FakeBuilderSite) -> None:
+    site.fail("/homes-sitemap1.xml", "slow", delay=30.0)
+    async with make_fetcher(site.base_url) as fetcher:
+        result = await crawl(fetcher, site.base_url, {}, deadline_s=1.0)
+    assert result.deadline_reached and not result.sitemap_ok
+    assert result.entries == [] and result.homes == [] and result.fetched == 0
+    assert [f.reason for f in result.failures] == [
+        "the pass reached its deadline while reading the sitemap"
+    ]
+    assert not any(path.startswith("/new-homes-for-sale/") for path in site.hits)
+
+
+async def test_an_endless_crawl_delay_is_capped_and_the_pass_ends(
+    urlset_site: FakeBuilderSite,
+) -> None:
+    # One robots.txt line used to stop scraping for good: every later pass was skipped
+    # as "already running" behind a pass waiting a day between requests.
+    site = urlset_site
+    site.set_robots("User-agent: *\nCrawl-delay: 86400\n")
+    async with make_fetcher(site.base_url) as fetcher:
+        result = await asyncio.wait_for(crawl(fetcher, site.base_url, {}, deadline_s=1.5), 10)
+        assert fetcher.crawl_interval_s == MAX_CRAWL_DELAY_S == 30.0
+    # robots.txt and the sitemap at once, then the first home 30 s later: past the deadline
+    assert result.deadline_reached and result.sitemap_ok
+    assert (result.fetched, result.to_fetch) == (0, 7)

@@ -11,6 +11,7 @@ import pytest
 from services.scraping.crawl import crawl
 from services.scraping.fetcher import (
     DEFAULT_USER_AGENT,
+    MAX_CRAWL_DELAY_S,
     FetchCache,
     HttpStatusError,
     NetworkError,
@@ -95,6 +96,20 @@ async def test_crawl_delay_spaces_requests(site: FakeBuilderSite) -> None:
         started = time.monotonic()
         await asyncio.gather(*(fetcher.fetch(site.home_url(OCALA)) for _ in range(2)))
         assert time.monotonic() - started >= 0.95  # two starts, one second apart
+
+
+async def test_a_huge_crawl_delay_is_capped(site: FakeBuilderSite) -> None:
+    site.set_robots("User-agent: *\nCrawl-delay: 86400\n")
+    async with make_fetcher(site.base_url) as fetcher:
+        assert await fetcher.allowed(site.home_url(OCALA))
+        assert fetcher.crawl_interval_s == MAX_CRAWL_DELAY_S == 30.0
+    async with make_fetcher(site.base_url, max_crawl_delay_s=0.5) as fetcher:
+        assert await fetcher.allowed(site.home_url(OCALA))
+        started = time.monotonic()
+        await asyncio.wait_for(
+            asyncio.gather(*(fetcher.fetch(site.home_url(OCALA)) for _ in range(2))), 5
+        )
+        assert 0.45 <= time.monotonic() - started < 3  # two starts, the capped delay apart
 
 
 async def test_429_retry_after_is_honoured(site: FakeBuilderSite) -> None:
