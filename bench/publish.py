@@ -294,7 +294,10 @@ async def single_round(url: str, args: argparse.Namespace, label: str) -> dict[s
             await fake.register(accounts)
             image = await fake.control("jpeg", name="home.jpg", width="1080", height="1080")
             await _seed(database, accounts, args.posts, image["url"])
-            graph = GraphResources.open(fake.base_url, poll_interval_s=0.2)
+            # The fake serves the photos, standing in for the builder's site.
+            graph = GraphResources.open(
+                fake.base_url, listings_base_url=fake.base_url, poll_interval_s=0.2
+            )
             try:
                 cpu = time.process_time()
                 started = time.perf_counter()
@@ -496,7 +499,7 @@ async def worker(worker_id: str, concurrency: int) -> dict[str, Any]:
     )
     engine = create_engine(url)
     database = Database(engine, create_sessionmaker(engine), TokenCipher([key]))
-    graph = GraphResources.open(graph_url, poll_interval_s=0.2)
+    graph = GraphResources.open(graph_url, listings_base_url=graph_url, poll_interval_s=0.2)
     claimed = succeeded = rounds = 0
     started = time.perf_counter()
     try:

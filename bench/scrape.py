@@ -65,7 +65,7 @@ async def _pass(
 ) -> tuple[CrawlResult, float]:
     started = time.perf_counter()
     async with PoliteFetcher(
-        concurrency=args.concurrency, delay_s=args.delay, cache=cache
+        base_url, concurrency=args.concurrency, delay_s=args.delay, cache=cache
     ) as fetcher:
         result = await crawl(fetcher, base_url, await store.load())
     await store.save(result)

@@ -165,8 +165,10 @@ async def _bench_backend(
             for i, slug in enumerate(changed):
                 site.set_price(slug, f"${199_990 + i * 1000:,}")  # also moves its <lastmod>
 
-        def fetcher() -> PoliteFetcher:
-            return PoliteFetcher(concurrency=args.concurrency, delay_s=args.delay, cache=cache)
+        def fetcher(base_url: str) -> PoliteFetcher:
+            return PoliteFetcher(
+                base_url, concurrency=args.concurrency, delay_s=args.delay, cache=cache
+            )
 
         clock = SaveClock()
         with counting(engine) as sql:
@@ -224,7 +226,9 @@ def _scratch_postgres(url: str) -> Iterator[str]:
 
 
 async def _crawl_all(site: FakeBuilderSite, cache: FetchCache, args: argparse.Namespace) -> Any:
-    async with PoliteFetcher(concurrency=args.concurrency, delay_s=0.0, cache=cache) as fetcher:
+    async with PoliteFetcher(
+        site.base_url, concurrency=args.concurrency, delay_s=0.0, cache=cache
+    ) as fetcher:
         return await crawl(fetcher, site.base_url, {})
 
 

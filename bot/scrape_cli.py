@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Self
@@ -25,12 +25,12 @@ from services.context import Database, open_database
 from services.drafts import DraftMaker, DraftRun
 from services.generation.writer import build_writer, close_writer
 from services.ingest import (
+    FetcherFactory,
     PriceChange,
     ScrapeProgress,
     ScrapeSummary,
     run_scrape_pass,
 )
-from services.scraping.fetcher import PoliteFetcher
 from services.settings import Settings
 
 EXIT_UNREACHABLE = 2
@@ -183,6 +183,9 @@ def _print_summary(
 ) -> None:
     console.print(f"Scrape of {base_url}", highlight=False, soft_wrap=True)
     console.print(summary_table(summary, drafts))
+    note = summary.deadline_note()
+    if note:
+        console.print(note, highlight=False, soft_wrap=True)
     if not summary.sitemap_ok:
         console.print(
             "The sitemap was not read completely, so no home was marked off the market.",
@@ -198,7 +201,7 @@ def _print_summary(
 async def run_scrape_once(
     settings: Settings,
     *,
-    fetcher_factory: Callable[[], PoliteFetcher] | None = None,
+    fetcher_factory: FetcherFactory | None = None,
     out: Console | None = None,
     err: Console | None = None,
 ) -> int:
@@ -221,6 +224,7 @@ async def run_scrape_once(
                 fetcher_factory=fetcher_factory,
                 progress=display,
                 events=events,
+                deadline_s=settings.scrape_pass_deadline_minutes * 60.0,
             )
     if summary.site_unreachable:
         failure = summary.failures[0] if summary.failures else None

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple, Protocol
@@ -45,6 +45,7 @@ from services.scraping.models import (
     ParsedHome,
     SitemapEntry,
 )
+from services.settings import DEFAULT_SCRAPE_PASS_DEADLINE_MINUTES
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ class ScrapeProgress:
 
 
 ProgressCallback = Callable[[ScrapeProgress], Awaitable[None] | None]
+FetcherFactory = Callable[[str], PoliteFetcher]
+"""Makes the pass's fetcher for the builder's base URL (the only site it may fetch from)."""
 
 
 class PriceChange(NamedTuple):
@@ -123,7 +126,8 @@ class ScrapeSummary:
     fetched with identical content; `sold`: homes that left the market in this pass,
     `off_market` of them because they vanished from the sitemap; `failed`: pages or
     sitemaps that could not be used (details in `failures`); `requests`: every HTTP
-    request made, robots.txt and retries included.
+    request made, robots.txt and retries included. `deadline_reached`: the pass stopped
+    at its deadline (`deadline_s`) after `fetched` of the `to_fetch` homes to fetch.
     """
 
     checked: int
@@ -139,11 +143,29 @@ class ScrapeSummary:
     off_market: int = 0
     sitemap_ok: bool = True
     warnings: list[CrawlFailure] = field(default_factory=list)
+    deadline_reached: bool = False
+    deadline_s: float | None = None
+    to_fetch: int = 0
+    fetched: int = 0
 
     @property
     def site_unreachable(self) -> bool:
         """The sitemap could not be read at all, so nothing was checked."""
         return not self.sitemap_ok and self.checked == 0
+
+    def deadline_note(self) -> str | None:
+        """One sentence when the pass stopped at its deadline, else None."""
+        if not self.deadline_reached:
+            return None
+        limit = "its deadline"
+        if self.deadline_s is not None and self.deadline_s >= 60:
+            limit = f"the {round(self.deadline_s / 60)}-minute deadline"
+        if self.site_unreachable:
+            return f"Stopped at {limit} while reading the sitemap; the next pass starts over."
+        return (
+            f"Stopped at {limit} after {self.fetched:,} of {self.to_fetch:,} homes; "
+            "the rest will be fetched next pass."
+        )
 
     def log_fields(self) -> dict[str, Any]:
         """The counters as flat key/values for one structured log line."""
@@ -159,6 +181,9 @@ class ScrapeSummary:
             "requests": self.requests,
             "duration_s": round(self.duration_s, 3),
             "sitemap_ok": self.sitemap_ok,
+            "deadline_reached": self.deadline_reached,
+            "fetched": self.fetched,
+            "to_fetch": self.to_fetch,
         }
 
 
@@ -172,12 +197,14 @@ def scrape_running(lock: asyncio.Lock | None = None) -> bool:
 
 
 def default_fetcher(base_url: str) -> PoliteFetcher:
-    """A polite fetcher whose robots.txt rules and sitemap validators outlive the pass.
+    """A polite fetcher for `base_url` whose robots.txt rules and sitemap validators outlive
+    the pass.
 
     Sharing the cache per site is what makes an unchanged site cost only the sitemap
     request(s) on the next scheduled pass.
     """
-    return PoliteFetcher(cache=_FETCH_CACHES.setdefault(base_url.rstrip("/"), FetchCache()))
+    cache = _FETCH_CACHES.setdefault(base_url.rstrip("/"), FetchCache())
+    return PoliteFetcher(base_url, cache=cache)
 
 
 # -- listing values ------------------------------------------------------------------------
@@ -319,19 +346,22 @@ async def run_scrape_pass(
     database: Database,
     *,
     base_url: str,
-    fetcher_factory: Callable[[], PoliteFetcher] | None = None,
+    fetcher_factory: FetcherFactory | None = None,
     progress: ProgressCallback | None = None,
     events: ListingEvents | None = None,
     now: datetime | None = None,
     lock: asyncio.Lock | None = None,
     batch_size: int = BATCH_SIZE,
+    deadline_s: float | None = DEFAULT_SCRAPE_PASS_DEADLINE_MINUTES * 60.0,
 ) -> ScrapeSummary:
     """Crawl `base_url` and bring the listings up to date; never two passes at once.
 
-    `fetcher_factory` makes the pass's fetcher (default: `default_fetcher(base_url)`);
+    `fetcher_factory(base_url)` makes the pass's fetcher (default: `default_fetcher`);
     `now` stamps every row written (default: the current time). Raises
     `ScrapeAlreadyRunning` at once when a pass holds `lock` (default: the process lock).
-    Failed pages do not raise: they are counted in the summary.
+    Failed pages do not raise: they are counted in the summary. After `deadline_s`
+    (None: no deadline) fetching stops; what was fetched is saved, and the homes not
+    reached keep their old lastmod, so the next pass fetches them.
     """
     guard = _acquire(lock)
     async with guard:
@@ -344,12 +374,15 @@ async def run_scrape_pass(
             for sid, st in known.items()
             if st.status != ListingStatus.OFF_MARKET.value
         }
-        factory = fetcher_factory or (lambda: default_fetcher(base_url))
-        async with factory() as fetcher:
-            result = await crawl(fetcher, base_url, lastmods, progress=report.crawl)
-        return await _save_result(
+        factory = fetcher_factory or default_fetcher
+        async with factory(base_url) as fetcher:
+            result = await crawl(
+                fetcher, base_url, lastmods, progress=report.crawl, deadline_s=deadline_s
+            )
+        summary = await _save_result(
             database, result, known, report, events, now or utcnow(), batch_size, started
         )
+        return replace(summary, deadline_s=deadline_s)
 
 
 async def save_crawl_result(
@@ -437,6 +470,9 @@ async def _save_result(
         failures=failures,
         sitemap_ok=result.sitemap_ok,
         warnings=list(result.warnings),
+        deadline_reached=result.deadline_reached,
+        to_fetch=result.to_fetch,
+        fetched=result.fetched,
     )
     log.debug("scrape pass finished", extra=summary.log_fields())
     return summary

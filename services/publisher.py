@@ -35,6 +35,7 @@ from db.status import ContentStatus, NotificationType, ScheduleStatus
 from services.context import Database
 from services.crypto import DecryptionError
 from services.notifications import notify
+from services.outbound import OutboundClient
 from services.publishing import GraphClient, GraphPublisher, Platform, Publisher, PublishError
 from services.publishing.errors import service_name
 
@@ -82,17 +83,22 @@ class PublishRound:
 
 @dataclass
 class GraphResources:
-    """One HTTP session, Graph client and publisher for the whole process."""
+    """One HTTP session, Graph client and publisher for the whole process.
+
+    `images` is the guarded session that fetches photos for the pre-flight checks.
+    """
 
     session: aiohttp.ClientSession
     client: GraphClient
     publisher: GraphPublisher
+    images: OutboundClient
 
     @classmethod
     def open(
         cls,
         base_url: str,
         *,
+        listings_base_url: str | None = None,
         timeout_s: float = 30.0,
         max_retries: int = 3,
         backoff_base_s: float = 1.0,
@@ -100,8 +106,13 @@ class GraphResources:
         poll_timeout_s: float = 60.0,
         check_quota: bool = True,
     ) -> GraphResources:
-        """Create them (call from a running event loop); close with `aclose`."""
+        """Create them (call from a running event loop); close with `aclose`.
+
+        `listings_base_url` is the builder's site: its photos pass the pre-flight guard
+        even when it runs on a private address.
+        """
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        images = OutboundClient(listings_base_url)
         client = GraphClient(
             session,
             base_url,
@@ -111,16 +122,17 @@ class GraphResources:
         )
         publisher = GraphPublisher(
             client,
-            session,
+            images,
             check_quota=check_quota,
             poll_interval_s=poll_interval_s,
             poll_timeout_s=poll_timeout_s,
         )
-        return cls(session, client, publisher)
+        return cls(session, client, publisher, images)
 
     async def aclose(self) -> None:
-        """Close the HTTP session."""
+        """Close the HTTP sessions."""
         await self.session.close()
+        await self.images.close()
 
 
 def default_worker_id() -> str:

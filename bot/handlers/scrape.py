@@ -63,6 +63,9 @@ def summary_text(summary: ScrapeSummary, base_url: str) -> str:
         f"Failed: {summary.failed:,}",
         f"Requests made: {summary.requests:,}",
     ]
+    note = summary.deadline_note()
+    if note:
+        lines.insert(1, f"⏱ {escape(note)}")
     if not summary.sitemap_ok:
         lines.append("⚠️ The sitemap was not read completely, so no home was marked off the market.")
     if summary.failures:

@@ -31,7 +31,9 @@ def graph(rt: Runtime) -> GraphResources:
     """The process's Graph session, client and publisher (created on first use)."""
     resources = rt.extras.get(GRAPH_KEY)
     if not isinstance(resources, GraphResources):
-        resources = GraphResources.open(rt.settings.graph_api_base_url)
+        resources = GraphResources.open(
+            rt.settings.graph_api_base_url, listings_base_url=rt.settings.listings_base
+        )
         rt.extras[GRAPH_KEY] = resources
     return resources
 

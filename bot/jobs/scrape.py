@@ -35,6 +35,7 @@ async def run_now(rt: Runtime, progress: ProgressCallback | None = None) -> Scra
         fetcher_factory=rt.extras.get(FETCHER_FACTORY_KEY),
         progress=progress,
         events=rt.extras.get(LISTING_EVENTS_KEY),
+        deadline_s=rt.settings.scrape_pass_deadline_minutes * 60.0,
     )
 
 

@@ -1,7 +1,11 @@
 """Checks made before any Graph call, so a post bound to fail is never sent.
 
-Each image is fetched once (bounded concurrency, size cap while reading) and opened with
-Pillow. Instagram takes only JPEG with a width/height ratio between 4:5 and 1.91:1, and at most
+Each image is fetched once through the outbound guard (services/outbound.py: public
+addresses or the builder's site only, redirects checked hop by hop, bounded in size and
+time, bounded concurrency) and opened with Pillow. An HTTP status is shown only for
+images on the builder's own site: for any other host it would tell whoever wrote the
+page what that host answers, so the agent reads that the image could not be checked.
+Instagram takes only JPEG with a width/height ratio between 4:5 and 1.91:1, and at most
 10 photos (specs/EXTERNAL_APIS.md §2.2); Facebook photos must be under 10 MB (§3).
 """
 
@@ -16,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import aiohttp
 from PIL import Image
 
+from services.outbound import OutboundClient, OutboundError, OutboundRefused, ResponseTooLarge
 from services.publishing.errors import Platform
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,7 @@ INSTAGRAM_MAX_IMAGES = 10
 INSTAGRAM_CAPTION_CHARS = 2200
 INSTAGRAM_MAX_HASHTAGS = 30
 INSTAGRAM_MAX_MENTIONS = 20
+IMAGE_MAX_REDIRECTS = 3
 # Facebook's documented post text limit (Pages API); not in our spec table, but long known.
 FACEBOOK_MESSAGE_CHARS = 63206
 
@@ -84,7 +89,7 @@ def check_caption(text: str, platform: Platform) -> list[str]:
 
 
 async def check_images(
-    session: aiohttp.ClientSession,
+    client: OutboundClient,
     urls: Sequence[str],
     *,
     platform: Platform,
@@ -94,17 +99,18 @@ async def check_images(
 ) -> ImageCheck:
     """Fetch each distinct URL once and keep those `platform` will accept, in order.
 
-    `max_bytes` defaults to the platform's limit (8 MiB Instagram, under 10 MB Facebook).
+    `client` is the guarded session for downloads; `timeout_s` bounds each image, its
+    redirects included. `max_bytes` defaults to the platform's limit (8 MiB Instagram,
+    under 10 MB Facebook).
     Instagram keeps at most 10 photos. Never raises for a bad image: it becomes a problem.
     """
     limit = max_bytes or (INSTAGRAM_MAX_BYTES if platform == "instagram" else FACEBOOK_MAX_BYTES)
     distinct = list(dict.fromkeys(urls))
     gate = asyncio.Semaphore(max(1, concurrency))
-    client_timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     async def one(index: int, url: str) -> _Fetched:
         async with gate:
-            problem = await _check_one(session, index, url, platform, limit, client_timeout)
+            problem = await _check_one(client, index, url, platform, limit, timeout_s)
         return _Fetched(index, url, problem)
 
     results = await asyncio.gather(*(one(i, u) for i, u in enumerate(distinct, start=1)))
@@ -121,44 +127,54 @@ async def check_images(
 
 
 async def _check_one(
-    session: aiohttp.ClientSession,
+    client: OutboundClient,
     index: int,
     url: str,
     platform: Platform,
     limit: int,
-    client_timeout: aiohttp.ClientTimeout,
+    timeout_s: float,
 ) -> str | None:
     name = f"Photo {index}"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f"{name} is not a web link ({_short(url)}); use a link starting with https://."
+    not_checked = (
+        f"{name} could not be checked ({_short(url)}); check that the link opens publicly "
+        "in a browser."
+    )
     try:
-        async with session.get(url, timeout=client_timeout) as resp:
-            if resp.status != 200:
-                return (
-                    f"{name} could not be downloaded (HTTP {resp.status} from {_short(url)}); "
-                    "check that the link opens publicly."
-                )
-            ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if ctype.startswith("text/") or ctype in ("application/json", "application/xhtml+xml"):
-                return (
-                    f"{name} links to a web page, not a picture ({_short(url)}); "
-                    "use the direct link to the image file."
-                )
-            too_big = _too_big_sentence(name, resp.content_length, limit, platform)
-            if too_big:
-                return too_big
-            data = bytearray()
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                data.extend(chunk)
-                if len(data) > limit:
-                    return _too_big_sentence(name, None, limit, platform, at_least=len(data))
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        log.info("preflight fetch of photo %d failed: %s", index, type(exc).__name__)
+        got = await client.fetch_bounded(
+            url,
+            scope="public",
+            max_bytes=limit,
+            timeout_s=timeout_s,
+            max_redirects=IMAGE_MAX_REDIRECTS,
+        )
+    except ResponseTooLarge as exc:
+        return _too_big_sentence(name, exc.declared, limit, platform, at_least=exc.read)
+    except OutboundRefused:
+        return not_checked
+    except OutboundError as exc:
+        log.info("preflight fetch of photo %d failed: %s", index, exc.reason)
+        if not client.guard.on_site(url):
+            return not_checked
         return (
             f"{name} could not be downloaded ({_short(url)}); check that the link opens publicly."
         )
-    return _inspect(name, bytes(data), platform)
+    if got.status != 200:
+        if not (client.guard.on_site(url) and client.guard.on_site(got.final_url)):
+            return not_checked
+        return (
+            f"{name} could not be downloaded (HTTP {got.status} from {_short(url)}); "
+            "check that the link opens publicly."
+        )
+    ctype = got.content_type
+    if ctype.startswith("text/") or ctype in ("application/json", "application/xhtml+xml"):
+        return (
+            f"{name} links to a web page, not a picture ({_short(url)}); "
+            "use the direct link to the image file."
+        )
+    return _inspect(name, got.body, platform)
 
 
 def _inspect(name: str, data: bytes, platform: Platform) -> str | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-import aiohttp
-
+from services.outbound import OutboundClient
 from services.publishing.errors import Platform, PublishError, service_name
 from services.publishing.facebook import publish_facebook
 from services.publishing.graph_client import GraphClient
@@ -33,14 +32,15 @@ class Publisher(Protocol):
 class GraphPublisher:
     """Publishes through the Graph API after checks that need no Graph call.
 
-    `session` fetches the images for pre-flight. Set `check_quota=False` to skip the
-    `content_publishing_limit` read before each Instagram post (one call fewer).
+    `images` fetches the photos for pre-flight, through the outbound guard. Set
+    `check_quota=False` to skip the `content_publishing_limit` read before each Instagram
+    post (one call fewer).
     """
 
     def __init__(
         self,
         client: GraphClient,
-        session: aiohttp.ClientSession,
+        images: OutboundClient,
         *,
         check_quota: bool = True,
         poll_interval_s: float = 1.0,
@@ -48,7 +48,7 @@ class GraphPublisher:
         image_concurrency: int = 4,
     ) -> None:
         self._client = client
-        self._session = session
+        self._images = images
         self._check_quota = check_quota
         self._poll_interval_s = poll_interval_s
         self._poll_timeout_s = poll_timeout_s
@@ -74,7 +74,7 @@ class GraphPublisher:
         notes: list[str] = []
         if image_urls:
             check = await check_images(
-                self._session, image_urls, platform=platform, concurrency=self._image_concurrency
+                self._images, image_urls, platform=platform, concurrency=self._image_concurrency
             )
             if not check.usable:
                 raise PublishError(

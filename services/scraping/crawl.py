@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from services.scraping.fetcher import FetchError, HttpStatusError, PoliteFetcher
 from services.scraping.models import (
@@ -20,11 +21,12 @@ from services.scraping.models import (
     SitemapEntry,
 )
 from services.scraping.parser import ParseError, parse_home
-from services.scraping.sitemap import read_sitemap
+from services.scraping.sitemap import SITEMAP_PATH, SitemapRead, read_sitemap
 
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[CrawlProgress], Awaitable[None] | None]
+T = TypeVar("T")
 
 
 def _utc(value: datetime) -> datetime:
@@ -94,11 +96,25 @@ async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry) -> _Outcome:
     return _Outcome(home=home, warning=warning)
 
 
+async def _before(deadline: float | None, work: Awaitable[T]) -> T | None:
+    """`work`'s result, or None when the loop time `deadline` came first (work cancelled)."""
+    timeout = asyncio.timeout_at(deadline)
+    try:
+        async with timeout:
+            return await work
+    except TimeoutError:
+        if not timeout.expired():
+            raise
+        return None
+
+
 async def crawl(
     fetcher: PoliteFetcher,
     base_url: str,
     known_lastmods: Mapping[str, datetime | None],
     progress: ProgressCallback | None = None,
+    *,
+    deadline_s: float | None = None,
 ) -> CrawlResult:
     """Run one pass against `base_url` with an open fetcher.
 
@@ -106,14 +122,26 @@ async def crawl(
     Homes are fetched only when new or when their sitemap lastmod differs (or is missing).
     Every failure is counted in the result and logged once with its URL; nothing raises
     for a bad page or a bad sitemap (then `sitemap_ok` is false).
+
+    After `deadline_s` seconds the pass stops where it is (requests in flight are
+    cancelled): the result holds the homes fetched so far and `deadline_reached`; the
+    homes it did not reach are simply absent, so the caller records nothing for them
+    and the next pass fetches them.
     """
     started = time.monotonic()
+    loop = asyncio.get_running_loop()
+    deadline = None if deadline_s is None else loop.time() + deadline_s
     requests_before = fetcher.requests_made
     robots_before = fetcher.robots_requests
     report = _Reporter(progress)
 
     await report(0, 1, "sitemap")
-    sitemap = await read_sitemap(fetcher, base_url)
+    sitemap = await _before(deadline, read_sitemap(fetcher, base_url))
+    stopped = sitemap is None
+    if sitemap is None:
+        reason = "the pass reached its deadline while reading the sitemap"
+        url = f"{base_url.rstrip('/')}{SITEMAP_PATH}"
+        sitemap = SitemapRead(entries=[], ok=False, failures=[CrawlFailure(url, reason)])
     sitemap_requests = (fetcher.requests_made - requests_before) - (
         fetcher.robots_requests - robots_before
     )
@@ -144,7 +172,17 @@ async def crawl(
             done += 1
             await report(done, len(todo), "homes")
 
-    await asyncio.gather(*(worker() for _ in range(min(fetcher.concurrency, len(todo)))))
+    workers = min(fetcher.concurrency, len(todo))
+    if not stopped:
+        finished = await _before(deadline, asyncio.gather(*(worker() for _ in range(workers))))
+        stopped = finished is None
+        if stopped:
+            logger.warning(
+                "scrape: the pass reached its deadline after %d of %d homes; "
+                "the rest will be fetched next pass",
+                done,
+                len(todo),
+            )
 
     homes = [o.home for o in outcomes if o.home is not None]
     failures += [o.failure for o in outcomes if o.failure is not None]
@@ -160,6 +198,9 @@ async def crawl(
         robots_requests=fetcher.robots_requests - robots_before,
         sitemap_requests=sitemap_requests,
         unchanged=len(sitemap.entries) - len(todo),
+        deadline_reached=stopped,
+        to_fetch=len(todo),
+        fetched=done,
     )
     await report(len(todo), len(todo), "done")
     logger.info(

@@ -1,9 +1,12 @@
 """A polite HTTP fetcher for one builder site.
 
-One shared aiohttp session; a clear User-Agent; robots.txt honoured (RFC 9309); a few
-requests at a time with a small delay; retries with exponential back-off on network
-errors, 408, 429 and 5xx (honouring Retry-After); a cap on what is read; redirects
-followed by hand so a loop fails fast; conditional requests (ETag / Last-Modified).
+One shared session through the outbound guard (services/outbound.py): the builder's
+host only, redirects followed by hand and checked hop by hop, so a redirect off the
+site is not followed and a loop fails fast. A clear User-Agent; robots.txt honoured
+(RFC 9309, its Crawl-delay capped at `MAX_CRAWL_DELAY_S`); a few requests at a time
+with a small delay; retries with exponential back-off on network errors, 408, 429 and
+5xx (honouring Retry-After); a cap on what is read; conditional requests (ETag /
+Last-Modified).
 """
 
 from __future__ import annotations
@@ -21,9 +24,19 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDict
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from services.outbound import (
+    REDIRECT_STATUSES,
+    OutboundClient,
+    OutboundError,
+    OutboundGuard,
+    OutboundRefused,
+    ResponseTooLarge,
+    read_capped,
+)
 from services.scraping.encoding import Decoded, decode_bytes
 
 logger = logging.getLogger(__name__)
@@ -32,17 +45,14 @@ DEFAULT_USER_AGENT = (
     "rltr-mktg/0.1 (+listing monitor for real estate agents; sitemap-driven, honours robots.txt)"
 )
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_CRAWL_DELAY_S = 30.0
+"""The longest Crawl-delay obeyed: one robots.txt line asking for more (even a day) would
+otherwise stall every pass; at 30 s a pass still gets ~40 homes done within its deadline."""
 _ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 
 
-class FetchError(Exception):
+class FetchError(OutboundError):
     """A URL could not be fetched; `reason` is a short phrase for logs and summaries."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
 
 
 class HttpStatusError(FetchError):
@@ -67,6 +77,10 @@ class RedirectError(FetchError):
 
 class RobotsDisallowedError(FetchError):
     """robots.txt forbids this URL for our User-Agent (no request was sent)."""
+
+
+class RefusedError(FetchError):
+    """The URL, or a redirect to it, leaves the builder's site (no request was sent there)."""
 
 
 class _Retry(Exception):
@@ -197,10 +211,15 @@ def _megabytes(n: int) -> str:
 
 
 class PoliteFetcher:
-    """Fetches pages of one site politely. Use as `async with PoliteFetcher() as fetcher:`."""
+    """Fetches pages of one site politely: `async with PoliteFetcher(base_url) as fetcher:`.
+
+    Only URLs on `site_url`'s host are fetched (see services/outbound.py); `resolver` is
+    the DNS resolver under the guard (tests pass a fake one).
+    """
 
     def __init__(
         self,
+        site_url: str,
         *,
         user_agent: str = DEFAULT_USER_AGENT,
         concurrency: int = 4,
@@ -215,11 +234,15 @@ class PoliteFetcher:
         max_redirects: int = 5,
         respect_robots: bool = True,
         cache: FetchCache | None = None,
+        max_crawl_delay_s: float = MAX_CRAWL_DELAY_S,
+        resolver: AbstractResolver | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        self.site_url = site_url
+        self.guard = OutboundGuard(site_url)
         self.user_agent = user_agent
         self.concurrency = concurrency
         self.delay_s = delay_s
@@ -231,8 +254,10 @@ class PoliteFetcher:
         self.max_redirects = max_redirects
         self.respect_robots = respect_robots
         self.cache = cache if cache is not None else FetchCache()
+        self.max_crawl_delay_s = max_crawl_delay_s
+        self._resolver = resolver
         self._timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=connect_timeout_s)
-        self._session: aiohttp.ClientSession | None = None
+        self._client: OutboundClient | None = None
         self._semaphore = asyncio.Semaphore(concurrency)
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self._not_before = 0.0  # loop time before which no request starts (Retry-After)
@@ -251,6 +276,11 @@ class PoliteFetcher:
         """The part of `requests_made` spent on robots.txt."""
         return self._robots_requests
 
+    @property
+    def crawl_interval_s(self) -> float:
+        """Seconds between request starts that robots.txt's Crawl-delay imposes (0: none)."""
+        return self._min_interval
+
     async def __aenter__(self) -> Self:
         await self.open()
         return self
@@ -265,24 +295,23 @@ class PoliteFetcher:
 
     async def open(self) -> None:
         """Create the shared session (idempotent)."""
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(
+        if self._client is None:
+            self._client = OutboundClient(
+                self.site_url,
+                resolver=self._resolver,
+                limit=self.concurrency,
                 headers={
                     "User-Agent": self.user_agent,
                     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
                 },
                 timeout=self._timeout,
-                connector=connector,
-                cookie_jar=aiohttp.DummyCookieJar(),
-                raise_for_status=False,
             )
 
     async def close(self) -> None:
         """Close the shared session."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     async def fetch(self, url: str, *, conditional: bool = False) -> FetchResult:
         """GET `url`, following redirects, retrying transient failures.
@@ -294,7 +323,12 @@ class PoliteFetcher:
         return await self._fetch_with_retries(url, conditional=conditional, robots=True)
 
     async def allowed(self, url: str) -> bool:
-        """Whether robots.txt lets us fetch `url` (reads robots.txt once per origin)."""
+        """Whether robots.txt lets us fetch `url` (reads robots.txt once per origin).
+
+        A URL off the builder's site is never allowed (and its robots.txt never read).
+        """
+        if not self.guard.on_site(url):
+            return False
         if not self.respect_robots:
             return True
         rules = await self._robots_for(_origin(url))
@@ -335,6 +369,7 @@ class PoliteFetcher:
         seen = {current}
         cached = self.cache.validators(url) if conditional else None
         for hop in range(self.max_redirects + 1):
+            self._check_on_site(url, current, hop)
             if robots:
                 await self._check_robots(current)
             headers: dict[str, str] = {}
@@ -345,7 +380,7 @@ class PoliteFetcher:
                     headers["If-Modified-Since"] = cached.last_modified
             answer = await self._send(url, current, headers, robots_request=not robots)
             status = answer.status
-            if status in _REDIRECT_STATUSES:
+            if status in REDIRECT_STATUSES:
                 location = answer.headers.get("Location")
                 if not location:
                     raise RedirectError(url, f"HTTP {status} without a Location")
@@ -384,19 +419,36 @@ class PoliteFetcher:
             )
         raise RedirectError(url, f"more than {self.max_redirects} redirects")
 
+    def _check_on_site(self, url: str, current: str, hop: int) -> None:
+        """Refuse, before robots.txt or anything else is read there, a URL off the site."""
+        try:
+            self.guard.check_url(current, "site")
+        except OutboundRefused as exc:
+            if hop == 0:
+                raise RefusedError(url, exc.reason) from None
+            logger.warning("%s redirects off the builder's site to %s; not followed", url, current)
+            raise RefusedError(
+                url, f"redirected off the builder's site to {current}; not followed"
+            ) from None
+
     async def _send(
         self, url: str, target: str, headers: dict[str, str], *, robots_request: bool
     ) -> _Answer:
         """One HTTP request (no redirects followed); the body is read only for 2xx answers."""
         cap = min(self.max_bytes, _ROBOTS_MAX_BYTES) if robots_request else self.max_bytes
         async with self._slot(robots_request=robots_request):
-            session = self._require_session()
+            client = self._require_client()
             try:
-                async with session.get(target, headers=headers, allow_redirects=False) as resp:
+                async with client.get_once(target, scope="site", headers=headers) as resp:
                     body = b""
                     if 200 <= resp.status <= 299:
-                        body = await self._read_capped(resp, url, cap)
+                        body = await read_capped(resp, cap)
                     return _Answer(resp.status, resp.headers.copy(), body, resp.charset)
+            except ResponseTooLarge as exc:
+                size = f" ({exc.declared} bytes)" if exc.declared is not None else ""
+                raise TooLargeError(url, f"larger than the {_megabytes(cap)} cap{size}") from None
+            except OutboundRefused as exc:
+                raise RefusedError(url, exc.reason) from None
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise _Retry(NetworkError(url, _describe(exc))) from exc
 
@@ -413,21 +465,10 @@ class PoliteFetcher:
             self._not_before = max(self._not_before, loop.time() + retry_after)
         return _Retry(error, retry_after)
 
-    async def _read_capped(self, resp: aiohttp.ClientResponse, url: str, cap: int) -> bytes:
-        declared = resp.content_length
-        if declared is not None and declared > cap:
-            raise TooLargeError(url, f"larger than the {_megabytes(cap)} cap ({declared} bytes)")
-        buf = bytearray()
-        async for chunk in resp.content.iter_chunked(64 * 1024):
-            buf += chunk
-            if len(buf) > cap:
-                raise TooLargeError(url, f"larger than the {_megabytes(cap)} cap")
-        return bytes(buf)
-
-    def _require_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("PoliteFetcher is not open: use `async with PoliteFetcher()`")
-        return self._session
+    def _require_client(self) -> OutboundClient:
+        if self._client is None:
+            raise RuntimeError("PoliteFetcher is not open: use `async with PoliteFetcher(url)`")
+        return self._client
 
     @contextlib.asynccontextmanager
     async def _slot(self, *, robots_request: bool) -> AsyncIterator[None]:
@@ -498,7 +539,18 @@ class PoliteFetcher:
         return rules
 
     def _apply_crawl_delay(self, rules: RobotsRules) -> None:
-        delay = rules.crawl_delay(self.user_agent)
-        if delay is not None and delay > self._min_interval:
+        asked = rules.crawl_delay(self.user_agent)
+        if asked is None:
+            return
+        delay = min(asked, self.max_crawl_delay_s)
+        if delay <= self._min_interval:
+            return
+        if asked > delay:
+            logger.warning(
+                "robots.txt asks for a Crawl-delay of %s s; waiting %s s between requests instead",
+                asked,
+                delay,
+            )
+        else:
             logger.info("robots.txt asks for a Crawl-delay of %s s; honouring it", delay)
-            self._min_interval = delay
+        self._min_interval = delay

@@ -84,6 +84,8 @@ class CrawlResult:
     `requests_made` counts every HTTP request this pass sent, robots.txt and retries
     included; `robots_requests` is the robots.txt part of it.
     `warnings` lists pages that were ingested with a caveat (e.g. non-UTF-8 bytes).
+    `deadline_reached`: the pass stopped at its deadline after `fetched` of the
+    `to_fetch` homes that needed fetching; the others are not in `homes`.
     """
 
     entries: list[SitemapEntry]
@@ -96,6 +98,9 @@ class CrawlResult:
     robots_requests: int = 0
     sitemap_requests: int = 0
     unchanged: int = 0
+    deadline_reached: bool = False
+    to_fetch: int = 0
+    fetched: int = 0
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ def test_env_key_list_first_encrypts(tmp_path: Path) -> None:
         ({"database_url": "::::"}, "DATABASE_URL"),
         ({"default_timezone": "Mars/Olympus"}, "DEFAULT_TIMEZONE"),
         ({"scrape_interval_minutes": "often"}, "SCRAPE_INTERVAL_MINUTES"),
+        ({"scrape_pass_deadline_minutes": 0}, "SCRAPE_PASS_DEADLINE_MINUTES"),
         ({"publish_interval_seconds": 0}, "PUBLISH_INTERVAL_SECONDS"),
         ({"telegram_admin_ids": "12,bob"}, "TELEGRAM_ADMIN_IDS"),
         ({"graph_api_base_url": "graph.facebook.com"}, "GRAPH_API_BASE_URL"),
@@ -99,6 +100,7 @@ def test_bad_encryption_key_and_missing_token(tmp_path: Path) -> None:
 def test_defaults() -> None:
     s = load_settings(_env_file=None)
     assert s.scrape_interval_minutes == 30 and s.publish_interval_seconds == 30
+    assert s.scrape_pass_deadline_minutes == 20  # under the interval: no pass is skipped
     assert s.default_timezone == "America/New_York"
     assert s.listings_base == "https://holidaybuilders.com"
     assert s.resolved_database_url.startswith("sqlite+aiosqlite:///")

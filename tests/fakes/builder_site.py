@@ -46,6 +46,7 @@ FaultKind = Literal[
     "disconnect",  # declare the full length, send part, drop the connection
     "enormous",  # stream `size` bytes of HTML without a Content-Length
     "redirect_loop",  # 301 to a page that 301s back
+    "redirect",  # 302 to `location` (any URL, e.g. another host)
     "non_utf8",  # the page encoded as Windows-1252 but labelled UTF-8
     "not_xml",  # an HTML maintenance page where XML was expected
     "slow",  # wait `delay` seconds, then answer normally
@@ -104,6 +105,7 @@ class Fault:
     fraction: float = 0.5
     size: int = 6 * 1024 * 1024
     delay: float = 0.0
+    location: str = ""
 
 
 @dataclass
@@ -464,6 +466,8 @@ class FakeBuilderSite:
             return web.Response(status=fault.status, text="Service unavailable", headers=headers)
         if fault.kind == "redirect_loop":
             return web.Response(status=301, headers={"Location": f"/__loop__{path}"})
+        if fault.kind == "redirect":
+            return web.Response(status=302, headers={"Location": fault.location})
         if fault.kind == "not_xml":
             return self._html("<html><body><h1>Down for maintenance</h1></body></html>")
         body = self._original_body(path)

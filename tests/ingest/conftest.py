@@ -24,12 +24,14 @@ PALM_BAY = "1482-heron-bay-lane-palm-bay"
 CAPE_CORAL = "918-nw-14th-terrace-cape-coral"
 
 
-def fast_fetcher_factory(cache: FetchCache | None = None) -> Callable[[], PoliteFetcher]:
+def fast_fetcher_factory(cache: FetchCache | None = None) -> Callable[[str], PoliteFetcher]:
     """Fetchers with no politeness delay sharing one cache, as passes in one process do."""
     shared = cache or FetchCache()
 
-    def make() -> PoliteFetcher:
-        return PoliteFetcher(delay_s=0.0, backoff_base_s=0.01, max_attempts=2, cache=shared)
+    def make(base_url: str) -> PoliteFetcher:
+        return PoliteFetcher(
+            base_url, delay_s=0.0, backoff_base_s=0.01, max_attempts=2, cache=shared
+        )
 
     return make
 

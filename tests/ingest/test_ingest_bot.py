@@ -50,6 +50,29 @@ async def test_scrape_edits_one_message_with_progress_then_the_summary(
     assert min(gaps) >= 0.95, gaps  # at most one edit per second
 
 
+async def test_scrape_summary_says_when_the_pass_stopped_at_its_deadline(
+    harness: BotHarness,  # noqa: F811
+    site: FakeBuilderSite,
+) -> None:
+    h = harness
+    _point_at(h, site)
+    h.settings.scrape_pass_deadline_minutes = 0.03  # 1.8 s
+    for slug in ["5127-sw-88th-place-ocala", "918-nw-14th-terrace-cape-coral"]:
+        site.fail(f"/new-homes-for-sale/{slug}/", "slow", delay=60.0)
+    admin = h.fake.user(ADMIN_ID, "Broker")
+    await admin.send_command("/scrape")
+    message = await admin.next_message()
+    done = await admin.wait_for(
+        lambda: message if "Scrape finished" in message.content else None, timeout=15
+    )
+    assert (
+        "⏱ Stopped at its deadline after 5 of 7 homes; the rest will be fetched next pass."
+        in done.content
+    )
+    assert "Checked 7 homes: 5 new, 0 changed, 0 unchanged." in done.content
+    assert not scrape_running()
+
+
 async def test_scrape_while_a_pass_runs_says_so(
     harness: BotHarness,  # noqa: F811
     site: FakeBuilderSite,

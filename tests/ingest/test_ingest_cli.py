@@ -72,6 +72,32 @@ async def test_cli_scrape_prints_progress_and_the_summary(
     assert next(line for line in out.splitlines() if " Unchanged " in line).split()[-2] == "7"
 
 
+async def test_cli_scrape_says_when_the_pass_stopped_at_its_deadline(
+    cli_env: Path,
+    site: FakeBuilderSite,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    slow = ["5127-sw-88th-place-ocala", "918-nw-14th-terrace-cape-coral"]
+    for slug in slow:
+        site.fail(f"/new-homes-for-sale/{slug}/", "slow", delay=60.0)
+    monkeypatch.setenv("LISTINGS_BASE_URL", site.base_url)
+    monkeypatch.setenv("SCRAPE_PASS_DEADLINE_MINUTES", "0.05")  # 3 s
+    code = await asyncio.to_thread(main, ["scrape"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Stopped at its deadline after 5 of 7 homes; the rest will be fetched next pass." in (
+        " ".join(out.split())
+    )
+    assert next(line for line in out.splitlines() if " New " in line).split()[-2] == "5"
+
+    site.clear_faults()
+    code = await asyncio.to_thread(main, ["scrape"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "Stopped at" not in out
+    assert next(line for line in out.splitlines() if " New " in line).split()[-2] == "2"
+
+
 async def test_cli_scrape_exits_2_when_the_sitemap_cannot_be_read(
     cli_env: Path,
     site: FakeBuilderSite,

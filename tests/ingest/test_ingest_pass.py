@@ -218,3 +218,52 @@ async def test_full_default_batches_fit_the_drivers_parameter_limits(
         assert await session.scalar(select(func.count()).select_from(Notification)) == len(homes)
     again = await save_crawl_result(database, result)
     assert (again.new, again.changed, again.unchanged) == (0, 0, len(homes))
+
+
+async def test_a_pass_cut_by_its_deadline_saves_what_it_fetched_and_the_next_one_the_rest(
+    scraper: Scraper,
+) -> None:
+    site = scraper.site
+    slow = [OCALA, CAPE_CORAL]
+    for slug in slow:
+        site.fail(f"/new-homes-for-sale/{slug}/", "slow", delay=30.0)
+    summary = await scraper.run(deadline_s=2.0)
+    assert summary.deadline_reached and (summary.fetched, summary.to_fetch) == (5, 7)
+    assert (summary.checked, summary.new, summary.failed) == (7, 5, 0)
+    assert summary.deadline_note() == (
+        "Stopped at its deadline after 5 of 7 homes; the rest will be fetched next pass."
+    )
+    rows = await scraper.listings()
+    assert sorted(rows) == sorted(set(HOME_SLUGS) - set(slow))
+    assert all(row.missed_passes == 0 for row in rows.values())
+
+    site.clear_faults()
+    site.reset_counts()
+    summary = await scraper.run()  # the pass lock was released: this one runs
+    assert not summary.deadline_reached and summary.deadline_note() is None
+    assert _page_hits(site) == {f"/new-homes-for-sale/{slug}/": 1 for slug in slow}
+    assert (summary.new, summary.unchanged) == (2, 5)
+    rows = await scraper.listings()
+    assert sorted(rows) == sorted(HOME_SLUGS)
+    assert {slug: rows[slug].source_lastmod for slug in slow} == {
+        slug: SITEMAP_LASTMODS[slug] for slug in slow
+    }
+
+
+async def test_a_change_cut_by_the_deadline_is_not_recorded_as_seen(scraper: Scraper) -> None:
+    site = scraper.site
+    await scraper.run()
+    before = await scraper.listing(OCALA)
+    site.set_price(OCALA, "$279,990")  # moves its lastmod too
+    site.fail(f"/new-homes-for-sale/{OCALA}/", "slow", delay=30.0)
+    summary = await scraper.run(deadline_s=1.0)
+    assert summary.deadline_reached and (summary.fetched, summary.to_fetch) == (0, 1)
+    cut = await scraper.listing(OCALA)
+    assert (cut.source_lastmod, cut.price) == (before.source_lastmod, before.price)
+
+    site.clear_faults()
+    summary = await scraper.run()
+    assert (summary.changed, summary.price_changes) == (1, 1)
+    after = await scraper.listing(OCALA)
+    assert after.price == Decimal("279990")
+    assert after.source_lastmod == datetime.fromisoformat(site.lastmod(OCALA) or "")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from services.outbound import OutboundClient
 from services.publishing import GraphClient
 from tests.fakes.graph_api import FakeGraphApi
 
@@ -28,6 +29,13 @@ async def fake() -> AsyncIterator[FakeGraphApi]:
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as s:
         yield s
+
+
+@pytest.fixture
+async def images(fake: FakeGraphApi) -> AsyncIterator[OutboundClient]:
+    """The guarded session for photos; the fake serves them, standing in for the builder."""
+    async with OutboundClient(fake.root_url) as guarded:
+        yield guarded
 
 
 @pytest.fixture

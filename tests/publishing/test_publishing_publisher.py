@@ -11,8 +11,8 @@ from tests.publishing.conftest import IG_ID, IG_TOKEN, PAGE_ID, PAGE_TOKEN
 
 
 @pytest.fixture
-def publisher(client, session) -> GraphPublisher:
-    return GraphPublisher(client, session, poll_interval_s=0.01, poll_timeout_s=2)
+def publisher(client, images) -> GraphPublisher:
+    return GraphPublisher(client, images, poll_interval_s=0.01, poll_timeout_s=2)
 
 
 def test_graph_publisher_satisfies_the_protocol(publisher) -> None:
@@ -100,8 +100,8 @@ async def test_quota_exhausted_stops_before_creating_containers(publisher, fake)
     assert [c.path for c in fake.graph_calls()] == ["/17841400000000009/content_publishing_limit"]
 
 
-async def test_quota_check_can_be_skipped(client, session, fake) -> None:
-    publisher = GraphPublisher(client, session, check_quota=False, poll_interval_s=0.01)
+async def test_quota_check_can_be_skipped(client, images, fake) -> None:
+    publisher = GraphPublisher(client, images, check_quota=False, poll_interval_s=0.01)
     await publisher.publish("instagram", IG_ID, IG_TOKEN, "x", [fake.add_jpeg("a.jpg", 900, 900)])
     assert fake.graph_calls(path="*content_publishing_limit") == []
 

@@ -37,6 +37,7 @@ async def fake() -> AsyncIterator[FakeGraphApi]:
 async def graph(fake: FakeGraphApi) -> AsyncIterator[GraphResources]:
     resources = GraphResources.open(
         fake.base_url,
+        listings_base_url=fake.root_url,  # the fake serves the photos, as the builder's site does
         timeout_s=3,
         max_retries=1,
         backoff_base_s=0.01,

@@ -33,6 +33,7 @@ async def _start(database: Database, telegram: FakeTelegram, graph_url: str, tmp
         telegram_bot_token=telegram.token,
         telegram_api_base_url=telegram.base_url,
         graph_api_base_url=graph_url,
+        listings_base_url=graph_url,  # the fake Graph serves the photos, as the builder's site does
         publish_interval_seconds=1,
         data_dir=tmp_path,
         default_timezone="UTC",

@@ -11,11 +11,11 @@ from services.scraping.fetcher import PoliteFetcher
 from tests.fakes.builder_site import FakeBuilderSite
 
 
-def make_fetcher(**options: Any) -> PoliteFetcher:
-    """A fetcher with no politeness delay and tiny back-off, so tests stay fast."""
+def make_fetcher(site_url: str, **options: Any) -> PoliteFetcher:
+    """A fetcher for `site_url` with no politeness delay and tiny back-off, so tests stay fast."""
     defaults: dict[str, Any] = {"delay_s": 0.0, "backoff_base_s": 0.01, "max_attempts": 3}
     defaults.update(options)
-    return PoliteFetcher(**defaults)
+    return PoliteFetcher(site_url, **defaults)
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 
 from services.scraping.crawl import crawl, needs_fetch
-from services.scraping.fetcher import FetchCache
+from services.scraping.fetcher import MAX_CRAWL_DELAY_S, FetchCache
 from services.scraping.models import CrawlProgress, CrawlResult, SitemapEntry
 from tests.fakes.builder_site import HOME_SLUGS, FakeBuilderSite, home_path
 from tests.scraping.conftest import make_fetcher
@@ -30,7 +32,7 @@ def _home_paths(site: FakeBuilderSite) -> dict[str, int]:
 
 
 async def test_first_pass_ingests_every_home_with_every_field(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     expected = expected_homes(site.base_url)
     assert result.sitemap_ok and result.failures == [] and result.warnings == []
@@ -50,7 +52,7 @@ async def test_first_pass_ingests_every_home_with_every_field(site: FakeBuilderS
 async def test_second_pass_of_an_unchanged_site_costs_only_the_sitemap(
     site: FakeBuilderSite,
 ) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.reset_counts()
         second = await crawl(fetcher, site.base_url, _known(first))
@@ -66,26 +68,28 @@ async def test_urlset_second_pass_is_one_request_with_a_shared_cache(
 ) -> None:
     site = urlset_site
     cache = FetchCache()
-    async with make_fetcher(cache=cache) as fetcher:
+    async with make_fetcher(site.base_url, cache=cache) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
     site.reset_counts()
-    async with make_fetcher(cache=cache) as fetcher:  # a new pass, as the scheduled job makes
+    async with make_fetcher(
+        site.base_url, cache=cache
+    ) as fetcher:  # a new pass, as the scheduled job makes
         second = await crawl(fetcher, site.base_url, _known(first))
     assert second.requests_made == 1
     assert dict(site.hits) == {"/homes-sitemap.xml": 1}
 
 
 async def test_without_a_shared_cache_a_new_fetcher_rereads_robots(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         second = await crawl(fetcher, site.base_url, _known(first))
     assert (second.requests_made, second.robots_requests, second.sitemap_requests) == (3, 1, 2)
     assert second.homes == []
 
 
 async def test_only_changed_homes_are_fetched(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.reset_counts()
         site.set_price(CAPE_CORAL, "$299,990")  # moves its lastmod too
@@ -101,7 +105,7 @@ async def test_only_changed_homes_are_fetched(site: FakeBuilderSite) -> None:
 
 
 async def test_removed_and_new_homes(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.remove_home(OCALA)
         [new] = site.add_synthetic_homes(1)
@@ -114,7 +118,7 @@ async def test_removed_and_new_homes(site: FakeBuilderSite) -> None:
 
 
 async def test_sold_out_home_is_reported_as_sold(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     assert {h.source_id: h.status for h in result.homes}["1482-heron-bay-lane-palm-bay"] == "sold"
 
@@ -132,7 +136,7 @@ def test_needs_fetch_rules() -> None:
 
 async def test_missing_lastmod_is_always_fetched(site: FakeBuilderSite) -> None:
     site.set_lastmod(OCALA, None)
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         first = await crawl(fetcher, site.base_url, {})
         site.reset_counts()
         second = await crawl(fetcher, site.base_url, _known(first))
@@ -142,7 +146,7 @@ async def test_missing_lastmod_is_always_fetched(site: FakeBuilderSite) -> None:
 
 async def test_robots_disallowed_home_is_a_failure_without_a_request(site: FakeBuilderSite) -> None:
     site.set_robots(f"User-agent: *\nDisallow: {home_path(OCALA)}\n")
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     assert [(f.url, f.reason) for f in result.failures] == [
         (site.home_url(OCALA), "disallowed by robots.txt")
@@ -174,7 +178,7 @@ async def test_bad_home_page_is_counted_logged_once_and_harms_nothing(
     site.fail(home_path(OCALA), **fault)
     url = site.home_url(OCALA)
     with caplog.at_level(logging.DEBUG, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert len(result.failures) == 1
     assert result.failures[0].url == url and reason in result.failures[0].reason
@@ -193,7 +197,7 @@ async def test_page_that_is_not_a_home_is_counted(
 
     site.add_home("a-page-that-moved", _read("not-found.html"), "2024-05-05T00:00:00+00:00")
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     [failure] = result.failures
     assert failure.url == site.home_url("a-page-that-moved")
@@ -207,7 +211,7 @@ async def test_non_utf8_page_is_ingested_with_a_counted_warning(
 ) -> None:
     site.fail(home_path(CAPE_CORAL), "non_utf8")
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert result.failures == [] and len(result.homes) == 7
     [warning] = result.warnings
@@ -219,7 +223,7 @@ async def test_non_utf8_page_is_ingested_with_a_counted_warning(
 
 
 async def test_call_for_pricing_is_no_price_and_no_failure(site: FakeBuilderSite) -> None:
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     amelia = next(h for h in result.homes if h.source_id == "2214-amelia-bluff-court-jacksonville")
     assert amelia.price is None and result.failures == []
@@ -244,7 +248,7 @@ async def test_failed_sitemap_is_reported_and_no_home_is_touched(
 ) -> None:
     site.fail(path, **fault)
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert not result.sitemap_ok
     assert result.entries == [] and result.homes == []
@@ -256,7 +260,7 @@ async def test_failed_sitemap_is_reported_and_no_home_is_touched(
 
 async def test_sitemap_429_with_retry_after_still_completes(site: FakeBuilderSite) -> None:
     site.fail("/homes-sitemap.xml", "status", status=429, retry_after="1", times=1)
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         result = await crawl(fetcher, site.base_url, {})
     assert result.sitemap_ok and len(result.homes) == 7
     assert result.duration_s >= 0.95
@@ -270,7 +274,7 @@ async def test_progress_callbacks_sync_and_async(site: FakeBuilderSite) -> None:
     async def on_progress(progress: CrawlProgress) -> None:
         seen.append(progress)
 
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         await crawl(fetcher, site.base_url, {}, progress=on_progress)
         first_run = list(seen)
         seen.clear()
@@ -291,7 +295,7 @@ async def test_a_failing_progress_callback_does_not_stop_the_pass(
         raise RuntimeError("telegram is down")
 
     with caplog.at_level(logging.WARNING, logger="services.scraping"):
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {}, progress=broken)
     assert len(result.homes) == 7
     assert len(caplog.records) == 1  # said once, not once per home
@@ -300,7 +304,48 @@ async def test_a_failing_progress_callback_does_not_stop_the_pass(
 async def test_crawl_keeps_to_the_fetchers_concurrency() -> None:
     async with FakeBuilderSite(latency=0.02) as site:
         site.add_synthetic_homes(30)
-        async with make_fetcher(concurrency=3) as fetcher:
+        async with make_fetcher(site.base_url, concurrency=3) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
     assert len(result.homes) == 37
     assert 2 <= site.max_in_flight <= 3
+
+
+async def test_a_pass_stops_at_its_deadline_with_what_it_fetched(site: FakeBuilderSite) -> None:
+    slow = ["5127-sw-88th-place-ocala", "918-nw-14th-terrace-cape-coral"]
+    for slug in slow:
+        site.fail(home_path(slug), "slow", delay=30.0)
+    async with make_fetcher(site.base_url) as fetcher:
+        started = time.monotonic()
+        result = await crawl(fetcher, site.base_url, {}, deadline_s=1.5)
+        assert time.monotonic() - started < 5
+    assert result.deadline_reached and result.sitemap_ok
+    assert (result.fetched, result.to_fetch, len(result.entries)) == (5, 7, 7)
+    assert sorted(h.source_id for h in result.homes) == sorted(set(HOME_SLUGS) - set(slow))
+    assert result.failures == []  # not reached is not failed
+
+
+async def test_a_deadline_during_the_sitemap_fetches_no_home(site: FakeBuilderSite) -> None:
+    site.fail("/homes-sitemap1.xml", "slow", delay=30.0)
+    async with make_fetcher(site.base_url) as fetcher:
+        result = await crawl(fetcher, site.base_url, {}, deadline_s=1.0)
+    assert result.deadline_reached and not result.sitemap_ok
+    assert result.entries == [] and result.homes == [] and result.fetched == 0
+    assert [f.reason for f in result.failures] == [
+        "the pass reached its deadline while reading the sitemap"
+    ]
+    assert not any(path.startswith("/new-homes-for-sale/") for path in site.hits)
+
+
+async def test_an_endless_crawl_delay_is_capped_and_the_pass_ends(
+    urlset_site: FakeBuilderSite,
+) -> None:
+    # One robots.txt line used to stop scraping for good: every later pass was skipped
+    # as "already running" behind a pass waiting a day between requests.
+    site = urlset_site
+    site.set_robots("User-agent: *\nCrawl-delay: 86400\n")
+    async with make_fetcher(site.base_url) as fetcher:
+        result = await asyncio.wait_for(crawl(fetcher, site.base_url, {}, deadline_s=1.5), 10)
+        assert fetcher.crawl_interval_s == MAX_CRAWL_DELAY_S == 30.0
+    # robots.txt and the sitemap at once, then the first home 30 s later: past the deadline
+    assert result.deadline_reached and result.sitemap_ok
+    assert (result.fetched, result.to_fetch) == (0, 7)

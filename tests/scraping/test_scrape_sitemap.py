@@ -173,7 +173,7 @@ def test_external_entities_are_not_resolved(tmp_path: object) -> None:
 
 @pytest.mark.parametrize("mode", ["index", "urlset"])
 async def test_read_sitemap_from_the_fake_site(mode: str) -> None:
-    async with FakeBuilderSite(sitemap_mode=mode) as site, make_fetcher() as fetcher:  # type: ignore[arg-type]
+    async with FakeBuilderSite(sitemap_mode=mode) as site, make_fetcher(site.base_url) as fetcher:  # type: ignore[arg-type]
         read = await read_sitemap(fetcher, site.base_url + "/")
     assert read.ok and read.failures == []
     assert read.entries == _expected_entries(site.base_url)
@@ -183,7 +183,7 @@ async def test_read_sitemap_from_the_fake_site(mode: str) -> None:
 async def test_index_with_several_children(site: FakeBuilderSite) -> None:
     site.per_sitemap = 4
     site.add_synthetic_homes(10)
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         read = await read_sitemap(fetcher, site.base_url)
     assert read.ok
     assert len(read.entries) == 17
@@ -194,7 +194,7 @@ async def test_index_with_several_children(site: FakeBuilderSite) -> None:
 async def test_a_failing_child_sitemap_makes_the_read_partial(site: FakeBuilderSite) -> None:
     site.per_sitemap = 4
     site.fail("/homes-sitemap2.xml", "status", status=500)
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         read = await read_sitemap(fetcher, site.base_url)
     assert not read.ok
     assert [f.url for f in read.failures] == [f"{site.base_url}/homes-sitemap2.xml"]
@@ -204,7 +204,7 @@ async def test_a_failing_child_sitemap_makes_the_read_partial(site: FakeBuilderS
 
 async def test_sitemap_that_is_not_xml(site: FakeBuilderSite) -> None:
     site.fail("/homes-sitemap.xml", "not_xml")
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         read = await read_sitemap(fetcher, site.base_url)
     assert not read.ok and read.entries == []
     assert read.failures[0].url == f"{site.base_url}/homes-sitemap.xml"
