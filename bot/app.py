@@ -46,6 +46,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from services.context import Database, open_database
 from services.drafts import DraftMaker
 from services.generation.writer import build_writer, close_writer
+from services.redaction import redact
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with the traceback; tell the admins in one line."""
     log.error("unhandled error", exc_info=context.error)
     settings: Settings = context.application.bot_data["settings"]
-    summary = f"⚠️ Bot error: {type(context.error).__name__}: {context.error}"[:500]
+    summary = redact(f"⚠️ Bot error: {type(context.error).__name__}: {context.error}")[:500]
     for admin_id in settings.admin_ids:
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(admin_id, fit_text(escape(summary)))

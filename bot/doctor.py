@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from db import migrate
 from db.session import create_engine
+from services.redaction import redact
 from services.settings import ConfigError, Settings
 
 TIMEOUT_S = 10.0
@@ -116,5 +117,5 @@ async def run_doctor(settings: Settings) -> int:
     checks += await asyncio.gather(*(p() for p in probes))
     for check in checks:
         mark = "✓" if check.ok else "✗"
-        print(f"{mark} {check.name}: {check.detail}")
+        print(redact(f"{mark} {check.name}: {check.detail}"))
     return 0 if all(c.ok for c in checks) else 1

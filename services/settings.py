@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.errors import DatabaseUrlError
 from db.session import normalize_url
+from services.redaction import remember_secret
 
 DEFAULT_GRAPH_API_BASE_URL = "https://graph.facebook.com/v23.0"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -124,8 +125,10 @@ class Settings(BaseSettings):
                     ) from None
             if not keys:
                 raise ConfigError("ENCRYPTION_KEY is empty: run `rltr-mktg generate-key`.")
-            return keys
-        return [_load_or_create_key_file(self.data_dir)]
+        else:
+            keys = [_load_or_create_key_file(self.data_dir)]
+        remember_secret(*keys)
+        return keys
 
 
 def _load_or_create_key_file(data_dir: Path) -> str:
@@ -168,6 +171,13 @@ def load_settings(**overrides: object) -> Settings:
         else:
             text = f"{field} is not valid: {msg[:1].lower()}{msg[1:]}."
         raise ConfigError(text) from None
+    remember_secret(
+        *(
+            secret.get_secret_value()
+            for secret in (settings.telegram_bot_token, settings.openai_api_key)
+            if secret is not None
+        )
+    )
     try:
         normalize_url(settings.resolved_database_url)
     except DatabaseUrlError as exc:

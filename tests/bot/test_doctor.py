@@ -51,3 +51,23 @@ async def test_doctor_names_what_is_wrong(
     assert "✗ telegram: TELEGRAM_BOT_TOKEN is not set" in out
     assert "✗ database:" in out and "rltr-mktg migrate" in out
     assert "✗ graph api: cannot reach http://127.0.0.1:9" in out
+
+
+async def test_doctor_with_a_rejected_token_does_not_print_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "7301234567:AAHk3fZ_Qw9xYt2LmNoPqRsTuVwXyZ01234"
+    async with FakeTelegram() as tg:  # knows only its own token: answers 401 to this one
+        settings = load_settings(
+            telegram_bot_token=token,
+            telegram_api_base_url=tg.base_url,
+            graph_api_base_url="http://127.0.0.1:9",
+            listings_base_url="http://127.0.0.1:9",
+            data_dir=tmp_path,
+            _env_file=None,
+        )
+        code = await run_doctor(settings)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "✗ telegram:" in out and "rejected" in out, out
+    assert token.split(":")[1] not in out and token not in out, out

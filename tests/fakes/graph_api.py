@@ -80,13 +80,18 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 
 @dataclass
 class FakeCall:
-    """One request the fake received; `path` has no version prefix; `params` no token."""
+    """One request the fake received; `path` has no version prefix; `params` no token.
+
+    `url` is the request target as received (path and query), to check what a log of it
+    would show.
+    """
 
     method: str
     path: str
     params: dict[str, Any]
     token: str | None
     at: float
+    url: str = ""
 
 
 @dataclass
@@ -585,7 +590,9 @@ class FakeGraphApi:
         auth = request.headers.get("Authorization", "")
         if token is None and auth.lower().startswith("bearer "):
             token = auth[7:].strip()
-        self.calls.append(FakeCall(request.method, path, params, token, time.time()))
+        self.calls.append(
+            FakeCall(request.method, path, params, token, time.time(), str(request.rel_url))
+        )
 
         if path.startswith("/__fake__"):
             return await self._control(request, path, params)

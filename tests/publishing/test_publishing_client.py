@@ -16,13 +16,14 @@ from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing.conftest import PAGE_ID, PAGE_TOKEN
 
 
-async def test_get_sends_token_as_parameter_and_parses_json(client, fake) -> None:
+async def test_get_sends_token_in_the_bearer_header_and_parses_json(client, fake) -> None:
     body = await client.get(PAGE_ID, PAGE_TOKEN, {"fields": "id,name"})
     assert body == {"id": PAGE_ID, "name": "Sunny Homes"}
     [call] = fake.graph_calls("GET")
     assert call.path == f"/{PAGE_ID}"  # version prefix stripped by the fake
     assert call.token == PAGE_TOKEN
     assert call.params == {"fields": "id,name"}
+    assert PAGE_TOKEN not in call.url and "access_token" not in call.url
 
 
 async def test_post_sends_a_form_with_json_encoded_values(client, fake) -> None:
