@@ -17,7 +17,7 @@ from db.errors import DatabaseError
 from services.crypto import generate_key
 from services.errors import ServiceError
 from services.redaction import redact
-from services.settings import ConfigError, Settings, load_settings
+from services.settings import ConfigError, Settings, load_settings, make_data_dir
 
 EXIT_CONFIG = 2
 
@@ -37,7 +37,7 @@ def _fail(message: str) -> NoReturn:
 async def _migrate(settings: Settings) -> None:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_data_dir(settings.data_dir)
     try:
         await migrations.upgrade(url)
     except (OSError, OperationalError, DBAPIError, DatabaseError) as exc:
