@@ -244,15 +244,22 @@ async def start_application(app: App) -> None:
 
 
 async def stop_application(app: App) -> None:
-    """Stop polling and jobs, run post_shutdown, release everything."""
-    assert app.updater is not None
-    if app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
-    await app.shutdown()
+    """Stop polling and jobs, run post_shutdown, release everything.
+
+    Safe after a start that failed half way: whatever was opened is closed.
+    """
+    try:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+    finally:
+        await app.shutdown()
+        # Application.shutdown does nothing unless initialize() finished, but the bot opens
+        # its HTTP sessions before the getMe that fails when the Bot API is unreachable.
+        await app.bot.shutdown()
 
 
 async def run_bot(settings: Settings) -> None:
@@ -262,7 +269,11 @@ async def run_bot(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await start_application(app)
+    try:
+        await start_application(app)
+    except BaseException:
+        await stop_application(app)
+        raise
     log.info("polling; press Ctrl-C to stop")
     try:
         await stop.wait()

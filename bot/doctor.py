@@ -53,12 +53,16 @@ async def _telegram(settings: Settings) -> Check:
         settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url
     )
     try:
-        async with asyncio.timeout(TIMEOUT_S), bot:
-            return Check("telegram", True, f"bot @{bot.username}")
+        async with asyncio.timeout(TIMEOUT_S):
+            await bot.initialize()
+        return Check("telegram", True, f"bot @{bot.username}")
     except Exception as exc:
         return Check(
             "telegram", False, f"{_short(exc)}; check TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL"
         )
+    finally:
+        # Also after a timeout, which `async with bot` would not clean up after.
+        await bot.shutdown()
 
 
 async def _openai(settings: Settings) -> Check:

@@ -149,3 +149,23 @@ async def test_a_redirecting_bot_api_never_gets_the_token_printed_or_sent_on(
     assert code == 2 and "Cannot reach the Telegram Bot API" in err, err[-1500:]
     assert token.split(":")[1] not in err, err[-1500:]
     assert elsewhere_hits == []
+
+
+async def test_a_failed_start_closes_every_client(tmp_path: Path) -> None:
+    """Refused or unreachable: the one sentence, and no "Unclosed client session" after it."""
+    async with FakeTelegram() as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": "111:NotTheTokenTheServerKnowsAbout_xxxxxxxxxxxx",
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "",
+        }
+        refused_code, refused = await _run_once(env, tmp_path)
+    env["TELEGRAM_API_BASE_URL"] = "http://127.0.0.1:9/bot"  # a closed port
+    closed_code, closed = await _run_once(env, tmp_path)
+    assert refused_code == 2 and "TELEGRAM_BOT_TOKEN was refused" in refused, refused[-1500:]
+    assert closed_code == 2 and "Cannot reach the Telegram Bot API" in closed, closed[-1500:]
+    for err in (refused, closed):
+        assert "Unclosed" not in err, err[-1500:]
+        assert len(err.strip().splitlines()) == 1, err[-1500:]
