@@ -20,9 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.errors import DatabaseUrlError
 from db.session import normalize_url
+from services.graph_versions import DEFAULT_GRAPH_API_BASE_URL
 from services.redaction import remember_secret
 
-DEFAULT_GRAPH_API_BASE_URL = "https://graph.facebook.com/v23.0"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 KEY_FILE_NAME = "encryption.key"
 

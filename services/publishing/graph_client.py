@@ -38,7 +38,8 @@ DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 
 
 class GraphClient:
-    """Calls the Graph API at `base_url` (e.g. `https://graph.facebook.com/v23.0`).
+    """Calls the Graph API at `base_url` (e.g. `https://graph.facebook.com/vNN.N`; the version
+    this product uses is in `services.graph_versions`).
 
     Every call takes the access token explicitly; it travels in an `Authorization: Bearer`
     header (never in a URL, which proxies and servers log) and is redacted from everything

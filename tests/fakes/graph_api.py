@@ -43,6 +43,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from PIL import Image
 
+from services.graph_versions import CURRENT_GRAPH_VERSION
+
 Action = Literal["error", "disconnect", "disconnect_after", "delay"]
 Final = Literal["FINISHED", "ERROR", "EXPIRED"]
 
@@ -304,7 +306,7 @@ class FakeGraphApi:
         self.polls_until_finished = polls_until_finished
         self.reject_duplicate_messages = reject_duplicate_messages
         self.debug_token_available = debug_token_available
-        self.version = "v23.0"
+        self.version = CURRENT_GRAPH_VERSION
         self.calls: list[FakeCall] = []
         self.posts: list[FakePost] = []
         self.pages: dict[str, FakePage] = {}
