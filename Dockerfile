@@ -7,10 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 RUN useradd --create-home --uid 10001 rltr && mkdir -p /data && chown rltr /data
 WORKDIR /app
 
-# Dependencies first so that code changes do not reinstall them.
-COPY pyproject.toml README.md ./
+# Dependencies first so that code changes do not reinstall them; the exact versions come
+# from constraints.txt (`make constraints`), so every build installs the same set.
+COPY pyproject.toml README.md constraints.txt ./
 RUN mkdir bot services db && touch bot/__init__.py services/__init__.py db/__init__.py \
-    && pip install . && pip uninstall -y rltr-mktg
+    && pip install -c constraints.txt . && pip uninstall -y rltr-mktg
 
 COPY alembic.ini ./
 COPY migrations ./migrations

@@ -20,6 +20,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from services.redaction import redact
+
 _JSON = {"Content-Type": "application/json"}
 
 
@@ -124,14 +126,16 @@ class AiohttpRequest(BaseRequest):
             body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
             headers = _JSON
         try:
+            # No redirects: the Bot API sends none, and following one would carry the
+            # `/bot<token>/` URL to another place (and into the error text of a failure there).
             async with session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's timeouts subclass it
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            raise NetworkError(redact(f"aiohttp.{err.__class__.__name__}: {err}")) from err
 
 
 def _sum(*parts: float | None) -> float | None:

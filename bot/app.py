@@ -46,6 +46,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from services.context import Database, open_database
 from services.drafts import DraftMaker
 from services.generation.writer import build_writer, close_writer
+from services.redaction import redact
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with the traceback; tell the admins in one line."""
     log.error("unhandled error", exc_info=context.error)
     settings: Settings = context.application.bot_data["settings"]
-    summary = f"⚠️ Bot error: {type(context.error).__name__}: {context.error}"[:500]
+    summary = redact(f"⚠️ Bot error: {type(context.error).__name__}: {context.error}")[:500]
     for admin_id in settings.admin_ids:
         with contextlib.suppress(TelegramError):
             await context.bot.send_message(admin_id, fit_text(escape(summary)))
@@ -243,15 +244,22 @@ async def start_application(app: App) -> None:
 
 
 async def stop_application(app: App) -> None:
-    """Stop polling and jobs, run post_shutdown, release everything."""
-    assert app.updater is not None
-    if app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
-    await app.shutdown()
+    """Stop polling and jobs, run post_shutdown, release everything.
+
+    Safe after a start that failed half way: whatever was opened is closed.
+    """
+    try:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+    finally:
+        await app.shutdown()
+        # Application.shutdown does nothing unless initialize() finished, but the bot opens
+        # its HTTP sessions before the getMe that fails when the Bot API is unreachable.
+        await app.bot.shutdown()
 
 
 async def run_bot(settings: Settings) -> None:
@@ -261,7 +269,11 @@ async def run_bot(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await start_application(app)
+    try:
+        await start_application(app)
+    except BaseException:
+        await stop_application(app)
+        raise
     log.info("polling; press Ctrl-C to stop")
     try:
         await stop.wait()

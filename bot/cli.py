@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn
@@ -15,9 +16,12 @@ from db import migrate as migrations
 from db.errors import DatabaseError
 from services.crypto import generate_key
 from services.errors import ServiceError
-from services.settings import ConfigError, Settings, load_settings
+from services.redaction import redact
+from services.settings import ConfigError, Settings, load_settings, make_data_dir
 
 EXIT_CONFIG = 2
+
+log = logging.getLogger(__name__)
 
 Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 
@@ -33,7 +37,7 @@ def _fail(message: str) -> NoReturn:
 async def _migrate(settings: Settings) -> None:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_data_dir(settings.data_dir)
     try:
         await migrations.upgrade(url)
     except (OSError, OperationalError, DBAPIError, DatabaseError) as exc:
@@ -196,22 +200,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `rltr-mktg`."""
     args = build_parser().parse_args(argv)
+    setup_logging(args.log_level.upper())
     try:
         settings = load_settings()
-        secrets = [
-            s.get_secret_value()
-            for s in (settings.telegram_bot_token, settings.openai_api_key)
-            if s is not None
-        ]
-        setup_logging(args.log_level.upper(), secrets)
         if args.func is not cmd_generate_key:
             settings.encryption_keys()
         return int(asyncio.run(args.func(settings, args)))
     except (ConfigError, CliError, ServiceError) as exc:
-        print(f"rltr-mktg: {exc}", file=sys.stderr)
+        print(f"rltr-mktg: {redact(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Through the log handler, so that the traceback is redacted like every other line.
+        log.critical("rltr-mktg stopped on an unexpected error", exc_info=True)
+        return 1
 
 
 if __name__ == "__main__":

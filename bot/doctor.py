@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import aiohttp
 from sqlalchemy import text
 
 from db import migrate
 from db.session import create_engine
+from services.graph_versions import version_status
+from services.redaction import redact
 from services.settings import ConfigError, Settings
 
 TIMEOUT_S = 10.0
@@ -23,6 +26,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # works today, but needs attention soon
 
 
 async def _database(settings: Settings) -> Check:
@@ -52,12 +56,16 @@ async def _telegram(settings: Settings) -> Check:
         settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url
     )
     try:
-        async with asyncio.timeout(TIMEOUT_S), bot:
-            return Check("telegram", True, f"bot @{bot.username}")
+        async with asyncio.timeout(TIMEOUT_S):
+            await bot.initialize()
+        return Check("telegram", True, f"bot @{bot.username}")
     except Exception as exc:
         return Check(
             "telegram", False, f"{_short(exc)}; check TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL"
         )
+    finally:
+        # Also after a timeout, which `async with bot` would not clean up after.
+        await bot.shutdown()
 
 
 async def _openai(settings: Settings) -> Check:
@@ -97,13 +105,19 @@ def _short(exc: BaseException) -> str:
     return text_[:160]
 
 
-async def run_doctor(settings: Settings) -> int:
-    """Print one line per check; exit 0 when all pass, 1 otherwise."""
+def _graph_version(settings: Settings, today: date) -> Check:
+    status = version_status(settings.graph_api_base_url, today)
+    return Check("graph api version", status.ok, status.advice, warning=status.warning)
+
+
+async def run_doctor(settings: Settings, *, today: date | None = None) -> int:
+    """Print one line per check; exit 0 when all pass (warnings included), 1 otherwise."""
     try:
         keys = settings.encryption_keys()
         checks = [Check("encryption key", True, f"{len(keys)} key(s) loaded")]
     except ConfigError as exc:
         checks = [Check("encryption key", False, str(exc))]
+    checks.append(_graph_version(settings, today or datetime.now(UTC).date()))
     probes: list[Callable[[], Awaitable[Check]]] = [
         lambda: _database(settings),
         lambda: _telegram(settings),
@@ -115,6 +129,6 @@ async def run_doctor(settings: Settings) -> int:
     ]
     checks += await asyncio.gather(*(p() for p in probes))
     for check in checks:
-        mark = "✓" if check.ok else "✗"
-        print(f"{mark} {check.name}: {check.detail}")
+        mark = "✗" if not check.ok else "⚠" if check.warning else "✓"
+        print(redact(f"{mark} {check.name}: {check.detail}"))
     return 0 if all(c.ok for c in checks) else 1

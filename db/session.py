@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,6 +63,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private_file(database: str | None) -> None:
+    """Create a new SQLite file owner-only (0600) before SQLite creates it with the umask's
+    mode (usually 0644); its -wal and -shm files take the database file's mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return  # it exists already, or SQLite will report why it cannot be created
+
+
 def create_engine(url: str | URL, *, pool_size: int = 20, null_pool: bool = False) -> AsyncEngine:
     """Build the async engine for `url` (PostgreSQL or SQLite).
 
@@ -81,6 +93,7 @@ def create_engine(url: str | URL, *, pool_size: int = 20, null_pool: bool = Fals
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
+        _create_private_file(parsed.database)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -6,6 +6,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from services.redaction import remember_secret
+
 
 class DecryptionError(Exception):
     """A stored secret cannot be decrypted with any configured key."""
@@ -21,17 +23,20 @@ class TokenCipher:
 
     def encrypt(self, plaintext: str) -> str:
         """Encrypt a secret for storage."""
+        remember_secret(plaintext)
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, ciphertext: str, *, what: str = "a stored token") -> str:
         """Decrypt a stored secret; `what` names it in the error (never the secret)."""
         try:
-            return self._fernet.decrypt(ciphertext.encode()).decode()
+            plaintext = self._fernet.decrypt(ciphertext.encode()).decode()
         except (InvalidToken, ValueError):
             raise DecryptionError(
                 f"Cannot decrypt {what}: the encryption key changed; restore the old key in "
                 "ENCRYPTION_KEY (after the new one) or reconnect the account."
             ) from None
+        remember_secret(plaintext)
+        return plaintext
 
     def rotate(self, ciphertext: str) -> str:
         """Re-encrypt under the newest key."""

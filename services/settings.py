@@ -6,8 +6,10 @@ with one sentence naming the variable; the CLI turns that into exit code 2.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
+import tempfile
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,8 +20,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.errors import DatabaseUrlError
 from db.session import normalize_url
+from services.graph_versions import DEFAULT_GRAPH_API_BASE_URL
+from services.redaction import remember_secret
 
-DEFAULT_GRAPH_API_BASE_URL = "https://graph.facebook.com/v23.0"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 KEY_FILE_NAME = "encryption.key"
 DEFAULT_SCRAPE_PASS_DEADLINE_MINUTES = 20
@@ -27,6 +30,8 @@ DEFAULT_SCRAPE_PASS_DEADLINE_MINUTES = 20
 page) takes 5-8 minutes; 20 leaves room for a site two or three times slower and stays
 under the 30-minute interval, so the next scheduled pass is never skipped as "already
 running". A pass slowed further (a Crawl-delay) stops there and the next one goes on."""
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -132,35 +137,85 @@ class Settings(BaseSettings):
                     ) from None
             if not keys:
                 raise ConfigError("ENCRYPTION_KEY is empty: run `rltr-mktg generate-key`.")
-            return keys
-        return [_load_or_create_key_file(self.data_dir)]
+        else:
+            keys = [_load_or_create_key_file(self.data_dir)]
+        remember_secret(*keys)
+        return keys
+
+
+def make_data_dir(data_dir: Path) -> None:
+    """Create DATA_DIR owner-only (0700): it holds the key and the database it protects."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _load_or_create_key_file(data_dir: Path) -> str:
     path = data_dir / KEY_FILE_NAME
     try:
-        if path.exists():
-            key = path.read_text().strip()
-            Fernet(key.encode())
-            return key
-        data_dir.mkdir(parents=True, exist_ok=True)
-        key = Fernet.generate_key().decode()
-        # O_EXCL: two processes starting together must not write two different keys.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key + "\n")
-        return key
-    except FileExistsError:
-        return path.read_text().strip()
-    except (ValueError, TypeError):
-        raise ConfigError(
-            f"The key file {path} is damaged: restore it from a backup, or set ENCRYPTION_KEY."
-        ) from None
+        if not path.exists():
+            _create_key_file(data_dir, path)
+        key = path.read_text().strip()
     except OSError as exc:
         raise ConfigError(
             f"DATA_DIR {data_dir} is not writable ({exc.strerror}): set DATA_DIR to a folder "
             "this user can write."
         ) from None
+    try:
+        Fernet(key.encode())
+    except (ValueError, TypeError):
+        what = "is empty" if not key else "does not hold a valid key"
+        raise ConfigError(
+            f"The key file {path} {what}: restore it from a backup, or set ENCRYPTION_KEY."
+        ) from None
+    _warn_if_readable_by_others(path)
+    return key
+
+
+def _create_key_file(data_dir: Path, path: Path) -> None:
+    """Write a new key where no key file exists yet, atomically.
+
+    The key is written and synced to a private temporary file first, then hard-linked
+    to its name: the link fails if another process got there first, so two processes
+    starting together both end up with the winner's key, and nobody ever reads a key
+    file that is empty or half written.
+    """
+    make_data_dir(data_dir)
+    fd, tmp = tempfile.mkstemp(prefix=f".{KEY_FILE_NAME}.", dir=data_dir)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(Fernet.generate_key().decode() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return  # another process's key won; it is read like any existing file
+        _fsync_dir(data_dir)
+    finally:
+        os.unlink(tmp)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a new directory entry survive a power loss."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_warned_readable: set[Path] = set()
+
+
+def _warn_if_readable_by_others(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and path not in _warned_readable:
+        _warned_readable.add(path)
+        log.warning(
+            "the encryption key file %s can be read by other users (mode %s); run `chmod 600 %s`",
+            path,
+            oct(stat.S_IMODE(mode)),
+            path,
+        )
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -176,6 +231,13 @@ def load_settings(**overrides: object) -> Settings:
         else:
             text = f"{field} is not valid: {msg[:1].lower()}{msg[1:]}."
         raise ConfigError(text) from None
+    remember_secret(
+        *(
+            secret.get_secret_value()
+            for secret in (settings.telegram_bot_token, settings.openai_api_key)
+            if secret is not None
+        )
+    )
     try:
         normalize_url(settings.resolved_database_url)
     except DatabaseUrlError as exc:

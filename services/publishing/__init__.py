@@ -15,7 +15,6 @@ from services.publishing.errors import (
     Platform,
     PublishError,
     classify,
-    redact,
 )
 from services.publishing.facebook import facebook_permalink, publish_facebook
 from services.publishing.graph_client import GraphClient
@@ -51,7 +50,6 @@ __all__ = [
     "publish_facebook",
     "publish_instagram",
     "publishing_quota",
-    "redact",
     "token_expiry",
     "validate_account",
     "wait_until_finished",

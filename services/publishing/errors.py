@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from services.redaction import redact
+
 Platform = Literal["facebook", "instagram"]
 
 ErrorKind = Literal[
@@ -30,20 +32,6 @@ ErrorKind = Literal[
 ]
 
 RETRYABLE_KINDS: frozenset[str] = frozenset({"transient", "rate_limited"})
-
-_TOKEN_PARAM = re.compile(
-    r"((?:access_token|input_token|client_secret|fb_exchange_token)=)[^&\s\"']+"
-)
-_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """Return `text` with the given secrets and any token-looking URL parameter masked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = _TOKEN_PARAM.sub(r"\1***", text)
-    return _BEARER.sub(r"\1***", text)
 
 
 class GraphError(Exception):

@@ -24,9 +24,9 @@ from services.publishing.errors import (
     Platform,
     PublishError,
     classify,
-    redact,
     transport_error,
 )
+from services.redaction import redact, remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,12 @@ DEFAULT_RATE_LIMIT_WAIT_S = 60.0
 
 
 class GraphClient:
-    """Calls the Graph API at `base_url` (e.g. `https://graph.facebook.com/v23.0`).
+    """Calls the Graph API at `base_url` (e.g. `https://graph.facebook.com/vNN.N`; the version
+    this product uses is in `services.graph_versions`).
 
-    Every call takes the access token explicitly; it is sent as the `access_token` query or
-    form parameter and is redacted from everything this client logs or raises.
+    Every call takes the access token explicitly; it travels in an `Authorization: Bearer`
+    header (never in a URL, which proxies and servers log) and is redacted from everything
+    this client logs or raises.
     """
 
     def __init__(
@@ -144,12 +146,13 @@ class GraphClient:
     ) -> JsonObject:
         url = f"{self._base_url}/{quote(path.lstrip('/'), safe='/_-.')}"
         fields = {k: _encode(v) for k, v in (params or {}).items() if v is not None}
-        fields["access_token"] = token
-        query, form = (fields, None) if method == "GET" else (None, fields)
+        query, form = (fields or None, None) if method == "GET" else (None, fields or None)
+        auth = {"Authorization": f"Bearer {token}"}
+        remember_secret(token)
         started = time.monotonic()
         try:
             async with self._session.request(
-                method, url, params=query, data=form, timeout=self._timeout
+                method, url, params=query, data=form, headers=auth, timeout=self._timeout
             ) as resp:
                 raw = await resp.read()
                 status = resp.status

@@ -104,3 +104,68 @@ async def test_run_with_a_refused_token_or_no_server_says_so(tmp_path: Path) -> 
     code, err = await _run_once(env, tmp_path)
     assert code == 2 and "Cannot reach the Telegram Bot API" in err, err[-1500:]
     assert "Traceback" not in err and "NotTheToken" not in err
+
+
+async def test_a_redirecting_bot_api_never_gets_the_token_printed_or_sent_on(
+    tmp_path: Path,
+) -> None:
+    """The Bot API sends no redirects; one is not followed, so `/bot<token>/` stays put."""
+    from aiohttp import web
+
+    token = "7301234567:AAHk3fZ_Qw9xYt2LmNoPqRsTuVwXyZ01234"
+    elsewhere_hits: list[str] = []
+
+    async def redirect_to_elsewhere(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"http://127.0.0.1:{elsewhere_port}{request.path}")
+
+    async def redirect_forever(request: web.Request) -> web.StreamResponse:
+        elsewhere_hits.append(request.path)
+        raise web.HTTPFound(request.path)
+
+    runners = []
+    ports = []
+    for handler in (redirect_to_elsewhere, redirect_forever):
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        ports.append(runner.addresses[0][1])
+    api_port, elsewhere_port = ports
+    try:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api_port}/bot",
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "",
+        }
+        code, err = await _run_once(env, tmp_path)
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+    assert code == 2 and "Cannot reach the Telegram Bot API" in err, err[-1500:]
+    assert token.split(":")[1] not in err, err[-1500:]
+    assert elsewhere_hits == []
+
+
+async def test_a_failed_start_closes_every_client(tmp_path: Path) -> None:
+    """Refused or unreachable: the one sentence, and no "Unclosed client session" after it."""
+    async with FakeTelegram() as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": "111:NotTheTokenTheServerKnowsAbout_xxxxxxxxxxxx",
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "",
+        }
+        refused_code, refused = await _run_once(env, tmp_path)
+    env["TELEGRAM_API_BASE_URL"] = "http://127.0.0.1:9/bot"  # a closed port
+    closed_code, closed = await _run_once(env, tmp_path)
+    assert refused_code == 2 and "TELEGRAM_BOT_TOKEN was refused" in refused, refused[-1500:]
+    assert closed_code == 2 and "Cannot reach the Telegram Bot API" in closed, closed[-1500:]
+    for err in (refused, closed):
+        assert "Unclosed" not in err, err[-1500:]
+        assert len(err.strip().splitlines()) == 1, err[-1500:]

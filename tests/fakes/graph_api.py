@@ -43,6 +43,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from PIL import Image
 
+from services.graph_versions import CURRENT_GRAPH_VERSION
+
 Action = Literal["error", "disconnect", "disconnect_after", "delay"]
 Final = Literal["FINISHED", "ERROR", "EXPIRED"]
 
@@ -80,13 +82,18 @@ _FIELDS: dict[str, tuple[str, ...]] = {
 
 @dataclass
 class FakeCall:
-    """One request the fake received; `path` has no version prefix; `params` no token."""
+    """One request the fake received; `path` has no version prefix; `params` no token.
+
+    `url` is the request target as received (path and query), to check what a log of it
+    would show.
+    """
 
     method: str
     path: str
     params: dict[str, Any]
     token: str | None
     at: float
+    url: str = ""
 
 
 @dataclass
@@ -299,7 +306,7 @@ class FakeGraphApi:
         self.polls_until_finished = polls_until_finished
         self.reject_duplicate_messages = reject_duplicate_messages
         self.debug_token_available = debug_token_available
-        self.version = "v23.0"
+        self.version = CURRENT_GRAPH_VERSION
         self.calls: list[FakeCall] = []
         self.posts: list[FakePost] = []
         self.pages: dict[str, FakePage] = {}
@@ -585,7 +592,9 @@ class FakeGraphApi:
         auth = request.headers.get("Authorization", "")
         if token is None and auth.lower().startswith("bearer "):
             token = auth[7:].strip()
-        self.calls.append(FakeCall(request.method, path, params, token, time.time()))
+        self.calls.append(
+            FakeCall(request.method, path, params, token, time.time(), str(request.rel_url))
+        )
 
         if path.startswith("/__fake__"):
             return await self._control(request, path, params)

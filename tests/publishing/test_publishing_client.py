@@ -11,18 +11,20 @@ import traceback
 
 import pytest
 
+from services.graph_versions import CURRENT_GRAPH_VERSION
 from services.publishing import GraphClient, PublishError
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing.conftest import PAGE_ID, PAGE_TOKEN
 
 
-async def test_get_sends_token_as_parameter_and_parses_json(client, fake) -> None:
+async def test_get_sends_token_in_the_bearer_header_and_parses_json(client, fake) -> None:
     body = await client.get(PAGE_ID, PAGE_TOKEN, {"fields": "id,name"})
     assert body == {"id": PAGE_ID, "name": "Sunny Homes"}
     [call] = fake.graph_calls("GET")
     assert call.path == f"/{PAGE_ID}"  # version prefix stripped by the fake
     assert call.token == PAGE_TOKEN
     assert call.params == {"fields": "id,name"}
+    assert PAGE_TOKEN not in call.url and "access_token" not in call.url
 
 
 async def test_post_sends_a_form_with_json_encoded_values(client, fake) -> None:
@@ -192,7 +194,8 @@ async def test_refused_connection_is_retried_then_transient(session, caplog) -> 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    client = GraphClient(session, f"http://127.0.0.1:{port}/v23.0", backoff_base_s=0.01)
+    base_url = f"http://127.0.0.1:{port}/{CURRENT_GRAPH_VERSION}"
+    client = GraphClient(session, base_url, backoff_base_s=0.01)
     caplog.set_level(logging.WARNING, logger="services.publishing")
     with pytest.raises(PublishError) as info:
         await client.post(f"{PAGE_ID}/feed", PAGE_TOKEN, {"message": "x"})
@@ -248,7 +251,7 @@ async def test_fake_accepts_bearer_header_and_any_version(session, fake: FakeGra
         async with session.get(f"{fake.root_url}{prefix}/me", headers=headers) as resp:
             assert resp.status == 200
             assert (await resp.json())["id"] == PAGE_ID
-    async with session.get(f"{fake.root_url}/v23.0/me") as resp:
+    async with session.get(f"{fake.root_url}/{CURRENT_GRAPH_VERSION}/me") as resp:
         assert resp.status == 400
         assert (await resp.json())["error"]["code"] == 104
 

@@ -8,9 +8,9 @@ from services.publishing.errors import (
     GraphError,
     classify,
     parse_container_subcode,
-    redact,
     rule_for_container_subcode,
 )
+from services.redaction import redact
 
 
 def graph(code: int | None, subcode: int | None = None, *, status: int = 400, **extra: object):

@@ -61,6 +61,13 @@ async def test_connect_validates_then_stores_the_token_encrypted(
         database, graph.client, agent_id=agent.id, platform="ig", account_id=IG_ID, token=IG_TOKEN
     )
     assert ig.account.display_name == "Sunny Homes (@sunnyhomes)"
+    assert {c.token for c in fake.graph_calls()} == {PAGE_TOKEN, IG_TOKEN}
+    # The token authenticates in the Authorization header, never as `access_token` in a URL.
+    # The one URL that names it is the inspection itself: debug_token's `input_token` is a
+    # query parameter of a GET by the Graph API's definition.
+    in_url = [c for c in fake.calls if PAGE_TOKEN in c.url or IG_TOKEN in c.url]
+    assert [c.path for c in in_url] == ["/debug_token", "/debug_token"]
+    assert not [c for c in in_url if "access_token" in c.url], in_url
     async with database.unit_of_work() as s:
         listed = await accounts.list_accounts(s, agent.id)
     assert [(a.platform, a.display_name) for a in listed] == [

@@ -121,6 +121,10 @@ async def test_approved_post_publishes_to_both_platforms_with_the_right_calls(
     assert carousel[0].params["media_type"] == "CAROUSEL"
     assert "#Ocala" in carousel[0].params["caption"]
 
+    # The tokens travel in the Authorization header, never in a URL a server or proxy logs.
+    assert {c.token for c in fake.graph_calls()} == {PAGE_TOKEN, IG_TOKEN}
+    assert not [c.url for c in fake.calls if PAGE_TOKEN in c.url or IG_TOKEN in c.url]
+
     posts = {p.platform: p for p in fake.visible_posts()}
     assert set(posts) == {"facebook", "instagram"} and fake.duplicate_count() == 0
     assert posts["facebook"].image_urls == urls and posts["instagram"].image_urls == urls
