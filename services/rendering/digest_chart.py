@@ -1,10 +1,10 @@
-"""The weekly digest's numbers and its chart: reach and views per post, the best one marked.
+"""The weekly digest's chart: reach and views per post, the best one marked.
 
-`summarize_week` gives the numbers the message text quotes; `render_digest_chart` draws the
-same numbers, so the two never disagree. matplotlib is imported inside the renderer: it
-costs about 50 MB of memory, which the bot pays only while a digest is drawn. It is used
-through `Figure` and the Agg canvas only (no pyplot and its global state), so two digests may
-be drawn in two threads at once.
+The chart draws the numbers of `summarize_week`, which the message text quotes too, so the
+two never disagree. matplotlib is imported inside the renderer: it costs about 50 MB of
+memory, which a process pays only from its first digest on. It is used through `Figure` and
+the Agg canvas only (no pyplot and its global state), so two digests may be drawn in two
+threads at once.
 """
 
 from __future__ import annotations
@@ -12,19 +12,24 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from services.rendering.digest_summary import (
+    PostInsight,
+    ranked,
+    summarize_week,
+    totals_line,
+)
 from services.rendering.fonts import printable
 from services.rendering.text_fit import ELLIPSIS
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 MAX_BARS = 12
 LABEL_CHARS = 34
@@ -37,64 +42,6 @@ VIEWS_COLOR = "#8FBBDA"
 BEST_BAND = "#FFF1C9"
 MUTED = "#5A6068"
 PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram"}
-
-
-@dataclass(frozen=True, slots=True)
-class PostInsight:
-    """One published post and what Graph reported for it; None where a metric is missing."""
-
-    label: str  # e.g. "Mon 12/1 · 123 Oak St"
-    platform: str
-    reach: int | None
-    views: int | None
-    permalink: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WeekSummary:
-    """The digest's numbers. A total is None when no post reported that metric."""
-
-    posts: int
-    total_reach: int | None
-    total_views: int | None
-    best: PostInsight | None
-    per_platform: tuple[tuple[str, int], ...]
-
-
-def _rank_key(post: PostInsight) -> tuple[int, int]:
-    # Missing sorts below a reported zero.
-    return (-1 if post.reach is None else post.reach, -1 if post.views is None else post.views)
-
-
-def ranked(posts: Sequence[PostInsight]) -> list[PostInsight]:
-    """Best first: by reach, then views; equal posts keep their order."""
-    return sorted(posts, key=_rank_key, reverse=True)
-
-
-def summarize_week(posts: Sequence[PostInsight]) -> WeekSummary:
-    """Totals of the reported metrics and the best post (None if no post reached anyone)."""
-    reach = [p.reach for p in posts if p.reach is not None]
-    views = [p.views for p in posts if p.views is not None]
-    top = max(posts, key=_rank_key, default=None)  # max keeps the first of equals
-    best = top if top is not None and (top.reach or 0) + (top.views or 0) > 0 else None
-    platforms = Counter(p.platform for p in posts)
-    return WeekSummary(
-        posts=len(posts),
-        total_reach=sum(reach) if reach else None,
-        total_views=sum(views) if views else None,
-        best=best,
-        per_platform=tuple(sorted(platforms.items())),
-    )
-
-
-def totals_line(summary: WeekSummary) -> str:
-    """'5 posts · reach 1,234 · views 5,678' (metrics nobody reported are left out)."""
-    parts = [f"{summary.posts} post{'' if summary.posts == 1 else 's'}"]
-    if summary.total_reach is not None:
-        parts.append(f"reach {summary.total_reach:,}")
-    if summary.total_views is not None:
-        parts.append(f"views {summary.total_views:,}")
-    return " · ".join(parts)
 
 
 @cache
@@ -117,14 +64,23 @@ def _matplotlib_dirs() -> None:
 
 
 def _writable(path: Path) -> bool:
+    # The directory, or the nearest existing ancestor it would be created in.
     while not path.exists() and path != path.parent:
         path = path.parent
-    return os.access(path, os.W_OK)
+    return path.is_dir() and os.access(path, os.W_OK)
 
 
 def render_digest_chart(posts: Sequence[PostInsight], *, title: str, week_label: str) -> bytes:
-    """A PNG, 1100 px wide: grouped horizontal bars of reach and views per post, best on top
+    """A PNG, 1080 px wide: grouped horizontal bars of reach and views per post, best on top
     and highlighted, at most MAX_BARS posts (then "+k more"); a short notice for no posts."""
+    fig = digest_figure(posts, title=title, week_label=week_label)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def digest_figure(posts: Sequence[PostInsight], *, title: str, week_label: str) -> Figure:
+    """The chart as a matplotlib Figure on an Agg canvas (what `render_digest_chart` saves)."""
     _matplotlib_dirs()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -149,7 +105,13 @@ def render_digest_chart(posts: Sequence[PostInsight], *, title: str, week_label:
 
     # parse_math=False everywhere: a "$" in an address or a price is text, not TeX.
     fig.text(
-        left, at(0.18), printable(title), fontsize=16, fontweight="bold", va="top", parse_math=False
+        left,
+        at(0.18),
+        _short(title, TITLE_CHARS),
+        fontsize=16,
+        fontweight="bold",
+        va="top",
+        parse_math=False,
     )
     fig.text(
         left,
@@ -192,9 +154,7 @@ def render_digest_chart(posts: Sequence[PostInsight], *, title: str, week_label:
                 fontsize=10.5,
                 color=MUTED,
             )
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
+    return fig
 
 
 def _short(text: str, limit: int) -> str:

@@ -25,6 +25,7 @@ BOLD = "RltrSans-Bold"
 # Control and format characters (direction marks, zero-width joiners, NUL...) draw as boxes
 # or nothing; tabs and other spaces become one plain space.
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_VARIATION = re.compile(r"[\ufe00-\ufe0f]")  # emoji/text presentation selectors
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
@@ -83,13 +84,19 @@ def printable(text: str) -> str:
     """
     covered = _coverage()
     out = []
+    dropped = joined = False
     for ch in unicodedata.normalize("NFC", text):
-        if ch == "\n":
-            out.append(ch)
-        elif ch == "\t" or unicodedata.category(ch) == "Zs":
-            out.append(" ")
-        elif unicodedata.category(ch) not in _INVISIBLE and ord(ch) in covered:
-            out.append(ch)
+        if joined:  # the rest of an emoji sequence whose first part had no glyph: "🏊‍♀"
+            joined = False
+        elif ch == "\u200d":
+            joined = dropped
+        elif ch == "\n" or ch == "\t" or unicodedata.category(ch) == "Zs":
+            out.append("\n" if ch == "\n" else " ")
+            dropped = False
+        elif _VARIATION.match(ch) is None and unicodedata.category(ch) not in _INVISIBLE:
+            dropped = ord(ch) not in covered
+            if not dropped:
+                out.append(ch)
     lines = (_SPACES.sub(" ", line).strip() for line in "".join(out).split("\n"))
     return "\n".join(lines).strip()
 
