@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from decimal import Decimal
 
@@ -11,6 +12,28 @@ from PIL import Image, ImageDraw
 from services.rendering.flyer_sheet import FlyerSheet
 
 LISTING_URL = "https://www.holidaybuilders.com/homes/5127-sw-88th-place-ocala/"
+
+
+LONG_DESCRIPTION = (
+    "The open kitchen has an island, granite counters and a walk-in pantry, and it opens "
+    "to a family room with a vaulted ceiling. " * 80
+)
+
+
+def long_sheet(sheet: FlyerSheet) -> FlyerSheet:
+    return dataclasses.replace(
+        sheet,
+        headline="An extraordinarily long headline that goes on about the home " * 3,
+        bullets=tuple(
+            f"Feature {i}: a covered lanai with a ceiling fan and pavers" for i in range(30)
+        ),
+        description=LONG_DESCRIPTION,
+        call_to_action="Call now to book your private tour of this home! " * 10,
+        agent_name="Dr. Maximilian Alexander Featherstonehaugh-Worthington III",
+        agent_email="maximilian.alexander.featherstonehaugh@very-long-brokerage-domain.example",
+        brokerage="Featherstonehaugh & Worthington International Luxury Realty Partners LLC",
+        listing_url="https://www.holidaybuilders.com/homes/" + "a-very-long-slug-" * 20,
+    )
 
 
 def house_photo(width: int = 1600, height: int = 1067, fmt: str = "JPEG") -> bytes:

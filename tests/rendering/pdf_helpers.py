@@ -19,7 +19,8 @@ def pdf_text(pdf: bytes) -> str:
 
 
 def pdf_pictures(pdf: bytes) -> list[Image.Image]:
-    return [picture.image for picture in pdf_reader(pdf).pages[0].images]
+    pictures = [picture.image for picture in pdf_reader(pdf).pages[0].images]
+    return [picture for picture in pictures if picture is not None]
 
 
 def qr_texts(image: Image.Image) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from PIL import Image
 
 from services.rendering import digest_chart
@@ -38,7 +39,7 @@ def _png(data: bytes) -> Image.Image:
 def _texts(posts: list[PostInsight], title: str = "Your week") -> list[str]:
     fig = digest_figure(posts, title=title, week_label=WEEK)
     fig.canvas.draw()
-    return [t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text"))]
+    return [t.get_text() for t in fig.findobj(match=Text) if isinstance(t, Text)]
 
 
 def test_chart_shows_the_input_numbers_with_the_best_on_top() -> None:

@@ -9,29 +9,10 @@ from services.rendering.flyer_layout import FOOTER_H, flyer_layout
 from services.rendering.flyer_page import MARGIN, PAGE_H, PAGE_W, TextRun
 from services.rendering.flyer_pdf import FlyerSheet, render_flyer, render_flyer_pdf
 from services.rendering.fonts import string_width
+from tests.rendering.conftest import LONG_DESCRIPTION, long_sheet
 from tests.rendering.pdf_helpers import pdf_reader, pdf_text
 
-LONG_DESCRIPTION = (
-    "The open kitchen has an island, granite counters and a walk-in pantry, and it opens "
-    "to a family room with a vaulted ceiling. " * 80
-)
 HOSTILE = "<b>&amp;</b> Tom & Jerry's <home> 🏡🔥 שלום עולם مرحبا Привет\x00\u200f\ttab"
-
-
-def _long(sheet: FlyerSheet) -> FlyerSheet:
-    return dataclasses.replace(
-        sheet,
-        headline="An extraordinarily long headline that goes on about the home " * 3,
-        bullets=tuple(
-            f"Feature {i}: a covered lanai with a ceiling fan and pavers" for i in range(30)
-        ),
-        description=LONG_DESCRIPTION,
-        call_to_action="Call now to book your private tour of this home! " * 10,
-        agent_name="Dr. Maximilian Alexander Featherstonehaugh-Worthington III",
-        agent_email="maximilian.alexander.featherstonehaugh@very-long-brokerage-domain.example",
-        brokerage="Featherstonehaugh & Worthington International Luxury Realty Partners LLC",
-        listing_url="https://www.holidaybuilders.com/homes/" + "a-very-long-slug-" * 20,
-    )
 
 
 def _box(run: TextRun) -> tuple[float, float, float, float]:
@@ -62,7 +43,7 @@ def test_normal_flyer_is_tidy(sheet: FlyerSheet) -> None:
 
 
 def test_long_text_is_cut_to_one_tidy_page(sheet: FlyerSheet) -> None:
-    long = _long(sheet)
+    long = long_sheet(sheet)
     files = render_flyer(long)
     text = pdf_text(files.pdf)
 
@@ -82,7 +63,7 @@ def test_long_text_is_cut_to_one_tidy_page(sheet: FlyerSheet) -> None:
 
 def test_body_text_never_enters_the_footer(sheet: FlyerSheet) -> None:
     footer_top = PAGE_H - MARGIN - FOOTER_H
-    layout = flyer_layout(_long(sheet))
+    layout = flyer_layout(long_sheet(sheet))
     body = [run for run in layout.texts if "lanai" in run.text or "vaulted" in run.text]
 
     assert body

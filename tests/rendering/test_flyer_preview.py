@@ -11,7 +11,7 @@ from PIL import Image
 from services.rendering.flyer_layout import flyer_layout
 from services.rendering.flyer_page import BAND
 from services.rendering.flyer_pdf import PREVIEW_SIZE, FlyerSheet, render_flyer_preview_png
-from tests.rendering.conftest import LISTING_URL
+from tests.rendering.conftest import LISTING_URL, long_sheet
 from tests.rendering.pdf_helpers import qr_texts
 
 TELEGRAM_PHOTO_MAX_BYTES = 10 * 1024 * 1024
@@ -46,7 +46,7 @@ def test_preview_shows_the_photo_where_the_pdf_has_it(sheet: FlyerSheet) -> None
 
 def _near(pixel: object, color: tuple[int, int, int]) -> bool:
     assert isinstance(pixel, tuple)
-    return max(abs(a - b) for a, b in zip(pixel, color, strict=True)) < 12  # JPEG noise
+    return all(abs(a - b) < 12 for a, b in zip(pixel, color, strict=True))  # JPEG noise
 
 
 def test_preview_without_photo_shows_the_band(sheet: FlyerSheet) -> None:
@@ -66,3 +66,18 @@ def test_noisy_photo_preview_stays_under_telegram_limits(sheet: FlyerSheet) -> N
 
     assert len(png) < TELEGRAM_PHOTO_MAX_BYTES
     assert max(Image.open(io.BytesIO(png)).size) <= 10_000
+
+
+def test_long_text_stays_inside_the_margins(sheet: FlyerSheet) -> None:
+    img = _preview(long_sheet(sheet))
+    margin = round(36 * 1275 / 612)  # half an inch
+    width, height = img.size
+    strips = {
+        "left": (0, 0, margin - 1, height),
+        "right": (width - margin + 2, 0, width, height),
+        "top": (0, 0, width, margin - 1),
+        "bottom": (0, height - margin + 2, width, height),
+    }
+    for side, box in strips.items():
+        darkest, _ = img.crop(box).convert("L").getextrema()
+        assert darkest == 255, side
