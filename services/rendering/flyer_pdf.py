@@ -11,6 +11,7 @@ or a writer's text is parsed as markup, so `<b>&amp;` prints as typed.
 
 from __future__ import annotations
 
+import gc
 import io
 from dataclasses import dataclass
 
@@ -92,6 +93,10 @@ def _pdf(page: FlyerLayout, sheet: FlyerSheet) -> bytes:
             pdf.drawString(run.x, y, run.text)
     pdf.showPage()
     pdf.save()
+    # reportlab's ImageReader for a JPEG refers to itself (a bound method kept on the
+    # instance), so each flyer's decoded photo (megabytes) would wait for a full garbage
+    # collection, which a long-running bot may not see for hours.
+    gc.collect()
     return buf.getvalue()
 
 
@@ -116,7 +121,7 @@ def _png(page: FlyerLayout) -> bytes:
         size = (_px(pic.w), _px(pic.h))
         # The QR code keeps hard module edges; the photo is smoothed.
         resample = Image.Resampling.NEAREST if pic.role == "qr" else Image.Resampling.LANCZOS
-        img.paste(pic.image.convert("RGB").resize(size, resample), (_px(pic.x), _px(pic.y)))
+        img.paste(pic.image.resize(size, resample), (_px(pic.x), _px(pic.y)))
     for run in page.texts:
         font = pillow_font(run.size * _SCALE, bold=run.bold)
         draw.text(

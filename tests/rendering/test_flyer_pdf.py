@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from decimal import Decimal
+
+from PIL import Image
+from reportlab.lib.utils import ImageReader
 
 from services.rendering.flyer_pdf import FlyerSheet, render_flyer, render_flyer_pdf
 from tests.rendering.conftest import LISTING_URL
@@ -100,3 +104,15 @@ def test_render_flyer_gives_the_same_pdf(sheet: FlyerSheet) -> None:
     assert files.pdf == render_flyer_pdf(sheet)
     assert files.truncated is False
     assert files.preview_png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_rendering_leaves_no_decoded_photo_behind(sheet: FlyerSheet) -> None:
+    gc.collect()
+    gc.disable()  # only what the renderer itself frees counts
+    try:
+        render_flyer_pdf(sheet)
+        left = [o for o in gc.get_objects() if isinstance(o, (ImageReader, Image.Image))]
+    finally:
+        gc.enable()
+
+    assert left == []
