@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import warnings
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
@@ -157,3 +159,16 @@ def test_writable_home_is_left_to_matplotlib(
         assert os.environ["MPLCONFIGDIR"] == ""
     finally:
         digest_chart._matplotlib_dirs.cache_clear()
+
+
+def test_rendering_leaves_no_figure_behind() -> None:
+    render_digest_chart(_posts(3), title="Your week", week_label=WEEK)  # imports settle
+    gc.collect()
+    gc.disable()  # only what the renderer itself frees counts
+    try:
+        render_digest_chart(_posts(3), title="Your week", week_label=WEEK)
+        left = [o for o in gc.get_objects() if isinstance(o, Figure)]
+    finally:
+        gc.enable()
+
+    assert left == []
