@@ -166,8 +166,10 @@ def test_rendering_leaves_no_figure_behind() -> None:
     gc.collect()
     gc.disable()  # only what the renderer itself frees counts
     try:
+        before = [o for o in gc.get_objects() if isinstance(o, Figure)]
         render_digest_chart(_posts(3), title="Your week", week_label=WEEK)
-        left = [o for o in gc.get_objects() if isinstance(o, Figure)]
+        now = [o for o in gc.get_objects() if isinstance(o, Figure)]
+        left = [o for o in now if not any(o is b for b in before)]
     finally:
         gc.enable()
 
