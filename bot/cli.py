@@ -55,10 +55,10 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     await _migrate(settings)
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import run_bot
+    from rltr_mktg.process import run_process
 
     try:
-        await run_bot(settings)
+        await run_process(settings)
     except InvalidToken:
         _fail(
             "TELEGRAM_BOT_TOKEN was refused by Telegram; copy it again from @BotFather "
@@ -203,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for s in (settings.telegram_bot_token, settings.openai_api_key)
             if s is not None
         ]
+        if settings.telegram_bot_token is not None:
+            secrets.append(settings.webhook_secret())
         setup_logging(args.log_level.upper(), secrets)
         if args.func is not cmd_generate_key:
             settings.encryption_keys()

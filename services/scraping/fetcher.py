@@ -24,6 +24,7 @@ import aiohttp
 from multidict import CIMultiDict
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from services import metrics
 from services.scraping.encoding import Decoded, decode_bytes
 
 logger = logging.getLogger(__name__)
@@ -291,7 +292,11 @@ class PoliteFetcher:
         this URL and a 304 is answered from the cache (`from_cache=True`).
         Raises a `FetchError` subclass when the URL cannot be fetched.
         """
-        return await self._fetch_with_retries(url, conditional=conditional, robots=True)
+        try:
+            return await self._fetch_with_retries(url, conditional=conditional, robots=True)
+        except FetchError as exc:
+            metrics.scrape_failure(exc)
+            raise
 
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch `url` (reads robots.txt once per origin)."""
@@ -435,6 +440,7 @@ class PoliteFetcher:
         async with self._semaphore:
             await self._pace()
             self._requests_made += 1
+            metrics.SCRAPE_REQUESTS.inc()
             if robots_request:
                 self._robots_requests += 1
             yield
