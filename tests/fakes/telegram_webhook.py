@@ -129,6 +129,7 @@ class WebhookSender:
         self.webhook = Webhook(url, secret, allowed, connections, now)
         # A long poll still waiting ends with 409, as on Telegram.
         self.fake._end_long_polls()
+        self.fake._signal.fire()
         self._ensure_running()
         return True, "Webhook is already set" if same else "Webhook was set"
 
@@ -260,7 +261,7 @@ class WebhookSender:
                 status = resp.status
                 retry_after = resp.headers.get("Retry-After", "")
         except TimeoutError:
-            self.deliveries.append(
+            self._record(
                 WebhookDelivery(
                     record.update_id, t, None, "Read timeout expired", hook.secret_token
                 )
@@ -268,19 +269,13 @@ class WebhookSender:
             return None, "Read timeout expired", None
         except aiohttp.ClientConnectorError as exc:
             message = f"Connection refused ({exc.os_error.strerror or exc})"
-            self.deliveries.append(
-                WebhookDelivery(record.update_id, t, None, message, hook.secret_token)
-            )
+            self._record(WebhookDelivery(record.update_id, t, None, message, hook.secret_token))
             return None, message, None
         except aiohttp.ClientError:
             message = "Webhook connection closed"
-            self.deliveries.append(
-                WebhookDelivery(record.update_id, t, None, message, hook.secret_token)
-            )
+            self._record(WebhookDelivery(record.update_id, t, None, message, hook.secret_token))
             return None, message, None
-        self.deliveries.append(
-            WebhookDelivery(record.update_id, t, status, None, hook.secret_token)
-        )
+        self._record(WebhookDelivery(record.update_id, t, status, None, hook.secret_token))
         if 200 <= status < 300:
             return status, None, None
         try:
@@ -289,6 +284,10 @@ class WebhookSender:
             reason = "Unknown"
         hint = float(retry_after) if retry_after.isdigit() else None
         return status, f"Wrong response from the webhook: {status} {reason}", hint
+
+    def _record(self, delivery: WebhookDelivery) -> None:
+        self.deliveries.append(delivery)
+        self.fake._signal.fire()
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
