@@ -15,11 +15,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from bot.app import build_application, start_application, stop_application
+from bot.app import ALLOWED_UPDATES, build_application, start_application, stop_application
+from bot.updates import WebhookTarget, start_receiving
 from db.models import Agent, ContentPiece
 from rltr_mktg.process import serve, web_server
 from services.context import Database
-from services.settings import Settings, load_settings
+from services.settings import ConfigError, Settings, load_settings
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.telegram_api import FakeTelegram, FloodLimits
@@ -251,3 +252,43 @@ async def test_a_tap_delivery_and_a_telegram_error_show_in_metrics(hooked: Webho
     assert _delta(before, after, "rltr_mktg_tap_duration_seconds_count") == 1
     assert _delta(before, after, "rltr_mktg_drafts_delivered_total") == 1
     assert _delta(before, after, "rltr_mktg_telegram_errors_total", kind="bad_request") == 1
+
+
+async def test_a_webhook_address_telegram_refuses_is_one_sentence(
+    fake: FakeTelegram, database: Database, tmp_path: Path
+) -> None:
+    settings = _settings(fake, tmp_path, "polling")
+    app = build_application(settings, database=database, with_jobs=False)
+    await app.initialize()
+    try:
+        target = WebhookTarget(url="ftp://bot.example.com/telegram/webhook", secret="s")
+        with pytest.raises(ConfigError) as caught:
+            await start_receiving(app, ALLOWED_UPDATES, target)
+        message = str(caught.value)
+        assert message.startswith("Telegram refused the webhook address ftp://bot.example.com")
+        assert "PUBLIC_URL" in message and "\n" not in message
+        assert fake.webhooks.webhook is None
+    finally:
+        await app.shutdown()
+
+
+async def test_two_replicas_starting_together_both_set_the_webhook(
+    fake: FakeTelegram, database: Database, tmp_path: Path
+) -> None:
+    """Telegram answers a second setWebhook within a second with 429 retry_after=1; the
+    bot's rate limiter waits and repeats it, so the second replica starts too."""
+    first, second = await asyncio.gather(
+        _start_webhook_bot(fake, database, tmp_path / "a"),
+        _start_webhook_bot(fake, database, tmp_path / "b"),
+    )
+    try:
+        await fake.wait_for(
+            lambda: len([c for c in fake.calls_to("setWebhook") if c.status == 200]) == 2 or None,
+            timeout=10,
+            what="both replicas' setWebhook",
+        )
+        assert [c.status for c in fake.calls_to("setWebhook")] == [200, 429, 200]
+        assert not first.task.done() and not second.task.done()
+    finally:
+        await first.shut_down()
+        await second.shut_down()
