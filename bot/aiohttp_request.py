@@ -20,6 +20,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from services import metrics
 from services.redaction import redact
 
 _JSON = {"Content-Type": "application/json"}
@@ -131,10 +132,14 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
             ) as response:
+                if response.status >= 400:
+                    metrics.telegram_status_error(response.status)
                 return response.status, await response.read()
         except TimeoutError as err:  # aiohttp's timeouts subclass it
+            metrics.telegram_error("timeout")
             raise TimedOut from err
         except aiohttp.ClientError as err:
+            metrics.telegram_error("network")
             raise NetworkError(redact(f"aiohttp.{err.__class__.__name__}: {err}")) from err
 
 

@@ -5,10 +5,8 @@ This file only wires; behaviour lives in handlers (thin) and services (thick).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
 from typing import Any
 
 from telegram import (
@@ -18,7 +16,7 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ParseMode, UpdateType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -43,6 +41,7 @@ from bot.notifier import TelegramNotifier
 from bot.rate_limit import SendRateLimiter
 from bot.render import escape, fit_text
 from bot.runtime import RUNTIME_KEY, Runtime
+from bot.updates import WebhookTarget, start_receiving
 from services.context import Database, open_database
 from services.drafts import DraftMaker
 from services.generation.writer import build_writer, close_writer
@@ -125,6 +124,11 @@ def build_application(
     _register_handlers(app)
     _register_fallbacks(app)
     return app
+
+
+# The update types the handlers below read (commands and texts are messages; buttons are
+# callback queries). Polling and the webhook ask Telegram for these only.
+ALLOWED_UPDATES = (UpdateType.MESSAGE, UpdateType.CALLBACK_QUERY)
 
 
 def _register_handlers(app: App) -> None:
@@ -233,14 +237,13 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
 
 
-async def start_application(app: App) -> None:
-    """Initialize, run post_init, start jobs and long polling (as run_polling would)."""
+async def start_application(app: App, *, webhook: WebhookTarget | None = None) -> None:
+    """Initialize, run post_init, start jobs, then poll (or set the webhook when given)."""
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+    await start_receiving(app, ALLOWED_UPDATES, webhook)
 
 
 async def stop_application(app: App) -> None:
@@ -260,23 +263,3 @@ async def stop_application(app: App) -> None:
         # Application.shutdown does nothing unless initialize() finished, but the bot opens
         # its HTTP sessions before the getMe that fails when the Bot API is unreachable.
         await app.bot.shutdown()
-
-
-async def run_bot(settings: Settings) -> None:
-    """Run until SIGINT/SIGTERM, then shut down cleanly."""
-    app = build_application(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await start_application(app)
-    except BaseException:
-        await stop_application(app)
-        raise
-    log.info("polling; press Ctrl-C to stop")
-    try:
-        await stop.wait()
-    finally:
-        log.info("shutting down")
-        await stop_application(app)

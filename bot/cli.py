@@ -59,10 +59,10 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     await _migrate(settings)
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import run_bot
+    from rltr_mktg.process import run_process
 
     try:
-        await run_bot(settings)
+        await run_process(settings)
     except InvalidToken:
         _fail(
             "TELEGRAM_BOT_TOKEN was refused by Telegram; copy it again from @BotFather "

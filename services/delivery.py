@@ -19,6 +19,7 @@ from db.base import utcnow
 from db.models import Agent
 from db.repositories import delivery as repo
 from db.status import DeliveryStatus, NotificationType
+from services import metrics
 from services.context import Database
 from services.notifications import type_enabled
 from services.notifier import (
@@ -183,6 +184,7 @@ async def _send_draft(
 
 async def _send_draft_once(database: Database, notifier: Notifier, view: DraftView) -> None:
     message_id = await notifier.send_draft(view)
+    metrics.DRAFTS_DELIVERED.inc()
     async with database.unit_of_work() as session:
         current = await repo.mark_draft_delivered(
             session, view.piece_id, view.version, chat_id=view.chat_id, message_id=message_id

@@ -32,6 +32,7 @@ from db.base import utcnow
 from db.repositories import app_state
 from db.repositories import publishing as repo
 from db.status import ContentStatus, NotificationType, ScheduleStatus
+from services import metrics
 from services.context import Database
 from services.crypto import DecryptionError
 from services.notifications import notify
@@ -370,6 +371,7 @@ async def _publish_claimed(
             "post published but no longer sent", extra={"schedule_id": str(post.schedule_id)}
         )
     stats.succeeded += 1
+    metrics.record_post(post.platform, "success")
 
 
 async def _requeue(
@@ -385,6 +387,7 @@ async def _requeue(
             session, post.schedule_id, at=at, error_message=exc.user_message, now=now
         )
     stats.retried += 1
+    metrics.record_post(post.platform, "retried")
 
 
 async def _change_post(
@@ -435,6 +438,7 @@ async def _fail(
         )
     stats.failed += 1
     stats.deactivated += int(deactivated)
+    metrics.record_post(post.platform, "failed")
 
 
 async def record_final_failure(

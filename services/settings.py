@@ -6,12 +6,18 @@ with one sentence naming the variable; the CLI turns that into exit code 2.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import ipaddress
 import logging
 import os
+import re
 import stat
 import tempfile
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
@@ -32,6 +38,12 @@ under the 30-minute interval, so the next scheduled pass is never skipped as "al
 running". A pass slowed further (a Crawl-delay) stops there and the next one goes on."""
 
 log = logging.getLogger(__name__)
+
+TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+# What the default webhook secret is derived from, together with the bot token.
+_WEBHOOK_SECRET_LABEL = b"rltr-mktg telegram webhook secret v1"
+# Telegram's rule for secret_token: 1-256 characters, only A-Z a-z 0-9 _ -.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -62,6 +74,12 @@ class Settings(BaseSettings):
     publish_interval_seconds: int = Field(default=30, ge=1, le=3600)
     default_timezone: str = "America/New_York"
     data_dir: Path = Path("./data")
+    web_host: str = "127.0.0.1"
+    # 0 picks a free port (tests); the port actually bound is logged.
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
 
     @field_validator("telegram_admin_ids")
     @classmethod
@@ -80,8 +98,28 @@ class Settings(BaseSettings):
             raise ValueError("is not a known IANA time zone such as America/New_York") from None
         return value
 
+    @field_validator("telegram_mode", mode="before")
+    @classmethod
+    def _mode(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if value not in ("polling", "webhook"):
+                raise ValueError("must be polling or webhook")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters, only A-Z, a-z, 0-9, _ and -")
+        return value
+
     @field_validator(
-        "telegram_api_base_url", "graph_api_base_url", "listings_base_url", "openai_base_url"
+        "telegram_api_base_url",
+        "graph_api_base_url",
+        "listings_base_url",
+        "openai_base_url",
+        "public_url",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -91,7 +129,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("telegram_bot_token", "openai_api_key", "encryption_key", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "openai_api_key",
+        "encryption_key",
+        "telegram_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -122,6 +166,23 @@ class Settings(BaseSettings):
             )
         return self.telegram_bot_token.get_secret_value()
 
+    def public_base_url(self, bound_port: int | None = None) -> str:
+        """PUBLIC_URL without a trailing slash, or http://WEB_HOST:port when it is empty.
+
+        `bound_port` is the port the web server actually listens on (WEB_PORT=0 picks one).
+        """
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.web_host}]" if ":" in self.web_host else self.web_host
+        return f"http://{host}:{bound_port or self.web_port}"
+
+    def webhook_secret(self) -> str:
+        """TELEGRAM_WEBHOOK_SECRET, or one derived from the bot token (64 hex characters)."""
+        if self.telegram_webhook_secret is not None:
+            return self.telegram_webhook_secret.get_secret_value()
+        token = self.require_bot_token().encode("utf-8")
+        return hmac.new(token, _WEBHOOK_SECRET_LABEL, hashlib.sha256).hexdigest()
+
     def encryption_keys(self) -> list[str]:
         """The Fernet keys (first encrypts, all decrypt); generated once when unset."""
         if self.encryption_key is not None:
@@ -146,6 +207,21 @@ class Settings(BaseSettings):
 def make_data_dir(data_dir: Path) -> None:
     """Create DATA_DIR owner-only (0700): it holds the key and the database it protects."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _webhook_capable(url: str) -> bool:
+    """https, or http on a loopback address (a local Bot API server, tests)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _load_or_create_key_file(data_dir: Path) -> str:
@@ -238,6 +314,8 @@ def load_settings(**overrides: object) -> Settings:
             if secret is not None
         )
     )
+    if settings.telegram_bot_token is not None:
+        remember_secret(settings.webhook_secret())
     try:
         normalize_url(settings.resolved_database_url)
     except DatabaseUrlError as exc:
@@ -245,4 +323,9 @@ def load_settings(**overrides: object) -> Settings:
             f"DATABASE_URL is not usable ({exc}); write it like "
             "postgresql+asyncpg://user:password@localhost:5432/rltr."
         ) from None
+    if settings.telegram_mode == "webhook" and not _webhook_capable(settings.public_base_url()):
+        raise ConfigError(
+            "PUBLIC_URL must be an https:// address that Telegram can reach when "
+            "TELEGRAM_MODE=webhook (http:// works only on a loopback address such as 127.0.0.1)."
+        )
     return settings

@@ -21,7 +21,7 @@ from bot.runtime import Runtime, runtime
 from db.driver import Executor
 from db.repositories import agents as agents_repo
 from db.repositories import content as content_repo
-from services import approval, delivery
+from services import approval, delivery, metrics
 from services.approval import TapResult
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ def decode(rt: Runtime, data: str | None) -> CallbackData | None:
         return None
 
 
+@metrics.timed_tap
 async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """One tap: one service call (a single write on PostgreSQL), then the answer and the
     redrawn message side by side."""
@@ -106,10 +107,12 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     data = decode(rt, query.data)
     if data is None or data.action not in TRANSITIONS:
         log.warning("refused forged callback", extra={"telegram_user_id": query.from_user.id})
+        metrics.record_tap("invalid", "forged")
         await query.answer("This button is not valid.", show_alert=False)
         return
     async with rt.database.tap() as conn:
         result = await TRANSITIONS[data.action](conn, data, query.from_user.id, rt)
+    metrics.record_tap(data.action.name.lower(), metrics.tap_outcome(result.ok, result.stale))
     message = query.message
     if not isinstance(message, Message):
         await _answer(query, result.answer)

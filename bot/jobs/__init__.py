@@ -10,6 +10,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.jobs import deliver, publish, regenerate, scrape
+from bot.jobs.metered import meter_all
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -18,3 +19,4 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     publish.schedule(app)
     regenerate.schedule(app)
     scrape.schedule(app)
+    meter_all(app)

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from services import metrics
 from services.publishing.errors import (
     GraphError,
     Platform,
@@ -116,6 +117,7 @@ class GraphClient:
                 with attempt:
                     return await self._once(method, path, token, params, idempotent, platform)
         except PublishError as exc:
+            metrics.graph_error(exc.kind)
             if exc.kind == "rate_limited" and exc.retry_after_s is None:
                 exc.retry_after_s = DEFAULT_RATE_LIMIT_WAIT_S
             raise
@@ -290,6 +292,7 @@ def _log_retry(method: str, path: str, state: RetryCallState, max_retries: int) 
     exc = outcome.exception() if outcome is not None else None
     sleep = state.next_action.sleep if state.next_action is not None else 0.0
     if isinstance(exc, PublishError):
+        metrics.graph_error(exc.kind)
         log.warning(
             "Graph %s %s failed (%s, code=%s subcode=%s); retry %d/%d in %.2f s",
             method,

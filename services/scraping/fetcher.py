@@ -28,6 +28,7 @@ from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDict
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
+from services import metrics
 from services.outbound import (
     REDIRECT_STATUSES,
     OutboundClient,
@@ -320,7 +321,11 @@ class PoliteFetcher:
         this URL and a 304 is answered from the cache (`from_cache=True`).
         Raises a `FetchError` subclass when the URL cannot be fetched.
         """
-        return await self._fetch_with_retries(url, conditional=conditional, robots=True)
+        try:
+            return await self._fetch_with_retries(url, conditional=conditional, robots=True)
+        except FetchError as exc:
+            metrics.scrape_failure(exc)
+            raise
 
     async def allowed(self, url: str) -> bool:
         """Whether robots.txt lets us fetch `url` (reads robots.txt once per origin).
@@ -476,6 +481,7 @@ class PoliteFetcher:
         async with self._semaphore:
             await self._pace()
             self._requests_made += 1
+            metrics.SCRAPE_REQUESTS.inc()
             if robots_request:
                 self._robots_requests += 1
             yield

@@ -23,6 +23,8 @@ async def test_run_answers_and_shuts_down_on_sigterm(tmp_path: Path) -> None:
             # nothing outside this machine: the builder site and Graph point at closed ports
             "LISTINGS_BASE_URL": "http://127.0.0.1:9",
             "GRAPH_API_BASE_URL": "http://127.0.0.1:9",
+            # a free port: other test runs on this machine may hold 8080
+            "WEB_PORT": "0",
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import io
 import itertools
 import json
@@ -45,6 +46,8 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from aiohttp import web
+
+from tests.fakes.telegram_webhook import GET_UPDATES_CONFLICT, SET_WEBHOOK_CONFLICT, WebhookSender
 
 T = TypeVar("T")
 
@@ -143,6 +146,14 @@ class ApiError(Exception):
         if self.parameters:
             out["parameters"] = self.parameters
         return out
+
+
+@dataclass
+class Described:
+    """A method's result with the envelope's ``description`` (e.g. "Webhook was set")."""
+
+    result: Any
+    description: str
 
 
 def _bad(description: str) -> ApiError:
@@ -995,6 +1006,8 @@ class FakeTelegram:
         self.broken_urls: set[str] = set()
         self.menu_button: dict[str, Any] | None = None
         self.webhook_deleted = 0
+        # Webhooks (setWebhook and delivery): tests/fakes/telegram_webhook.py.
+        self.webhooks = WebhookSender(self)
         self._users: dict[int, FakeUser] = {}
         self._pending: collections.deque[UpdateRecord] = collections.deque()
         self._update_ids = itertools.count(1)
@@ -1018,6 +1031,8 @@ class FakeTelegram:
                 "logOut",
                 "close",
                 "deleteWebhook",
+                "setWebhook",
+                "getWebhookInfo",
                 "getUpdates",
                 "sendMessage",
                 "sendPhoto",
@@ -1057,6 +1072,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._updates_signal.fire()
+        await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1332,6 +1348,10 @@ class FakeTelegram:
             return self._error_response(exc)
         if self.latency:
             await asyncio.sleep(self.latency)
+        if isinstance(result, Described):
+            return web.json_response(
+                {"ok": True, "result": result.result, "description": result.description}
+            )
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
@@ -1630,12 +1650,32 @@ class FakeTelegram:
 
     def _m_deleteWebhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
         self.webhook_deleted += 1
-        if params.get("drop_pending_updates"):
-            while self._pending:
-                self._pending.popleft().confirmed = True
-        return True
+        return Described(*self.webhooks.delete_webhook(bool(params.get("drop_pending_updates"))))
+
+    def _m_setWebhook(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
+        return Described(*self.webhooks.set_webhook(params))
+
+    def _m_getWebhookInfo(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
+        return self.webhooks.info()
+
+    def _drop_pending(self) -> None:
+        while self._pending:
+            self._pending.popleft().confirmed = True
+        self._signal.fire()
+
+    def _confirm_record(self, record: UpdateRecord) -> None:
+        """A webhook delivered (or dropped) this update: it leaves the queue."""
+        record.confirmed = True
+        with contextlib.suppress(ValueError):
+            self._pending.remove(record)
+        self._signal.fire()
+
+    def _end_long_polls(self) -> None:
+        self._updates_signal.fire()
 
     async def _m_getUpdates(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
+        if self.webhooks.webhook is not None:
+            raise ApiError(409, GET_UPDATES_CONFLICT)
         offset = params.get("offset") or 0
         limit = params.get("limit") or 100
         timeout = params.get("timeout") or 0
@@ -1655,6 +1695,8 @@ class FakeTelegram:
                     "Conflict: terminated by other getUpdates request; make sure that only one "
                     "bot instance is running",
                 )
+            if self.webhooks.webhook is not None:
+                raise ApiError(409, SET_WEBHOOK_CONFLICT)
             self._confirm(offset)
             batch = self._take(limit, allowed)
             remaining = deadline - loop.time()

@@ -1,0 +1,81 @@
+"""`rltr-mktg run`: the web server and the bot in one event loop, started and stopped together.
+
+Start: the web server first (so /healthz answers and Telegram can reach the webhook the
+moment it is set), then the bot: post_init, jobs, and polling or setWebhook.
+Stop, in this order: stop taking HTTP requests and finish those in flight; then the bot
+(polling, update processing) and the jobs; then post_shutdown closes the clients and the
+database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.app import App, build_application, start_application, stop_application
+from bot.readiness import bot_probe, jobs_probe
+from bot.runtime import RUNTIME_KEY, Runtime
+from bot.updates import WebhookTarget, update_sink
+from services.readiness import database_problem
+from services.settings import TELEGRAM_WEBHOOK_PATH, ConfigError, Settings
+from web.app import build_web_app
+from web.health import Probe
+from web.server import WebServer
+from web.webhook import TelegramWebhook
+
+log = logging.getLogger(__name__)
+
+
+def readiness_probes(app: App) -> dict[str, Probe]:
+    """The probes /readyz runs: database, bot, jobs."""
+
+    async def database() -> str | None:
+        rt = app.bot_data.get(RUNTIME_KEY)
+        if not isinstance(rt, Runtime):
+            return "the database is not open yet"
+        return await database_problem(rt.database)
+
+    return {"database": database, "bot": bot_probe(app), "jobs": jobs_probe(app)}
+
+
+def web_server(settings: Settings, app: App) -> WebServer:
+    """The web server for this bot: health, metrics and, in webhook mode, the webhook."""
+    webhook = None
+    if settings.telegram_mode == "webhook":
+        webhook = TelegramWebhook(secret=settings.webhook_secret(), deliver=update_sink(app))
+    web_app = build_web_app(probes=readiness_probes(app), telegram_webhook=webhook)
+    return WebServer(web_app, settings.web_host, settings.web_port)
+
+
+async def serve(settings: Settings, app: App, server: WebServer, stop: asyncio.Event) -> None:
+    """Start the server and the bot, wait for `stop`, then shut down in order."""
+    try:
+        try:
+            await server.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"WEB_HOST/WEB_PORT: cannot listen on {settings.web_host}:{settings.web_port} "
+                f"({exc.strerror or exc}); set WEB_PORT to a free port."
+            ) from None
+        webhook = None
+        if settings.telegram_mode == "webhook":
+            url = settings.public_base_url(server.port) + TELEGRAM_WEBHOOK_PATH
+            webhook = WebhookTarget(url=url, secret=settings.webhook_secret())
+        await start_application(app, webhook=webhook)
+        log.info("running", extra={"mode": settings.telegram_mode, "web_port": server.port})
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await server.stop()
+        await stop_application(app)
+
+
+async def run_process(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly."""
+    app = build_application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(settings, app, web_server(settings, app), stop)
