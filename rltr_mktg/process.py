@@ -51,6 +51,13 @@ def web_server(settings: Settings, app: App) -> WebServer:
 async def serve(settings: Settings, app: App, server: WebServer, stop: asyncio.Event) -> None:
     """Start the server and the bot, wait for `stop`, then shut down in order."""
     try:
+        # getMe first: a refused token or an unreachable Bot API is then one sentence,
+        # before anything listens or logs that it does.
+        await app.initialize()
+    except BaseException:
+        await stop_application(app)
+        raise
+    try:
         try:
             await server.start()
         except OSError as exc:

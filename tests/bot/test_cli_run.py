@@ -162,6 +162,7 @@ async def test_a_failed_start_closes_every_client(tmp_path: Path) -> None:
             "TELEGRAM_API_BASE_URL": fake.base_url,
             "DATA_DIR": str(tmp_path),
             "DATABASE_URL": "",
+            "WEB_PORT": "0",
         }
         refused_code, refused = await _run_once(env, tmp_path)
     env["TELEGRAM_API_BASE_URL"] = "http://127.0.0.1:9/bot"  # a closed port
