@@ -20,7 +20,7 @@ async def test_requests_and_failures_are_counted(site: FakeBuilderSite) -> None:
     requests = _value("rltr_mktg_scrape_requests_total")
     failures = _value("rltr_mktg_scrape_failures_total", kind="http_status")
     site.fail(home_path(OCALA), "status", status=404)
-    async with make_fetcher() as fetcher:
+    async with make_fetcher(site.base_url) as fetcher:
         assert (await fetcher.fetch(f"{site.base_url}/homes-sitemap.xml")).status == 200
         with pytest.raises(HttpStatusError):
             await fetcher.fetch(site.home_url(OCALA))
