@@ -96,7 +96,7 @@ async def request_flyer(
 def _flyer_pending(piece_id: uuid.UUID) -> FlyerResult:
     return FlyerResult(
         False,
-        "A flyer for this home is already waiting for you; approve or reject it first.",
+        "A flyer for this home is already waiting for you; dismiss it first to get a new one.",
         piece_id,
         already_pending=True,
     )

@@ -117,14 +117,20 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if result.ok and data.action == Action.REVISE:
         await answer_and_show(query, result.answer, ask_for_feedback(message))
     elif result.ok and result.status is not None:
-        line = status_line(result.status, result.scheduled, result.timezone or "UTC")
-        keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, result.status)
+        line = status_line(
+            result.status, result.scheduled, result.timezone or "UTC", result.content_type
+        )
+        keyboard = draft_keyboard(
+            rt.signer, data.entity_id, data.version, result.status, result.content_type
+        )
         text = with_status(message.text_html or "", line)
         await answer_and_show(query, result.answer, redraw(message, text, keyboard))
     elif result.stale and query.from_user.id == (message.chat.id if message.chat else None):
         # Out-of-date buttons: show what the draft is now, and remove what no longer applies.
         keyboard = (
-            draft_keyboard(rt.signer, data.entity_id, result.version, result.status)
+            draft_keyboard(
+                rt.signer, data.entity_id, result.version, result.status, result.content_type
+            )
             if result.status and result.version == data.version
             else None
         )
