@@ -28,6 +28,7 @@ from db.base import utcnow
 from db.driver import Executor
 from db.repositories import approval as repo
 from db.status import ApprovalAction, ContentStatus, ContentType
+from services.errors import ACCOUNT_DEACTIVATED
 from services.scheduling import ScheduleFull, next_free_slot
 
 S = ContentStatus
@@ -114,6 +115,8 @@ async def _refusal(
         return TapResult(False, "This draft no longer exists.", piece_id, stale=True)
     if state.owner_telegram_user_id != uid:
         return TapResult(False, "Only the agent this draft belongs to can act on it.", piece_id)
+    if not state.owner_active:
+        return TapResult(False, ACCOUNT_DEACTIVATED, piece_id)
     if state.version != version:
         answer = "A newer version of this draft replaced this one; use the latest message."
         version = state.version

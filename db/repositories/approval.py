@@ -74,6 +74,11 @@ _APPROVED = ContentStatus.APPROVED_FOR_POSTING.value
 # Only a social post is ever scheduled or published; flyer text never is (PRODUCT.md §10).
 _SOCIAL = ContentType.SOCIAL_MEDIA_POST.value
 _active_account = _accounts.c.is_active.is_(True)
+# The tapping Telegram user's agent id, if that agent is active: a deactivated agent can
+# no longer act on a draft (approve, post, retry, revise, reject, cancel).
+_ACTIVE_OWNER = select(_agents.c.id).where(
+    _agents.c.telegram_user_id == bindparam("b_uid"), _agents.c.is_active.is_(True)
+)
 _PENDING = ScheduleStatus.PENDING.value
 
 
@@ -98,6 +103,7 @@ class PieceState:
     version: int
     owner_telegram_user_id: int | None
     content_type: str
+    owner_active: bool
 
 
 @dataclass(frozen=True)
@@ -254,6 +260,7 @@ _PIECE_STATE = (
         _pieces.c.version,
         _agents.c.telegram_user_id,
         _pieces.c.content_type,
+        _agents.c.is_active,
     )
     .select_from(_pieces.join(_agents, _agents.c.id == _pieces.c.agent_id))
     .where(_pieces.c.id == bindparam("piece_id"))
@@ -265,8 +272,8 @@ async def piece_state(conn: Executor, piece_id: uuid.UUID) -> PieceState | None:
     rows = await fetch_all(conn, _PIECE_STATE, {"piece_id": piece_id})
     if not rows:
         return None
-    status, version, owner, kind = rows[0]
-    return PieceState(str(status), int(version), owner, str(kind))
+    status, version, owner, kind, active = rows[0]
+    return PieceState(str(status), int(version), owner, str(kind), bool(active))
 
 
 _SUCCEEDED = select(_schedule.c.social_media_account_id).where(
@@ -325,14 +332,13 @@ def _cas_statement(
         )
     else:
         target = bindparam("b_to_status", type_=_pieces.c.status.type)
-    owner = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("b_uid"))
     values: dict[str, Any] = {"status": target, "updated_at": bindparam("b_now")}
     values.update({name: bindparam(f"b_{name}") for name in extra_columns})
     stmt = update(_pieces).where(
         _pieces.c.id == bindparam("b_piece_id"),
         _pieces.c.version == bindparam("b_version"),
         any_of(_pieces.c.status, from_statuses),
-        _pieces.c.agent_id.in_(owner.scalar_subquery()),
+        _pieces.c.agent_id.in_(_ACTIVE_OWNER.scalar_subquery()),
     )
     if social_only:
         stmt = stmt.where(_pieces.c.content_type == _SOCIAL)
@@ -598,12 +604,11 @@ def _upsert(dialect: str) -> Any:
 
 @functools.cache
 def _await_feedback_statement(dialect: str, actionable: tuple[str, ...]) -> Any:
-    owner = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("uid"))
     source = select(_pieces.c.agent_id, _pieces.c.id, _pieces.c.version).where(
         _pieces.c.id == bindparam("piece_id"),
         _pieces.c.version == bindparam("version"),
         any_of(_pieces.c.status, actionable),
-        _pieces.c.agent_id.in_(owner.scalar_subquery()),
+        _pieces.c.agent_id.in_(_ACTIVE_OWNER.scalar_subquery()),
     )
     stmt = _upsert(dialect)(_feedback).from_select(
         ["agent_id", "content_piece_id", "version"], source
@@ -634,7 +639,7 @@ async def await_feedback(
     rows = await fetch_all(
         conn,
         _await_feedback_statement(conn.dialect.name, tuple(actionable)),
-        {"uid": telegram_user_id, "piece_id": piece_id, "version": version, "now": utcnow()},
+        {"b_uid": telegram_user_id, "piece_id": piece_id, "version": version, "now": utcnow()},
     )
     return bool(rows)
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule
+from db.repositories import agents as agents_repo
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.telegram_api import FakeMessage
@@ -236,3 +237,24 @@ async def test_stranger_and_non_admin(harness: BotHarness) -> None:
     assert "not valid" in bad.content
     async with h.database.unit_of_work() as s:
         assert (await s.execute(select(func.count()).select_from(Agent))).scalar() == 0
+
+
+async def test_a_deactivated_agent_is_told_and_nothing_changes(harness: BotHarness) -> None:
+    h = harness
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=8282)
+        await make_account(s, agent, "facebook")
+        piece = await make_piece(s, agent)
+    user = h.fake.user(8282)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    async with h.database.unit_of_work() as s:
+        await agents_repo.update_agent(s, agent.id, is_active=False)
+    for label in ("Approve", "Flyer text", "Reject"):
+        answer = await h.fake.wait_answer(await user.tap(draft.message_id, label))
+        assert answer.text == "Your account is deactivated; ask your administrator.", label
+    assert (await _piece(h, piece.id)).status == "pending_approval_agent"
+    assert draft.edits == []  # its buttons stay, for when an administrator reactivates it
+    async with h.database.unit_of_work() as s:
+        assert (await s.execute(select(func.count()).select_from(ContentPiece))).scalar() == 1
+        assert (await s.execute(select(func.count()).select_from(PostSchedule))).scalar() == 0
