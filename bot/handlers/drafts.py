@@ -134,7 +134,10 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             if result.status and result.version == data.version
             else None
         )
-        await answer_and_show(query, result.answer, _redraw_markup(message, keyboard))
+        if _shows_other_buttons(message, keyboard):
+            await answer_and_show(query, result.answer, _redraw_markup(message, keyboard))
+        else:
+            await _answer(query, result.answer)
     else:
         await _answer(query, result.answer)
 
@@ -170,6 +173,18 @@ async def redraw(message: Message, text: str, keyboard: InlineKeyboardMarkup | N
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             log.warning("could not edit draft message", extra={"error": str(exc)})
+
+
+def _shows_other_buttons(message: Message, keyboard: InlineKeyboardMarkup | None) -> bool:
+    """Whether the message (as the tap saw it) shows other buttons than `keyboard`.
+
+    Editing a message to the buttons it already shows can only fail (Telegram answers 400
+    "message is not modified"), e.g. on a second tap of an already decided draft.
+    """
+    current = message.reply_markup
+    shown = current if current is not None and current.inline_keyboard else None
+    wanted = keyboard if keyboard is not None and keyboard.inline_keyboard else None
+    return shown != wanted
 
 
 async def _redraw_markup(message: Message, keyboard: object) -> None:
