@@ -27,7 +27,7 @@ from datetime import datetime
 from db.base import utcnow
 from db.driver import Executor
 from db.repositories import approval as repo
-from db.status import ApprovalAction, ContentStatus, ContentType
+from db.status import ApprovalAction, ContentStatus, ContentType, ScheduleStatus
 from services.errors import ACCOUNT_DEACTIVATED
 from services.scheduling import ScheduleFull, next_free_slot
 
@@ -39,6 +39,10 @@ MAX_FEEDBACK_CHARS = 2000
 # bot's updates to a single long-polling consumer.
 _agent_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 NEVER_POSTED = "Flyer text is never posted to your pages; tap Dismiss when you are done with it."
+IN_FLIGHT = (
+    "One post of this draft is being published right now, so it cannot be cancelled; "
+    "I will tell you how it went."
+)
 _SCHEDULE_FULL = (
     "Every posting slot of the next year is taken on one of your accounts. "
     "Add posting times in /settings or cancel some posts, then tap Approve again."
@@ -413,8 +417,16 @@ async def cancel(
     )
     moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
-    return TapResult(True, "Cancelled. Nothing will be posted.", piece_id, moved.status, version)
+        refused = await _refusal(conn, piece_id, version, telegram_user_id)
+        # Still approved at this version: what stopped the cancel is a post going out.
+        still_approved = refused.status == S.APPROVED_FOR_POSTING and refused.version == version
+        if still_approved and (await repo.post_counts(conn, piece_id)).get(ScheduleStatus.SENT):
+            return TapResult(False, IN_FLIGHT, piece_id, refused.status, version)
+        return refused
+    answer = "Cancelled. Nothing will be posted."
+    if (await repo.post_counts(conn, piece_id)).get(ScheduleStatus.SUCCESS, 0):
+        answer = "Cancelled. Nothing more will be posted; what is already live stays up."
+    return TapResult(True, answer, piece_id, moved.status, version)
 
 
 async def retry(

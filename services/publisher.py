@@ -63,8 +63,6 @@ TIMED_OUT = (
     "please check your page before tapping Retry."
 )
 
-_POSTABLE_FROM = (ContentStatus.APPROVED_FOR_POSTING.value, ContentStatus.POSTING_FAILED.value)
-
 
 @dataclass
 class PublishRound:
@@ -528,7 +526,7 @@ async def settle_piece(
             session,
             piece_id,
             to_status=ContentStatus.POSTED_SUCCESSFULLY.value,
-            from_statuses=_POSTABLE_FROM,
+            from_statuses=repo.POSTABLE_PIECE,
             now=now,
         )
     places = "; ".join(

@@ -41,6 +41,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -80,6 +81,7 @@ _ACTIVE_OWNER = select(_agents.c.id).where(
     _agents.c.telegram_user_id == bindparam("b_uid"), _agents.c.is_active.is_(True)
 )
 _PENDING = ScheduleStatus.PENDING.value
+_SENT = ScheduleStatus.SENT.value
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,8 @@ class Change:
     `posts`: "schedule" adds a pending post per `schedule` entry (account, time) when the
     draft reached `approved_for_posting`, on accounts still active; "cancel" cancels its
     pending posts; "move" brings them forward to `move_to`. A transition that schedules or
-    moves posts applies only to a social post: flyer text is never published.
+    moves posts applies only to a social post: flyer text is never published. One that
+    cancels applies only while none of the draft's posts is being published (`sent`).
     """
 
     from_statuses: tuple[str, ...]
@@ -276,6 +279,19 @@ async def piece_state(conn: Executor, piece_id: uuid.UUID) -> PieceState | None:
     return PieceState(str(status), int(version), owner, str(kind), bool(active))
 
 
+_POST_COUNTS = (
+    select(_schedule.c.status, func.count())
+    .where(_schedule.c.content_piece_id == bindparam("piece_id"))
+    .group_by(_schedule.c.status)
+)
+
+
+async def post_counts(conn: Executor, piece_id: uuid.UUID) -> dict[str, int]:
+    """How many of the draft's posts are in each post_schedule status."""
+    rows = await fetch_all(conn, _POST_COUNTS, {"piece_id": piece_id})
+    return {str(status): int(count) for status, count in rows}
+
+
 _SUCCEEDED = select(_schedule.c.social_media_account_id).where(
     _schedule.c.content_piece_id == bindparam("piece_id"),
     _schedule.c.status == ScheduleStatus.SUCCESS.value,
@@ -312,9 +328,11 @@ def _cas_statement(
     from_statuses: tuple[str, ...],
     extra_columns: tuple[str, ...],
     social_only: bool = False,
+    nothing_in_flight: bool = False,
 ) -> Update:
     """UPDATE … RETURNING guarded by id, version, status and owner (cached per shape);
-    with `social_only`, also by the content type: only a social post may be scheduled.
+    with `social_only`, also by the content type: only a social post may be scheduled;
+    with `nothing_in_flight`, by none of the draft's posts being published right now.
 
     The statements are Core statements on the tables, built once with bound parameters:
     SQLAlchemy then skips the ORM layer and reuses each statement's compiled form.
@@ -342,6 +360,8 @@ def _cas_statement(
     )
     if social_only:
         stmt = stmt.where(_pieces.c.content_type == _SOCIAL)
+    if nothing_in_flight:
+        stmt = stmt.where(_nothing_in_flight())
     return stmt.values(values).returning(
         _pieces.c.id,
         _pieces.c.agent_id,
@@ -350,6 +370,37 @@ def _cas_statement(
         _pieces.c.version,
         _pieces.c.content_type,
     )
+
+
+def _nothing_in_flight() -> Any:
+    """None of the draft's posts is `sent`, nor claimed by a publisher right now.
+
+    A committed claim is a `sent` row. A claim still in its transaction holds its row's
+    lock: the pending rows are locked here (after the draft itself, the order the scrape's
+    withdrawal and Post now take too), which waits for such a claim to commit; the row is
+    then `sent` and no longer among them, so the two counts differ. On SQLite, where
+    writers take turns, there is no claim in flight and both counts are the same.
+    """
+    piece: Any = bindparam("b_piece_id")
+    mine = _schedule.c.content_piece_id == piece
+    pending = _schedule.c.status == _PENDING
+    locked_piece = _pieces.alias("locked_piece")
+    piece_lock = (
+        select(locked_piece.c.id)
+        .where(locked_piece.c.id == piece)
+        .with_for_update(key_share=True)
+        .scalar_subquery()
+    )
+    locked = (
+        select(_schedule.c.id)
+        .where(_schedule.c.content_piece_id == piece_lock, pending)
+        .with_for_update(of=_schedule)
+        .subquery("still_pending")
+    )
+    seen = select(func.count()).select_from(_schedule).where(mine, pending).scalar_subquery()
+    still = select(func.count()).select_from(locked).scalar_subquery()
+    sent = exists().where(mine, _schedule.c.status == _SENT)
+    return and_(~sent, seen == still)
 
 
 def _social_only(posts: PostsEffect | None) -> bool:
@@ -416,7 +467,9 @@ def _transition_statement(
     posts: PostsEffect | None,
 ) -> Select[Any]:
     """PostgreSQL: the compare-and-set and everything it writes, as one statement."""
-    moved = _cas_statement(approve, from_statuses, extra_columns, _social_only(posts)).cte("moved")
+    moved = _cas_statement(
+        approve, from_statuses, extra_columns, _social_only(posts), posts == "cancel"
+    ).cte("moved")
     columns: list[Any] = [
         moved.c.id,
         moved.c.agent_id,
@@ -523,7 +576,13 @@ async def _transition_in_steps(
     now: datetime,
 ) -> Transitioned | None:
     """SQLite: the same writes as `_transition_statement`, one statement at a time."""
-    cas = _cas_statement(change.approve, change.from_statuses, extra, _social_only(change.posts))
+    cas = _cas_statement(
+        change.approve,
+        change.from_statuses,
+        extra,
+        _social_only(change.posts),
+        change.posts == "cancel",
+    )
     row = (await conn.execute(cas, params)).first()
     if row is None:
         return None
