@@ -19,14 +19,10 @@ from services.drafts import DraftMaker
 from services.publisher import GraphResources, NoPostText, post_text, publish_due
 from tests.bot.conftest import BotHarness, harness  # noqa: F401 (the fixture)
 from tests.drafts.conftest import agents, new_home, pieces
-from tests.factories import make_account
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.telegram_api import FakeMessage
 from tests.publishing_flow.conftest import (
-    IG_ID,
-    IG_TOKEN,
-    PAGE_ID,
-    PAGE_TOKEN,
+    connect_both,
     notes_of,
     piece_of,
     rows_of,
@@ -70,17 +66,7 @@ async def test_published_text_is_the_text_shown_and_flyers_are_never_published(
     h = harness
     (agent,) = await agents(h.database, 1, telegram_user_id=TG_ID, company="Sunrise Realty")
     async with h.database.unit_of_work() as s:
-        for platform, account_id, token in (
-            ("facebook", PAGE_ID, PAGE_TOKEN),
-            ("instagram", IG_ID, IG_TOKEN),
-        ):
-            await make_account(
-                s,
-                agent,
-                platform,
-                account_id=account_id,
-                access_token_encrypted=h.database.cipher.encrypt(token),
-            )
+        await connect_both(h.database, s, agent)
     user = h.fake.user(TG_ID)
     listing = await new_home(
         h.database, agent, image_urls=[fake.add_jpeg("home-shown.jpg", 1080, 1080)]
