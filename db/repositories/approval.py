@@ -19,7 +19,8 @@ data-modifying CTEs; there the same writes run one after another inside a transa
 
 Reads that a transition depends on (the agent's posting slots, the accounts a retry
 targets) happen before the write; the write re-checks everything that matters (status,
-version, owner, account still active), so a stale read can only cost a wasted read.
+version, owner and owner still active, account still active, a social post when it
+schedules, no post in flight when it cancels), so a stale read can only cost a wasted read.
 """
 
 from __future__ import annotations
