@@ -16,6 +16,9 @@ _PURPOSE_TITLE = {
     ContentPurpose.FLYER: "Flyer text",
 }
 _PLATFORM = {"facebook": "Facebook", "instagram": "Instagram"}
+# The last line of a draft, replaced by the status line once the agent decided.
+_POST_HINT = "Approve to schedule it, Revise to tell me what to change, or Reject."
+_FLYER_HINT = "Revise to tell me what to change, or Dismiss. Flyer text is never posted."
 
 
 def _num(value: Any) -> str:
@@ -106,7 +109,8 @@ def render_draft(draft: DraftView) -> list[str]:
         blocks += _post_section(draft.generated_text)
     if draft.warnings:
         blocks.append(_warnings(draft.warnings))
-    blocks.append(italic("Approve to schedule it, Revise to tell me what to change, or Reject."))
+    flyer = draft.content_type == ContentType.FLYER_TEXT
+    blocks.append(italic(_FLYER_HINT if flyer else _POST_HINT))
     return split_message("\n\n".join(blocks))
 
 
@@ -115,10 +119,17 @@ def photo_caption(draft: DraftView) -> str:
     return escape(f"📷 Photos for {draft.listing.address}, {draft.listing.city}")
 
 
-def status_line(status: str, scheduled: Sequence[ScheduledPost] = (), timezone: str = "UTC") -> str:
+def status_line(
+    status: str,
+    scheduled: Sequence[ScheduledPost] = (),
+    timezone: str = "UTC",
+    content_type: str = ContentType.SOCIAL_MEDIA_POST,
+) -> str:
     """The line appended to a draft message after a decision."""
     from db.status import ContentStatus as S
 
+    if content_type != ContentType.SOCIAL_MEDIA_POST and status == S.REJECTED:
+        return "🗑 " + bold("Dismissed.")
     if status == S.APPROVED_FOR_POSTING:
         if not scheduled:
             return (
@@ -150,5 +161,7 @@ def status_line(status: str, scheduled: Sequence[ScheduledPost] = (), timezone: 
 def with_status(original_html: str, line: str) -> str:
     """The original message with a status line at the end, within Telegram's limit."""
     marker = "\n\n"
-    base = original_html.rsplit(marker + "<i>Approve to schedule", 1)[0]
+    base = original_html
+    for hint in (_POST_HINT, _FLYER_HINT):
+        base = base.rsplit(marker + "<i>" + escape(hint.split(",")[0]), 1)[0]
     return fit_text(base + marker + line)

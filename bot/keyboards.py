@@ -23,19 +23,34 @@ def draft_keyboard(
     status: str,
     content_type: str = ContentType.SOCIAL_MEDIA_POST,
 ) -> InlineKeyboardMarkup | None:
-    """The buttons for a draft in `status`, or None when nothing can be done."""
+    """The buttons for a draft in `status`, or None when nothing can be done.
+
+    Flyer text is never posted (PRODUCT.md §10): it gets Revise and Dismiss while it waits
+    for the agent, and no button that could schedule or publish it.
+    """
     b = _button
-    if status == ContentStatus.PENDING_APPROVAL_AGENT:
-        rows = [
+    if content_type != ContentType.SOCIAL_MEDIA_POST:
+        if status != ContentStatus.PENDING_APPROVAL_AGENT:
+            return None
+        return InlineKeyboardMarkup(
             [
-                b(signer, "✅ Approve", Action.APPROVE, piece_id, version),
-                b(signer, "✏️ Revise", Action.REVISE, piece_id, version),
-                b(signer, "❌ Reject", Action.REJECT, piece_id, version),
+                [
+                    b(signer, "✏️ Revise", Action.REVISE, piece_id, version),
+                    b(signer, "🗑 Dismiss", Action.REJECT, piece_id, version),
+                ]
             ]
-        ]
-        if content_type == ContentType.SOCIAL_MEDIA_POST:
-            rows.append([b(signer, "📄 Flyer text", Action.FLYER, piece_id, version)])
-        return InlineKeyboardMarkup(rows)
+        )
+    if status == ContentStatus.PENDING_APPROVAL_AGENT:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    b(signer, "✅ Approve", Action.APPROVE, piece_id, version),
+                    b(signer, "✏️ Revise", Action.REVISE, piece_id, version),
+                    b(signer, "❌ Reject", Action.REJECT, piece_id, version),
+                ],
+                [b(signer, "📄 Flyer text", Action.FLYER, piece_id, version)],
+            ]
+        )
     if status == ContentStatus.PENDING_EXTERNAL_MARKETING_APPROVAL:
         return InlineKeyboardMarkup(
             [

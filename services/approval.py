@@ -27,7 +27,8 @@ from datetime import datetime
 from db.base import utcnow
 from db.driver import Executor
 from db.repositories import approval as repo
-from db.status import ApprovalAction, ContentStatus
+from db.status import ApprovalAction, ContentStatus, ContentType, ScheduleStatus
+from services.errors import ACCOUNT_DEACTIVATED
 from services.scheduling import ScheduleFull, next_free_slot
 
 S = ContentStatus
@@ -37,6 +38,11 @@ MAX_FEEDBACK_CHARS = 2000
 # back online) never plan the same free slot. One process is enough: Telegram hands a
 # bot's updates to a single long-polling consumer.
 _agent_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+NEVER_POSTED = "Flyer text is never posted to your pages; tap Dismiss when you are done with it."
+IN_FLIGHT = (
+    "One post of this draft is being published right now, so it cannot be cancelled; "
+    "I will tell you how it went."
+)
 _SCHEDULE_FULL = (
     "Every posting slot of the next year is taken on one of your accounts. "
     "Add posting times in /settings or cancel some posts, then tap Approve again."
@@ -84,6 +90,8 @@ class TapResult:
     timezone: str | None = None
     # True when the message's buttons are out of date and should be replaced.
     stale: bool = False
+    # Which buttons the draft gets: a flyer never has any that lead to posting.
+    content_type: str = ContentType.SOCIAL_MEDIA_POST.value
 
 
 @dataclass(frozen=True)
@@ -102,28 +110,32 @@ def describe_status(status: str) -> str:
         return status
 
 
-async def _refusal(conn: Executor, piece_id: uuid.UUID, version: int, uid: int) -> TapResult:
+async def _refusal(
+    conn: Executor, piece_id: uuid.UUID, version: int, uid: int, *, posting: bool = False
+) -> TapResult:
+    """Why a tap changed nothing; `posting`: the tap would have scheduled or sped up posts."""
     state = await repo.piece_state(conn, piece_id)
     if state is None:
         return TapResult(False, "This draft no longer exists.", piece_id, stale=True)
     if state.owner_telegram_user_id != uid:
         return TapResult(False, "Only the agent this draft belongs to can act on it.", piece_id)
+    if not state.owner_active:
+        return TapResult(False, ACCOUNT_DEACTIVATED, piece_id)
     if state.version != version:
-        return TapResult(
-            False,
-            "A newer version of this draft replaced this one; use the latest message.",
-            piece_id,
-            status=state.status,
-            version=state.version,
-            stale=True,
-        )
+        answer = "A newer version of this draft replaced this one; use the latest message."
+        version = state.version
+    elif posting and state.content_type != ContentType.SOCIAL_MEDIA_POST:
+        answer = NEVER_POSTED
+    else:
+        answer = f"Nothing changed: this draft is {describe_status(state.status)}."
     return TapResult(
         False,
-        f"Nothing changed: this draft is {describe_status(state.status)}.",
+        answer,
         piece_id,
         status=state.status,
-        version=state.version,
+        version=version,
         stale=True,
+        content_type=state.content_type,
     )
 
 
@@ -187,9 +199,9 @@ async def _approve_and_schedule(
     approvals take turns from the read to the write, so two never plan the same slot.
     """
     async with _agent_turn(telegram_user_id):
-        ctx = await repo.schedule_context(conn, telegram_user_id, now)
-        if ctx is None:
-            return await _refusal(conn, piece_id, version, telegram_user_id)
+        ctx = await repo.schedule_context(conn, telegram_user_id, now, piece_id)
+        if ctx is None or not _postable(ctx):
+            return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
         try:
             plan = _plan_slots(ctx, now, default_timezone)
         except ScheduleFull:
@@ -205,7 +217,7 @@ async def _approve_and_schedule(
         )
         moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
+        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
     if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
         return TapResult(
             True, "Sent for marketing sign-off.", piece_id, status=moved.status, version=version
@@ -219,6 +231,15 @@ async def _approve_and_schedule(
         scheduled=plan.shown,
         timezone=plan.timezone,
     )
+
+
+def _postable(ctx: repo.ScheduleContext) -> bool:
+    """Whether the tapped draft may ever be posted: a social post, never flyer text.
+
+    A draft that does not exist passes here; the write then finds nothing and says so.
+    """
+    kind = ctx.piece_content_type
+    return kind is None or kind == ContentType.SOCIAL_MEDIA_POST
 
 
 def _approved_answer(scheduled: Sequence[ScheduledPost]) -> str:
@@ -290,6 +311,10 @@ async def reject(
     moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, telegram_user_id)
+    if moved.content_type != ContentType.SOCIAL_MEDIA_POST:
+        return TapResult(
+            True, "Dismissed.", piece_id, moved.status, version, content_type=moved.content_type
+        )
     return TapResult(True, "Rejected. It will not be posted.", piece_id, moved.status, version)
 
 
@@ -369,7 +394,7 @@ async def post_now(
     )
     moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
+        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
     if not moved.posts:
         nothing = "There is nothing waiting to be posted."
         return TapResult(False, nothing, piece_id, approved, version)
@@ -392,8 +417,16 @@ async def cancel(
     )
     moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
-    return TapResult(True, "Cancelled. Nothing will be posted.", piece_id, moved.status, version)
+        refused = await _refusal(conn, piece_id, version, telegram_user_id)
+        # Still approved at this version: what stopped the cancel is a post going out.
+        still_approved = refused.status == S.APPROVED_FOR_POSTING and refused.version == version
+        if still_approved and (await repo.post_counts(conn, piece_id)).get(ScheduleStatus.SENT):
+            return TapResult(False, IN_FLIGHT, piece_id, refused.status, version)
+        return refused
+    answer = "Cancelled. Nothing will be posted."
+    if (await repo.post_counts(conn, piece_id)).get(ScheduleStatus.SUCCESS, 0):
+        answer = "Cancelled. Nothing more will be posted; what is already live stays up."
+    return TapResult(True, answer, piece_id, moved.status, version)
 
 
 async def retry(
@@ -407,9 +440,9 @@ async def retry(
 ) -> TapResult:
     """After a failed post: approve again and post as soon as possible."""
     now = now or utcnow()
-    ctx = await repo.schedule_context(conn, telegram_user_id, now)
-    if ctx is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
+    ctx = await repo.schedule_context(conn, telegram_user_id, now, piece_id)
+    if ctx is None or not _postable(ctx):
+        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
     # Only the accounts that failed: a post that already went out must not repeat.
     failed = set(await repo.failed_account_ids(conn, piece_id))
     targets = [acc for acc in ctx.accounts if acc.account_pk in failed]
@@ -427,7 +460,7 @@ async def retry(
     )
     moved = await _move(conn, piece_id, version, telegram_user_id, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
+        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
     shown = tuple(ScheduledPost(a.platform, a.display_name or a.account_id, now) for a in targets)
     return TapResult(
         True,

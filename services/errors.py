@@ -6,6 +6,9 @@ as it is.
 
 from __future__ import annotations
 
+# An agent an administrator deactivated can no longer act on anything.
+ACCOUNT_DEACTIVATED = "Your account is deactivated; ask your administrator."
+
 
 class ServiceError(Exception):
     """An expected failure with a message fit to show to a person."""

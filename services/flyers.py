@@ -16,6 +16,7 @@ from services.draft_writing import (
     listing_facts,
     store_draft,
 )
+from services.errors import ACCOUNT_DEACTIVATED
 from services.generation.pipeline import produce
 from services.generation.writer import GenerationFailed, Writer
 
@@ -54,6 +55,8 @@ async def request_flyer(
         _, agent, listing = found
         if agent.telegram_user_id != telegram_user_id:
             return FlyerResult(False, "Only the agent this draft belongs to can ask for a flyer.")
+        if not agent.is_active:
+            return FlyerResult(False, ACCOUNT_DEACTIVATED)
         if listing.status not in repo.MARKETABLE:
             return FlyerResult(
                 False, "This home is no longer for sale, so I will not write a flyer."
@@ -96,7 +99,7 @@ async def request_flyer(
 def _flyer_pending(piece_id: uuid.UUID) -> FlyerResult:
     return FlyerResult(
         False,
-        "A flyer for this home is already waiting for you; approve or reject it first.",
+        "A flyer for this home is already waiting for you; dismiss it first to get a new one.",
         piece_id,
         already_pending=True,
     )

@@ -65,8 +65,6 @@ TIMED_OUT = (
     "please check your page before tapping Retry."
 )
 
-_POSTABLE_FROM = (ContentStatus.APPROVED_FOR_POSTING.value, ContentStatus.POSTING_FAILED.value)
-
 
 @dataclass
 class PublishRound:
@@ -141,20 +139,21 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class NoPostText(ValueError):
+    """The piece has no text written for the platform (flyer text, for one): never publish."""
+
+
 def post_text(generated_text: Mapping[str, Any], platform: str) -> str:
-    """The text to publish on `platform`: its own text, else headline, body and hashtags."""
+    """The text to publish on `platform`: exactly the platform's own text, as the agent saw it.
+
+    Nothing is pieced together from other fields: that would publish what the agent never
+    saw, without the brokerage and Equal Housing line. Raises `NoPostText` without it.
+    """
     own = generated_text.get(f"{platform}_text")
     if isinstance(own, str) and own.strip():
         return own.strip()
-    parts: list[str] = []
-    for key in ("headline", "body", "description", "call_to_action"):
-        value = generated_text.get(key)
-        if isinstance(value, str) and value.strip():
-            parts.append(value.strip())
-    tags = generated_text.get("hashtags")
-    if isinstance(tags, list) and tags:
-        parts.append(" ".join(str(t) for t in tags))
-    return "\n\n".join(parts)
+    svc = service_name(_platform(platform))
+    raise NoPostText(f"This draft has no text written for {svc}, so nothing was published there.")
 
 
 def retry_delay(attempts: int, hint_s: float | None = None) -> timedelta:
@@ -318,7 +317,12 @@ async def _publish_claimed(
     except DecryptionError as exc:
         await _fail(database, post, str(exc), clock(), stats)
         return
-    text = post_text(post.generated_text, platform)
+    try:
+        text = post_text(post.generated_text, platform)
+    except NoPostText as exc:
+        log.warning("post has no text of its own", extra={"schedule_id": str(post.schedule_id)})
+        await _fail(database, post, str(exc), clock(), stats)
+        return
     try:
         async with asyncio.timeout(post_timeout_s):
             result = await publisher.publish(
@@ -538,7 +542,7 @@ async def settle_piece(
             session,
             piece_id,
             to_status=ContentStatus.POSTED_SUCCESSFULLY.value,
-            from_statuses=_POSTABLE_FROM,
+            from_statuses=repo.POSTABLE_PIECE,
             now=now,
         )
     places = "; ".join(

@@ -120,18 +120,27 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if result.ok and data.action == Action.REVISE:
         await answer_and_show(query, result.answer, ask_for_feedback(message))
     elif result.ok and result.status is not None:
-        line = status_line(result.status, result.scheduled, result.timezone or "UTC")
-        keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, result.status)
+        line = status_line(
+            result.status, result.scheduled, result.timezone or "UTC", result.content_type
+        )
+        keyboard = draft_keyboard(
+            rt.signer, data.entity_id, data.version, result.status, result.content_type
+        )
         text = with_status(message.text_html or "", line)
         await answer_and_show(query, result.answer, redraw(message, text, keyboard))
     elif result.stale and query.from_user.id == (message.chat.id if message.chat else None):
         # Out-of-date buttons: show what the draft is now, and remove what no longer applies.
         keyboard = (
-            draft_keyboard(rt.signer, data.entity_id, result.version, result.status)
+            draft_keyboard(
+                rt.signer, data.entity_id, result.version, result.status, result.content_type
+            )
             if result.status and result.version == data.version
             else None
         )
-        await answer_and_show(query, result.answer, _redraw_markup(message, keyboard))
+        if _shows_other_buttons(message, keyboard):
+            await answer_and_show(query, result.answer, _redraw_markup(message, keyboard))
+        else:
+            await _answer(query, result.answer)
     else:
         await _answer(query, result.answer)
 
@@ -167,6 +176,18 @@ async def redraw(message: Message, text: str, keyboard: InlineKeyboardMarkup | N
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             log.warning("could not edit draft message", extra={"error": str(exc)})
+
+
+def _shows_other_buttons(message: Message, keyboard: InlineKeyboardMarkup | None) -> bool:
+    """Whether the message (as the tap saw it) shows other buttons than `keyboard`.
+
+    Editing a message to the buttons it already shows can only fail (Telegram answers 400
+    "message is not modified"), e.g. on a second tap of an already decided draft.
+    """
+    current = message.reply_markup
+    shown = current if current is not None and current.inline_keyboard else None
+    wanted = keyboard if keyboard is not None and keyboard.inline_keyboard else None
+    return shown != wanted
 
 
 async def _redraw_markup(message: Message, keyboard: object) -> None:

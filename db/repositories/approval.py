@@ -19,7 +19,8 @@ data-modifying CTEs; there the same writes run one after another inside a transa
 
 Reads that a transition depends on (the agent's posting slots, the accounts a retry
 targets) happen before the write; the write re-checks everything that matters (status,
-version, owner, account still active), so a stale read can only cost a wasted read.
+version, owner and owner still active, account still active, a social post when it
+schedules, no post in flight when it cancels), so a stale read can only cost a wasted read.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -61,7 +63,7 @@ from db.models import (
     PostSchedule,
     SocialMediaAccount,
 )
-from db.status import ContentStatus, ScheduleStatus
+from db.status import ContentStatus, ContentType, ScheduleStatus
 
 _pieces = cast(Table, ContentPiece.__table__)
 _agents = cast(Table, Agent.__table__)
@@ -71,8 +73,16 @@ _logs = cast(Table, ApprovalLog.__table__)
 _feedback = cast(Table, PendingFeedback.__table__)
 
 _APPROVED = ContentStatus.APPROVED_FOR_POSTING.value
+# Only a social post is ever scheduled or published; flyer text never is (PRODUCT.md §10).
+_SOCIAL = ContentType.SOCIAL_MEDIA_POST.value
 _active_account = _accounts.c.is_active.is_(True)
+# The tapping Telegram user's agent id, if that agent is active: a deactivated agent can
+# no longer act on a draft (approve, post, retry, revise, reject, cancel).
+_ACTIVE_OWNER = select(_agents.c.id).where(
+    _agents.c.telegram_user_id == bindparam("b_uid"), _agents.c.is_active.is_(True)
+)
 _PENDING = ScheduleStatus.PENDING.value
+_SENT = ScheduleStatus.SENT.value
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,7 @@ class Transitioned:
     listing_id: uuid.UUID
     status: str
     version: int
+    content_type: str
     posts: int = 0
 
 
@@ -94,6 +105,8 @@ class PieceState:
     status: str
     version: int
     owner_telegram_user_id: int | None
+    content_type: str
+    owner_active: bool
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,8 @@ class ScheduleContext:
     timezone: str | None
     posting_times: list[str] | None
     accounts: list[AccountSlots]
+    # The tapped draft's content type; None when it does not exist.
+    piece_content_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +157,9 @@ class Change:
     sign-off setting (`pending_external_marketing_approval` or `approved_for_posting`).
     `posts`: "schedule" adds a pending post per `schedule` entry (account, time) when the
     draft reached `approved_for_posting`, on accounts still active; "cancel" cancels its
-    pending posts; "move" brings them forward to `move_to`.
+    pending posts; "move" brings them forward to `move_to`. A transition that schedules or
+    moves posts applies only to a social post: flyer text is never published. One that
+    cancels applies only while none of the draft's posts is being published (`sent`).
     """
 
     from_statuses: tuple[str, ...]
@@ -177,11 +194,16 @@ _CONTEXT_COLUMNS = (
     _accounts.c.display_name,
     _accounts.c.account_id,
     _schedule.c.scheduled_at,
+    select(_pieces.c.content_type)
+    .where(_pieces.c.id == bindparam("piece_id"))
+    .scalar_subquery()
+    .label("piece_content_type"),
 )
 
 
 def _context_statement() -> Select[Any]:
-    """agent ⟕ its active accounts ⟕ their future pending/sent posts, by Telegram user."""
+    """agent ⟕ its active accounts ⟕ their future pending/sent posts, by Telegram user,
+    with the tapped draft's content type on every row."""
     future = and_(
         _schedule.c.social_media_account_id == _accounts.c.id,
         any_of(_schedule.c.status, [ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value]),
@@ -203,9 +225,10 @@ def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
     found = False
     tz: str | None = None
     times: list[str] | None = None
+    kind: str | None = None
     accounts: dict[uuid.UUID, AccountSlots] = {}
-    for tz_, times_, acc_pk, platform, name, acc_id, slot in rows:
-        found, tz, times = True, tz_, times_
+    for tz_, times_, acc_pk, platform, name, acc_id, slot, kind_ in rows:
+        found, tz, times, kind = True, tz_, times_, kind_
         if acc_pk is None:
             continue
         acc = accounts.setdefault(acc_pk, AccountSlots(acc_pk, platform, name, acc_id, []))
@@ -213,31 +236,61 @@ def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
             acc.occupied.append(slot)
     if not found:
         return None
-    return ScheduleContext(timezone=tz, posting_times=times, accounts=list(accounts.values()))
+    return ScheduleContext(
+        timezone=tz,
+        posting_times=times,
+        accounts=list(accounts.values()),
+        piece_content_type=None if kind is None else str(kind),
+    )
 
 
 async def schedule_context(
-    conn: Executor, telegram_user_id: int, now: datetime
+    conn: Executor, telegram_user_id: int, now: datetime, piece_id: uuid.UUID
 ) -> ScheduleContext | None:
-    """The tapping agent's zone and posting times, active accounts and their taken slots.
+    """The tapping agent's zone and posting times, active accounts and their taken slots,
+    and the content type of the draft `piece_id`.
 
     One query; None when the Telegram user is no agent.
     """
-    rows = await fetch_all(conn, _CONTEXT, {"uid": telegram_user_id, "now": now})
+    rows = await fetch_all(
+        conn, _CONTEXT, {"uid": telegram_user_id, "now": now, "piece_id": piece_id}
+    )
     return _context_from_rows(rows)
 
 
 _PIECE_STATE = (
-    select(_pieces.c.status, _pieces.c.version, _agents.c.telegram_user_id)
+    select(
+        _pieces.c.status,
+        _pieces.c.version,
+        _agents.c.telegram_user_id,
+        _pieces.c.content_type,
+        _agents.c.is_active,
+    )
     .select_from(_pieces.join(_agents, _agents.c.id == _pieces.c.agent_id))
     .where(_pieces.c.id == bindparam("piece_id"))
 )
 
 
 async def piece_state(conn: Executor, piece_id: uuid.UUID) -> PieceState | None:
-    """The draft's status, version and owner (used only to explain a refused tap)."""
+    """The draft's status, version, owner and content type (to explain a refused tap)."""
     rows = await fetch_all(conn, _PIECE_STATE, {"piece_id": piece_id})
-    return PieceState(str(rows[0][0]), int(rows[0][1]), rows[0][2]) if rows else None
+    if not rows:
+        return None
+    status, version, owner, kind, active = rows[0]
+    return PieceState(str(status), int(version), owner, str(kind), bool(active))
+
+
+_POST_COUNTS = (
+    select(_schedule.c.status, func.count())
+    .where(_schedule.c.content_piece_id == bindparam("piece_id"))
+    .group_by(_schedule.c.status)
+)
+
+
+async def post_counts(conn: Executor, piece_id: uuid.UUID) -> dict[str, int]:
+    """How many of the draft's posts are in each post_schedule status."""
+    rows = await fetch_all(conn, _POST_COUNTS, {"piece_id": piece_id})
+    return {str(status): int(count) for status, count in rows}
 
 
 _SUCCEEDED = select(_schedule.c.social_media_account_id).where(
@@ -272,9 +325,15 @@ async def failed_account_ids(conn: Executor, piece_id: uuid.UUID) -> list[uuid.U
 
 @functools.cache
 def _cas_statement(
-    approve: bool, from_statuses: tuple[str, ...], extra_columns: tuple[str, ...]
+    approve: bool,
+    from_statuses: tuple[str, ...],
+    extra_columns: tuple[str, ...],
+    social_only: bool = False,
+    nothing_in_flight: bool = False,
 ) -> Update:
-    """UPDATE … RETURNING guarded by id, version, status and owner (cached per shape).
+    """UPDATE … RETURNING guarded by id, version, status and owner (cached per shape);
+    with `social_only`, also by the content type: only a social post may be scheduled;
+    with `nothing_in_flight`, by none of the draft's posts being published right now.
 
     The statements are Core statements on the tables, built once with bound parameters:
     SQLAlchemy then skips the ORM layer and reuses each statement's compiled form.
@@ -292,26 +351,62 @@ def _cas_statement(
         )
     else:
         target = bindparam("b_to_status", type_=_pieces.c.status.type)
-    owner = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("b_uid"))
     values: dict[str, Any] = {"status": target, "updated_at": bindparam("b_now")}
     values.update({name: bindparam(f"b_{name}") for name in extra_columns})
-    return (
-        update(_pieces)
-        .where(
-            _pieces.c.id == bindparam("b_piece_id"),
-            _pieces.c.version == bindparam("b_version"),
-            any_of(_pieces.c.status, from_statuses),
-            _pieces.c.agent_id.in_(owner.scalar_subquery()),
-        )
-        .values(values)
-        .returning(
-            _pieces.c.id,
-            _pieces.c.agent_id,
-            _pieces.c.listing_id,
-            _pieces.c.status,
-            _pieces.c.version,
-        )
+    stmt = update(_pieces).where(
+        _pieces.c.id == bindparam("b_piece_id"),
+        _pieces.c.version == bindparam("b_version"),
+        any_of(_pieces.c.status, from_statuses),
+        _pieces.c.agent_id.in_(_ACTIVE_OWNER.scalar_subquery()),
     )
+    if social_only:
+        stmt = stmt.where(_pieces.c.content_type == _SOCIAL)
+    if nothing_in_flight:
+        stmt = stmt.where(_nothing_in_flight())
+    return stmt.values(values).returning(
+        _pieces.c.id,
+        _pieces.c.agent_id,
+        _pieces.c.listing_id,
+        _pieces.c.status,
+        _pieces.c.version,
+        _pieces.c.content_type,
+    )
+
+
+def _nothing_in_flight() -> Any:
+    """None of the draft's posts is `sent`, nor claimed by a publisher right now.
+
+    A committed claim is a `sent` row. A claim still in its transaction holds its row's
+    lock: the pending rows are locked here (after the draft itself, the order the scrape's
+    withdrawal and Post now take too), which waits for such a claim to commit; the row is
+    then `sent` and no longer among them, so the two counts differ. On SQLite, where
+    writers take turns, there is no claim in flight and both counts are the same.
+    """
+    piece: Any = bindparam("b_piece_id")
+    mine = _schedule.c.content_piece_id == piece
+    pending = _schedule.c.status == _PENDING
+    locked_piece = _pieces.alias("locked_piece")
+    piece_lock = (
+        select(locked_piece.c.id)
+        .where(locked_piece.c.id == piece)
+        .with_for_update(key_share=True)
+        .scalar_subquery()
+    )
+    locked = (
+        select(_schedule.c.id)
+        .where(_schedule.c.content_piece_id == piece_lock, pending)
+        .with_for_update(of=_schedule)
+        .subquery("still_pending")
+    )
+    seen = select(func.count()).select_from(_schedule).where(mine, pending).scalar_subquery()
+    still = select(func.count()).select_from(locked).scalar_subquery()
+    sent = exists().where(mine, _schedule.c.status == _SENT)
+    return and_(~sent, seen == still)
+
+
+def _social_only(posts: PostsEffect | None) -> bool:
+    """Whether the transition schedules or brings forward posts (a social post's only)."""
+    return posts in ("schedule", "move")
 
 
 _LOG_COLUMNS = [
@@ -373,13 +468,16 @@ def _transition_statement(
     posts: PostsEffect | None,
 ) -> Select[Any]:
     """PostgreSQL: the compare-and-set and everything it writes, as one statement."""
-    moved = _cas_statement(approve, from_statuses, extra_columns).cte("moved")
+    moved = _cas_statement(
+        approve, from_statuses, extra_columns, _social_only(posts), posts == "cancel"
+    ).cte("moved")
     columns: list[Any] = [
         moved.c.id,
         moved.c.agent_id,
         moved.c.listing_id,
         moved.c.status,
         moved.c.version,
+        moved.c.content_type,
     ]
     stmt = select(*columns).select_from(moved)
     if log is not None:
@@ -463,8 +561,8 @@ async def transition(
     if not rows:
         return None
     row = rows[0]
-    posts = int(row[5]) if change.posts is not None else 0
-    return Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]), posts)
+    posts = int(row[6]) if change.posts is not None else 0
+    return Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]), str(row[5]), posts)
 
 
 _INSERT_LOG = insert(_logs)
@@ -479,11 +577,17 @@ async def _transition_in_steps(
     now: datetime,
 ) -> Transitioned | None:
     """SQLite: the same writes as `_transition_statement`, one statement at a time."""
-    cas = _cas_statement(change.approve, change.from_statuses, extra)
+    cas = _cas_statement(
+        change.approve,
+        change.from_statuses,
+        extra,
+        _social_only(change.posts),
+        change.posts == "cancel",
+    )
     row = (await conn.execute(cas, params)).first()
     if row is None:
         return None
-    moved = Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]))
+    moved = Transitioned(row[0], row[1], row[2], str(row[3]), int(row[4]), str(row[5]))
     if change.log is not None:
         await conn.execute(
             _INSERT_LOG,
@@ -518,7 +622,13 @@ async def _transition_in_steps(
         )
         posts = int(result.rowcount)
     return Transitioned(
-        moved.piece_id, moved.agent_id, moved.listing_id, moved.status, moved.version, posts
+        moved.piece_id,
+        moved.agent_id,
+        moved.listing_id,
+        moved.status,
+        moved.version,
+        moved.content_type,
+        posts,
     )
 
 
@@ -554,12 +664,11 @@ def _upsert(dialect: str) -> Any:
 
 @functools.cache
 def _await_feedback_statement(dialect: str, actionable: tuple[str, ...]) -> Any:
-    owner = select(_agents.c.id).where(_agents.c.telegram_user_id == bindparam("uid"))
     source = select(_pieces.c.agent_id, _pieces.c.id, _pieces.c.version).where(
         _pieces.c.id == bindparam("piece_id"),
         _pieces.c.version == bindparam("version"),
         any_of(_pieces.c.status, actionable),
-        _pieces.c.agent_id.in_(owner.scalar_subquery()),
+        _pieces.c.agent_id.in_(_ACTIVE_OWNER.scalar_subquery()),
     )
     stmt = _upsert(dialect)(_feedback).from_select(
         ["agent_id", "content_piece_id", "version"], source
@@ -590,7 +699,7 @@ async def await_feedback(
     rows = await fetch_all(
         conn,
         _await_feedback_statement(conn.dialect.name, tuple(actionable)),
-        {"uid": telegram_user_id, "piece_id": piece_id, "version": version, "now": utcnow()},
+        {"b_uid": telegram_user_id, "piece_id": piece_id, "version": version, "now": utcnow()},
     )
     return bool(rows)
 

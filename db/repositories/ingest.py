@@ -366,6 +366,11 @@ async def withdraw_drafts(
     Drafts waiting for a decision, for marketing or for a rewrite become `rejected` with
     an audit row carrying the listing's feedback sentence; so do approved drafts none of
     whose posts has gone out yet. Every pending post of these listings is cancelled.
+
+    "None has gone out" is checked again by the write itself: a post claimed after the
+    read keeps its draft approved. On PostgreSQL the read locks the drafts (FOR UPDATE),
+    so no claim takes one of their posts from then on (a claim locks the piece FOR KEY
+    SHARE and skips a locked one) and one in flight is waited for.
     """
     listing_ids = list(feedback_by_listing)
     if not listing_ids:
@@ -373,6 +378,10 @@ async def withdraw_drafts(
     started = exists().where(
         PostSchedule.content_piece_id == ContentPiece.id,
         PostSchedule.status.in_([ScheduleStatus.SENT.value, ScheduleStatus.SUCCESS.value]),
+    )
+    withdrawable = or_(
+        ContentPiece.status.in_(WITHDRAWABLE),
+        and_(ContentPiece.status == ContentStatus.APPROVED_FOR_POSTING.value, ~started),
     )
     withdrawn: list[WithdrawnPiece] = []
     for chunk in _chunks(listing_ids):
@@ -385,33 +394,23 @@ async def withdraw_drafts(
                     ContentPiece.status,
                     ContentPiece.version,
                 )
-                .where(
-                    ContentPiece.listing_id.in_(list(chunk)),
-                    or_(
-                        ContentPiece.status.in_(WITHDRAWABLE),
-                        and_(
-                            ContentPiece.status == ContentStatus.APPROVED_FOR_POSTING.value,
-                            ~started,
-                        ),
-                    ),
-                )
+                .where(ContentPiece.listing_id.in_(list(chunk)), withdrawable)
                 .with_for_update()
             )
         ).all()
         withdrawn.extend(WithdrawnPiece(r[0], r[1], r[2], str(r[3]), int(r[4])) for r in candidates)
     if withdrawn:
+        rejected: set[uuid.UUID] = set()
         for part in _chunks(withdrawn):
-            await session.execute(
+            result = await session.execute(
                 update(ContentPiece)
-                .where(
-                    ContentPiece.id.in_([w.piece_id for w in part]),
-                    ContentPiece.status.in_(
-                        [*WITHDRAWABLE, ContentStatus.APPROVED_FOR_POSTING.value]
-                    ),
-                )
+                .where(ContentPiece.id.in_([w.piece_id for w in part]), withdrawable)
                 .values(status=ContentStatus.REJECTED.value, updated_at=now)
+                .returning(ContentPiece.id)
                 .execution_options(synchronize_session=False)
             )
+            rejected.update(result.scalars().all())
+        withdrawn = [w for w in withdrawn if w.piece_id in rejected]
         for part in _chunks(withdrawn):
             await session.execute(
                 insert(ApprovalLog).values(

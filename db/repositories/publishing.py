@@ -30,13 +30,20 @@ from db.models import (
 )
 from db.repositories._common import add_unique
 from db.repositories.app_state import PUBLISHING_PAUSED
-from db.status import ScheduleStatus
+from db.status import ContentStatus, ScheduleStatus
 
 PENDING = ScheduleStatus.PENDING.value
 SENT = ScheduleStatus.SENT.value
 SUCCESS = ScheduleStatus.SUCCESS.value
 FAILED = ScheduleStatus.FAILED.value
 CANCELLED = ScheduleStatus.CANCELLED.value
+# A post goes out only while its piece is approved: approved_for_posting, or posting_failed
+# when another of its posts failed and the rest still go out. A withdrawn or cancelled
+# piece (rejected) never publishes, whatever its rows say.
+POSTABLE_PIECE: tuple[str, ...] = (
+    ContentStatus.APPROVED_FOR_POSTING.value,
+    ContentStatus.POSTING_FAILED.value,
+)
 
 
 @dataclass(frozen=True)
@@ -99,11 +106,21 @@ def _due(now: datetime) -> Any:
     return (PostSchedule.status == PENDING) & (PostSchedule.scheduled_at <= now)
 
 
+def _due_posts(now: datetime) -> Any:
+    """Due pending posts whose piece may be published."""
+    return (
+        select(PostSchedule.id)
+        .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
+        .where(_due(now), ContentPiece.status.in_(POSTABLE_PIECE))
+    )
+
+
 async def due_accounts(session: AsyncSession, *, now: datetime, limit: int) -> list[uuid.UUID]:
-    """Accounts with due pending posts, the longest-waiting first."""
+    """Accounts with due pending posts of approved pieces, the longest-waiting first."""
     stmt = (
         select(PostSchedule.social_media_account_id)
-        .where(_due(now))
+        .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
+        .where(_due(now), ContentPiece.status.in_(POSTABLE_PIECE))
         .group_by(PostSchedule.social_media_account_id)
         .order_by(func.min(PostSchedule.scheduled_at))
         .limit(limit)
@@ -121,12 +138,16 @@ async def claim(
 ) -> list[uuid.UUID]:
     """Mark up to `limit` due pending posts `sent` (of one account, if given); their ids.
 
-    PostgreSQL: `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED) UPDATE …`.
-    The CTE runs once; a locking `IN (SELECT … LIMIT n)` subquery may be re-run by the
-    planner and update more than `n` rows. SQLite: one guarded `UPDATE … RETURNING`
-    (a compare-and-set; it also takes the write lock first).
+    Only posts whose piece is still approved (POSTABLE_PIECE), checked in the same
+    statement. PostgreSQL: `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE OF posts SKIP
+    LOCKED FOR KEY SHARE OF pieces SKIP LOCKED) UPDATE …`. The CTE runs once; a locking
+    `IN (SELECT … LIMIT n)` subquery may be re-run by the planner and update more than `n`
+    rows. The piece lock makes a claim skip a piece that a scrape withdrawal (FOR UPDATE)
+    is rejecting right now, and lets that withdrawal wait for a claim in flight; KEY SHARE
+    conflicts with neither another claim nor an outcome being recorded. SQLite: one
+    guarded `UPDATE … RETURNING` (a compare-and-set; it also takes the write lock first).
     """
-    pick = select(PostSchedule.id).where(_due(now))
+    pick = _due_posts(now)
     if account_pk is not None:
         pick = pick.where(PostSchedule.social_media_account_id == account_pk)
     pick = pick.order_by(PostSchedule.scheduled_at, PostSchedule.created_at, PostSchedule.id).limit(
@@ -134,7 +155,13 @@ async def claim(
     )
     target: Any
     if session.get_bind().dialect.name == "postgresql":
-        picked = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        pieces = ContentPiece.__tablename__
+        picked = (
+            pick.with_for_update(of=PostSchedule, skip_locked=True)
+            .suffix_with(f"FOR KEY SHARE OF {pieces} SKIP LOCKED", dialect="postgresql")
+            .cte("picked")
+            .prefix_with("MATERIALIZED")
+        )
         target = PostSchedule.id.in_(select(picked.c.id))
     else:
         target = PostSchedule.id.in_(pick.scalar_subquery())
@@ -330,14 +357,15 @@ async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutc
 
     On PostgreSQL, take it before changing one of the piece's posts: outcomes of one
     piece's posts are then decided one after the other, and the last post to finish
-    always sees every other post's outcome.
+    always sees every other post's outcome. FOR NO KEY UPDATE: a claim of another post of
+    the piece (FOR KEY SHARE) goes ahead meanwhile.
     """
     stmt = (
         select(ContentPiece.status, ContentPiece.version, Agent, Listing.address)
         .join(Agent, Agent.id == ContentPiece.agent_id)
         .join(Listing, Listing.id == ContentPiece.listing_id)
         .where(ContentPiece.id == piece_id)
-        .with_for_update(of=ContentPiece)
+        .with_for_update(of=ContentPiece, key_share=True)
     )
     row = (await session.execute(stmt)).first()
     if row is None:

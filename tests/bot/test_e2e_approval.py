@@ -8,11 +8,14 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import TypeHandler
 
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule
+from db.repositories import agents as agents_repo
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.factories import make_account, make_agent, make_piece
-from tests.fakes.telegram_api import FakeMessage
+from tests.fakes.telegram_api import EDIT_METHODS, FakeMessage
 
 
 async def _piece(h: BotHarness, piece_id: object) -> ContentPiece:
@@ -236,3 +239,98 @@ async def test_stranger_and_non_admin(harness: BotHarness) -> None:
     assert "not valid" in bad.content
     async with h.database.unit_of_work() as s:
         assert (await s.execute(select(func.count()).select_from(Agent))).scalar() == 0
+
+
+async def test_a_deactivated_agent_is_told_and_nothing_changes(harness: BotHarness) -> None:
+    h = harness
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=8282)
+        await make_account(s, agent, "facebook")
+        piece = await make_piece(s, agent)
+    user = h.fake.user(8282)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    async with h.database.unit_of_work() as s:
+        await agents_repo.update_agent(s, agent.id, is_active=False)
+    for label in ("Approve", "Flyer text", "Reject"):
+        answer = await h.fake.wait_answer(await user.tap(draft.message_id, label))
+        assert answer.text == "Your account is deactivated; ask your administrator.", label
+    assert (await _piece(h, piece.id)).status == "pending_approval_agent"
+    assert draft.edits == []  # its buttons stay, for when an administrator reactivates it
+    async with h.database.unit_of_work() as s:
+        assert (await s.execute(select(func.count()).select_from(ContentPiece))).scalar() == 1
+        assert (await s.execute(select(func.count()).select_from(PostSchedule))).scalar() == 0
+
+
+class _Handled:
+    """Callback queries whose handlers have returned: a last handler group sees each update
+    only after the draft button's handler is done with it."""
+
+    def __init__(self, h: BotHarness) -> None:
+        self.ids: set[str] = set()
+        self._changed = asyncio.Event()
+        h.app.add_handler(TypeHandler(Update, self._record), group=99)
+
+    async def _record(self, update: object, context: object) -> None:
+        if isinstance(update, Update) and update.callback_query is not None:
+            self.ids.add(update.callback_query.id)
+            self._changed.set()
+
+    async def wait(self, query_id: str) -> None:
+        async with asyncio.timeout(5):
+            while query_id not in self.ids:
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_a_second_tap_on_a_decided_draft_makes_no_edit_call(harness: BotHarness) -> None:
+    """The message shows no buttons any more: re-drawing it can only fail with 400."""
+    h = harness
+    handled = _Handled(h)
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=5454)
+        await make_piece(s, agent)
+    user = h.fake.user(5454)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    reject = _first_data(draft, "Reject")
+    first = await user.tap(draft.message_id, "Reject")
+    await handled.wait(first)
+    assert draft.buttons == [] and "Rejected" in draft.content
+    edits = [c for c in h.fake.calls if c.method in EDIT_METHODS]
+    assert [(c.method, c.status) for c in edits] == [("editMessageText", 200)]
+
+    # The phone had not redrawn yet: the old button is tapped again.
+    before = len(h.fake.calls)
+    second = await user.tap_data(draft.message_id, reject)
+    answer = await h.fake.wait_answer(second)
+    await handled.wait(second)
+    assert "Nothing changed" in (answer.text or "")
+    assert [c for c in h.fake.calls if c.method in EDIT_METHODS] == edits
+    after = [(c.method, c.status) for c in h.fake.calls[before:] if c.method != "getUpdates"]
+    assert after == [("answerCallbackQuery", 200)]
+
+
+async def test_a_stale_tap_still_takes_outdated_buttons_away(harness: BotHarness) -> None:
+    """Only edits that change nothing are skipped: old buttons on screen are replaced."""
+    h = harness
+    handled = _Handled(h)
+    async with h.database.unit_of_work() as s:
+        agent = await make_agent(s, telegram_user_id=5455)
+        piece = await make_piece(s, agent)
+    user = h.fake.user(5455)  # the agent opened the chat with the bot
+    await h.deliver()
+    draft = await user.wait_message(lambda m: bool(m.buttons))
+    async with h.database.unit_of_work() as s:  # decided elsewhere (e.g. a second device)
+        await s.execute(
+            ContentPiece.__table__.update()
+            .where(ContentPiece.id == piece.id)
+            .values(status="rejected")
+        )
+    qid = await user.tap(draft.message_id, "Approve")
+    await handled.wait(qid)
+    assert "already rejected" in (h.fake.callbacks[qid].text or "")
+    assert draft.buttons == []
+    assert [(c.method, c.status) for c in h.fake.calls if c.method in EDIT_METHODS] == [
+        ("editMessageReplyMarkup", 200)
+    ]

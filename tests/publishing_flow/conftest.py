@@ -9,9 +9,10 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.models import ContentPiece, Notification, PostSchedule, SocialMediaAccount
+from db.models import Agent, ContentPiece, Notification, PostSchedule, SocialMediaAccount
 from db.repositories import approval as approval_repo
 from db.status import ContentStatus
 from services.context import Database
@@ -79,8 +80,6 @@ async def seed_post(
         if agent_id is None:
             agent = await make_agent(s)
         else:
-            from db.models import Agent
-
             found = await s.get(Agent, agent_id)
             assert found is not None
             agent = found
@@ -129,6 +128,21 @@ async def seed_post(
         )
         seeded.schedule_ids = list(rows)
     return seeded
+
+
+async def connect_both(database: Database, session: AsyncSession, agent: Agent) -> None:
+    """The agent's Facebook Page and Instagram account of the fake Graph, tokens encrypted."""
+    for platform, account_id, token in (
+        ("facebook", PAGE_ID, PAGE_TOKEN),
+        ("instagram", IG_ID, IG_TOKEN),
+    ):
+        await make_account(
+            session,
+            agent,
+            platform,
+            account_id=account_id,
+            access_token_encrypted=database.cipher.encrypt(token),
+        )
 
 
 async def rows_of(database: Database, piece_id: uuid.UUID) -> list[PostSchedule]:

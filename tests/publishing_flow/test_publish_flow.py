@@ -30,10 +30,10 @@ from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing_flow.conftest import (
     IG_ID,
-    IG_TOKEN,
     PAGE_ID,
     PAGE_TOKEN,
     account_row,
+    connect_both,
     notes_of,
     piece_of,
     rows_of,
@@ -62,17 +62,7 @@ async def test_approved_post_publishes_to_both_platforms_with_the_right_calls(
     now = utcnow()
     async with database.unit_of_work() as s:
         agent = await make_agent(s, telegram_user_id=31337)
-        for platform, account_id, token in (
-            ("facebook", PAGE_ID, PAGE_TOKEN),
-            ("instagram", IG_ID, IG_TOKEN),
-        ):
-            await make_account(
-                s,
-                agent,
-                platform,
-                account_id=account_id,
-                access_token_encrypted=database.cipher.encrypt(token),
-            )
+        await connect_both(database, s, agent)
         piece = await make_piece(s, agent)
         await s.execute(
             update(ContentPiece)
