@@ -30,6 +30,7 @@ from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing_flow.conftest import (
     IG_ID,
+    IG_TOKEN,
     PAGE_ID,
     PAGE_TOKEN,
     account_row,
