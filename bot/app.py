@@ -33,7 +33,7 @@ from telegram.ext import (
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.callback_data import Action, CallbackSigner, pattern
-from bot.handlers import admin, admin_tools, drafts, flyer, lists, start
+from bot.handlers import admin, admin_tools, drafts, flyer, lists, start, token_guard
 from bot.handlers import connect as connect_handlers
 from bot.handlers import scrape as scrape_handlers
 from bot.handlers import settings as settings_commands
@@ -128,6 +128,7 @@ def build_application(
 
 def _register_handlers(app: App) -> None:
     private = filters.ChatType.PRIVATE
+    token_guard.register(app)
     app.add_handler(CommandHandler("start", start.start, filters=private))
     app.add_handler(CommandHandler("help", start.help_command, filters=private))
     app.add_handler(CommandHandler("drafts", drafts.drafts_command, filters=private))
