@@ -175,7 +175,7 @@ async def _post_init(app: App) -> None:
         settings=settings,
         database=database,
         signer=signer,
-        notifier=TelegramNotifier(app.bot, signer),
+        notifier=TelegramNotifier(app.bot, signer, settings.admin_ids),
         bot_username=app.bot.username,
     )
     app.bot_data[RUNTIME_KEY] = rt
