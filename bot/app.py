@@ -30,8 +30,9 @@ from telegram.ext import (
 )
 
 from bot.aiohttp_request import AiohttpRequest
+from bot.alerts import throttled_alert
 from bot.callback_data import Action, CallbackSigner, pattern
-from bot.handlers import admin, admin_tools, drafts, flyer, lists, start
+from bot.handlers import admin, admin_tools, drafts, flyer, lists, start, token_guard
 from bot.handlers import connect as connect_handlers
 from bot.handlers import scrape as scrape_handlers
 from bot.handlers import settings as settings_commands
@@ -82,6 +83,7 @@ DRAFT_ACTIONS = (
     Action.RETRY,
 )
 App = Application[Any, Any, Any, Any, Any, Any]
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 def file_base_url(base_url: str) -> str:
@@ -133,6 +135,7 @@ ALLOWED_UPDATES = (UpdateType.MESSAGE, UpdateType.CALLBACK_QUERY)
 
 def _register_handlers(app: App) -> None:
     private = filters.ChatType.PRIVATE
+    token_guard.register(app)
     app.add_handler(CommandHandler("start", start.start, filters=private))
     app.add_handler(CommandHandler("help", start.help_command, filters=private))
     app.add_handler(CommandHandler("drafts", drafts.drafts_command, filters=private))
@@ -179,7 +182,7 @@ async def _post_init(app: App) -> None:
         settings=settings,
         database=database,
         signer=signer,
-        notifier=TelegramNotifier(app.bot, signer),
+        notifier=TelegramNotifier(app.bot, signer, settings.admin_ids),
         bot_username=app.bot.username,
     )
     app.bot_data[RUNTIME_KEY] = rt
@@ -223,18 +226,20 @@ async def _post_shutdown(app: App) -> None:
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log with the traceback; tell the admins in one line."""
+    """Log with the traceback; tell the admins in one line (once per kind a while, see
+    bot/alerts.py); end a tap's spinner."""
     log.error("unhandled error", exc_info=context.error)
     settings: Settings = context.application.bot_data["settings"]
     summary = redact(f"⚠️ Bot error: {type(context.error).__name__}: {context.error}")[:500]
     for admin_id in settings.admin_ids:
         with contextlib.suppress(TelegramError):
-            await context.bot.send_message(admin_id, fit_text(escape(summary)))
-    if isinstance(update, Update) and update.effective_message is not None:
+            await throttled_alert(context, admin_id, fit_text(escape(summary)))
+    if isinstance(update, Update) and update.callback_query is not None:
         with contextlib.suppress(TelegramError):
-            await update.effective_message.reply_text(
-                "Sorry, something went wrong on my side. Please try again in a minute."
-            )
+            await update.callback_query.answer(SORRY)
+    elif isinstance(update, Update) and update.effective_message is not None:
+        with contextlib.suppress(TelegramError):
+            await update.effective_message.reply_text(SORRY)
 
 
 async def start_application(app: App, *, webhook: WebhookTarget | None = None) -> None:

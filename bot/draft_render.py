@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.render import bold, escape, fit_text, fmt_dt, italic, link, money, split_message
+from bot.render import (
+    bold,
+    escape,
+    fit_caption,
+    fit_text,
+    fmt_dt,
+    italic,
+    link,
+    money,
+    split_message,
+)
 from db.status import ContentPurpose, ContentType
 from services.approval import ScheduledPost
 from services.notifier import DraftView, ListingSummary
@@ -115,8 +125,9 @@ def render_draft(draft: DraftView) -> list[str]:
 
 
 def photo_caption(draft: DraftView) -> str:
-    """A short caption for the photos sent before the draft."""
-    return escape(f"📷 Photos for {draft.listing.address}, {draft.listing.city}")
+    """A short caption for the photos sent before the draft, within Telegram's caption limit
+    (a scraped address has no length limit on SQLite, and Telegram refuses the photos)."""
+    return fit_caption(escape(f"📷 Photos for {draft.listing.address}, {draft.listing.city}"))
 
 
 def status_line(

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.callback_data import Action, CallbackSigner
 from bot.draft_render import photo_caption, render_draft
 from bot.keyboards import draft_keyboard
+from bot.rate_limit import retry_after_s
 from bot.render import bold, escape, fit_text
 from db.status import NotificationType
-from services.notifier import DeliveryFailed, DraftView, NotificationView, RecipientUnreachable
+from services.notifier import (
+    DeliveryFailed,
+    DeliveryRefused,
+    DraftView,
+    NotificationView,
+    PartSent,
+    RecipientUnreachable,
+)
 
 log = logging.getLogger(__name__)
 MAX_PHOTOS = 10
@@ -28,30 +37,58 @@ _ICONS = {
 }
 
 
+def delivery_error(exc: TelegramError) -> Exception:
+    """The services' error for a Telegram error.
+
+    `BadRequest` is a `NetworkError` in PTB, so the order matters: 403 means the agent
+    blocked the bot; 400 (and a chat that moved) will fail the same way every time; 429,
+    timeouts, network errors and Telegram's 5xx may pass later.
+    """
+    if isinstance(exc, Forbidden):
+        return RecipientUnreachable(str(exc))
+    if isinstance(exc, BadRequest | ChatMigrated):
+        return DeliveryRefused(str(exc))
+    if isinstance(exc, RetryAfter):
+        return DeliveryFailed(str(exc), retry_after_s=retry_after_s(exc))
+    return DeliveryFailed(str(exc))
+
+
 class TelegramNotifier:
     """Sends drafts and notifications with the bot; maps Telegram errors to ours."""
 
-    def __init__(self, bot: Bot, signer: CallbackSigner) -> None:
+    def __init__(self, bot: Bot, signer: CallbackSigner, admin_ids: Collection[int] = ()) -> None:
         self._bot = bot
         self._signer = signer
+        self._admin_ids = tuple(admin_ids)
 
-    async def send_draft(self, draft: DraftView) -> int:
-        """Photos first (first version only), then the draft with its buttons."""
-        try:
-            if draft.image_urls and draft.previous_message_id is None:
-                await self._send_photos(draft)
-            parts = render_draft(draft)
-            for part in parts[:-1]:
-                await self._bot.send_message(draft.chat_id, part)
-            keyboard = draft_keyboard(
-                self._signer, draft.piece_id, draft.version, draft.status, draft.content_type
-            )
-            message = await self._bot.send_message(draft.chat_id, parts[-1], reply_markup=keyboard)
-            return message.message_id
-        except Forbidden as exc:
-            raise RecipientUnreachable(str(exc)) from None
-        except (RetryAfter, NetworkError) as exc:
-            raise DeliveryFailed(str(exc)) from None
+    async def send_draft(self, draft: DraftView, on_part: PartSent | None = None) -> int:
+        """Photos first (first version only), then the draft's text parts, the last one with
+        the buttons; parts an earlier attempt delivered are not sent again."""
+        photos = bool(draft.image_urls) and draft.previous_message_id is None
+        steps: list[str | None] = [None] if photos else []  # None: the photos
+        steps += render_draft(draft)
+        last = len(steps) - 1
+        keyboard = draft_keyboard(
+            self._signer, draft.piece_id, draft.version, draft.status, draft.content_type
+        )
+        # The message with the buttons always goes, even if the parts before it changed.
+        for index in range(min(draft.parts_done, last), last + 1):
+            text = steps[index]
+            try:
+                if text is None:
+                    await self._send_photos(draft)
+                elif index < last:
+                    await self._bot.send_message(draft.chat_id, text)
+                else:
+                    message = await self._bot.send_message(
+                        draft.chat_id, text, reply_markup=keyboard
+                    )
+                    return message.message_id
+            except TelegramError as exc:
+                raise delivery_error(exc) from None
+            if on_part is not None:
+                await on_part(index + 1)
+        raise AssertionError("a rendered draft has at least one part")
 
     async def _send_photos(self, draft: DraftView) -> None:
         urls = draft.image_urls[:MAX_PHOTOS]
@@ -66,7 +103,8 @@ class TelegramNotifier:
                 ]
                 await self._bot.send_media_group(draft.chat_id, media)
         except BadRequest as exc:
-            # A photo Telegram cannot fetch must not hold back the draft itself.
+            # A photo Telegram cannot fetch must not hold back the draft itself; a chat that
+            # cannot be written to fails the draft's own message next, and is recorded there.
             log.warning(
                 "draft photos not sent", extra={"piece_id": str(draft.piece_id), "error": str(exc)}
             )
@@ -101,7 +139,13 @@ class TelegramNotifier:
             await self._bot.send_message(
                 note.chat_id, fit_text(f"{icon} {escape(note.message)}"), reply_markup=markup
             )
-        except Forbidden as exc:
-            raise RecipientUnreachable(str(exc)) from None
-        except (RetryAfter, NetworkError) as exc:
-            raise DeliveryFailed(str(exc)) from None
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+
+    async def alert_admins(self, text: str) -> None:
+        """Send `text` to every admin; an admin who cannot be reached is only logged."""
+        for admin_id in self._admin_ids:
+            try:
+                await self._bot.send_message(admin_id, fit_text("⚠️ " + escape(text)))
+            except TelegramError as exc:
+                log.warning("admin alert not sent", extra={"admin": admin_id, "error": str(exc)})

@@ -7,17 +7,43 @@ agent's own chat, which only the per-chat limit (~1/s) concerns. Counting those 
 against the 30/s budget capped the whole bot at ~30 taps per second (bench/approval.py),
 so edits, deletions and the like in private chats skip the overall limiter here. They
 still wait while a 429 is being honoured and are retried like everything else.
+
+A 429 is sat out here (holding back every request meanwhile) only when its `retry_after`
+is short; a longer one goes back to the caller at once. Queued work (drafts,
+notifications) is in the database and is tried again when Telegram allows, instead of
+freezing the whole bot, taps included, for minutes.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
+from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 JSONDict = dict[str, Any]
 _SEND_PREFIXES = ("send", "copyMessage", "forwardMessage")
+MAX_WAIT_IN_PLACE_S = 30.0
+
+
+def retry_after_s(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds (PTB 22 warns about the attribute's type)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class _LongWait(Exception):
+    """Carries a RetryAfter past AIORateLimiter, which would otherwise sleep it out."""
+
+    def __init__(self, error: RetryAfter) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def counts_as_message(endpoint: str) -> bool:
@@ -49,6 +75,18 @@ class SendRateLimiter(AIORateLimiter):
             # `data` only tells the limiter which buckets apply; the request itself
             # travels in `args`, untouched.
             data = {k: v for k, v in data.items() if k != "chat_id"}
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+
+        async def call(*a: Any, **kw: Any) -> bool | JSONDict | list[JSONDict]:
+            try:
+                return await callback(*a, **kw)
+            except RetryAfter as exc:
+                if retry_after_s(exc) > MAX_WAIT_IN_PLACE_S:
+                    raise _LongWait(exc) from None
+                raise
+
+        try:
+            return await super().process_request(
+                call, args, kwargs, endpoint, data, rate_limit_args
+            )
+        except _LongWait as wrapped:
+            raise wrapped.error from None

@@ -284,7 +284,10 @@ class ContentPiece(Base):
 
     Added: the current version number (every version lives in `ContentVersion`), why
     the draft exists, check warnings, which writer produced it, and where it is shown
-    in Telegram so that it can be edited or marked superseded.
+    in Telegram so that it can be edited or marked superseded. While a version is on its
+    way to Telegram, the `delivery_*` columns (valid for `delivery_version` only) say how
+    many of its parts (photos, then each text part) are on the phone already, how many
+    attempts failed, when to try again, and why delivery stopped for good.
     """
 
     __tablename__ = f"{TABLE_PREFIX}content_pieces"
@@ -321,6 +324,11 @@ class ContentPiece(Base):
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     delivered_version: Mapped[int | None] = mapped_column(Integer)
+    delivery_version: Mapped[int | None] = mapped_column(Integer)
+    delivery_parts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    delivery_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    delivery_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_error: Mapped[str | None] = mapped_column(Text)
 
     listing: Mapped[Listing] = relationship(back_populates="content_pieces", lazy="raise")
     agent: Mapped[Agent] = relationship(back_populates="content_pieces", lazy="raise")
@@ -415,7 +423,8 @@ class PostSchedule(Base):
 class Notification(Base):
     """Everything the system told an agent (seed 2.7).
 
-    Added: whether and when it reached Telegram (quiet hours, preferences).
+    Added: whether and when it reached Telegram (quiet hours, preferences), failed
+    attempts, when to try again, and why delivery stopped for good (status `failed`).
     """
 
     __tablename__ = f"{TABLE_PREFIX}notifications"
@@ -440,6 +449,9 @@ class Notification(Base):
     # (added)
     delivery_status: Mapped[str] = mapped_column(String(16), server_default=DeliveryStatus.PENDING)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    delivery_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ApprovalLog(Base):

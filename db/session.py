@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,9 +24,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from db.driver import Executor, driver_connection
-from db.errors import DatabaseUrlError
+from db.errors import DatabaseUnavailableError, DatabaseUrlError, is_unavailable
 
 _ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+TAP_DEADLINE_S = 5.0
+"""A tap is answered within seconds: its connection and statements get this long."""
 
 
 def normalize_url(raw: str) -> URL:
@@ -76,6 +78,25 @@ def _create_private_file(database: str | None) -> None:
         return  # it exists already, or SQLite will report why it cannot be created
 
 
+def _closed_means_restart(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """On checkout, a pooled connection the server has closed (a restart, a terminated
+    backend, a network cut) means the others are gone too: replace them all, and this one
+    now, rather than fail a tap or a job on each in turn. asyncpg notices a server's close
+    as it happens, so this costs no round trip (unlike a pre-ping)."""
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise InvalidatePoolError("the server closed the connection")
+
+
+def invalidate_pool(engine: AsyncEngine) -> None:
+    """Replace every pooled connection at its next checkout.
+
+    What SQLAlchemy itself does when a statement on its own path meets a disconnect; the
+    tap's statements bypass that path (`db.driver`), so it is done here for them.
+    """
+    engine.sync_engine.pool._invalidate(None, None, _checkin=False)  # type: ignore[arg-type]
+
+
 def create_engine(url: str | URL, *, pool_size: int = 20, null_pool: bool = False) -> AsyncEngine:
     """Build the async engine for `url` (PostgreSQL or SQLite).
 
@@ -97,6 +118,8 @@ def create_engine(url: str | URL, *, pool_size: int = 20, null_pool: bool = Fals
     if parsed.get_backend_name() == "sqlite":
         _create_private_file(parsed.database)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    elif not null_pool:
+        event.listen(engine.sync_engine, "checkout", _closed_means_restart)
     return engine
 
 
@@ -115,7 +138,9 @@ async def unit_of_work(
 
 
 @asynccontextmanager
-async def tap_connection(engine: AsyncEngine) -> AsyncIterator[Executor]:
+async def tap_connection(
+    engine: AsyncEngine, *, deadline_s: float = TAP_DEADLINE_S
+) -> AsyncIterator[Executor]:
     """The connection one button tap runs on.
 
     PostgreSQL: a pooled connection used through asyncpg with no transaction
@@ -124,13 +149,25 @@ async def tap_connection(engine: AsyncEngine) -> AsyncIterator[Executor]:
     SQLite: one transaction, because there a transition takes several statements; taps
     in this process take turns (SQLite has one writer at a time anyway, and its busy
     handler waits by sleeping and retrying, which let a burst of taps wait seconds).
+
+    The block must be done within `deadline_s`. Raises `DatabaseUnavailableError` when the
+    database cannot be reached or does not answer in time; the pool is then renewed.
     """
-    if engine.dialect.name == "postgresql":
-        async with driver_connection(engine) as conn:
-            yield conn
-    else:
-        async with _sqlite_turn(engine), engine.begin() as conn:
-            yield conn
+    postgres = engine.dialect.name == "postgresql"
+    try:
+        async with asyncio.timeout(deadline_s):
+            if postgres:
+                async with driver_connection(engine) as conn:
+                    yield conn
+            else:
+                async with _sqlite_turn(engine), engine.begin() as conn:
+                    yield conn
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        if postgres:
+            invalidate_pool(engine)
+        raise DatabaseUnavailableError("The database cannot be reached right now.") from exc
 
 
 # Per event loop (asyncio locks belong to one) and engine.

@@ -2,6 +2,12 @@
 
 Agents are served in parallel; each agent's messages go out one at a time in the
 order they were created, so a quiet-hours backlog arrives in order.
+
+A message Telegram refuses (400) is recorded on its row once and not tried again; one
+that failed for a reason that may pass (network, 5xx, 429) is tried again with
+exponential back-off (never before Telegram's `retry_after`), and recorded as failed
+after `MAX_ATTEMPTS`. Either way the admins are told once. A draft's parts already on
+the phone (the photos, earlier text parts) are recorded as they go and never sent again.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ import logging
 import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from db.base import utcnow
-from db.models import Agent
+from db.models import Agent, Notification
 from db.repositories import delivery as repo
 from db.status import DeliveryStatus, NotificationType
 from services import metrics
@@ -24,12 +32,14 @@ from services.context import Database
 from services.notifications import type_enabled
 from services.notifier import (
     DeliveryFailed,
+    DeliveryRefused,
     DraftView,
     ListingSummary,
     NotificationView,
     Notifier,
     RecipientUnreachable,
 )
+from services.publisher import retry_delay
 from services.scheduling import in_quiet_hours
 
 log = logging.getLogger(__name__)
@@ -41,16 +51,28 @@ _Key = tuple[uuid.UUID, int, datetime | None]
 _in_flight: set[_Key] = set()
 _recently_sent: OrderedDict[_Key, None] = OrderedDict()
 _RECENT_MAX = 10_000
+# With retry_delay's 1, 2, 4… minutes, about two hours of trying.
+MAX_ATTEMPTS = 8
 
 
 @dataclass
 class DeliveryStats:
-    """What one delivery round did."""
+    """What one delivery round did; `given_up` says, for the admins, what stopped for good."""
 
     sent: int = 0
     deferred: int = 0
     skipped: int = 0
     failed: int = 0
+    given_up: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """How to record a failed attempt on the message's own row."""
+
+    what: str  # e.g. "the draft for 12 Oak Trail", for the admins
+    attempts: int  # failed attempts before this one
+    record: Callable[[AsyncSession, int, datetime | None, str | None], Awaitable[None]]
 
 
 def draft_view(row: repo.DraftRow) -> DraftView:
@@ -90,6 +112,7 @@ def draft_view(row: repo.DraftRow) -> DraftView:
         feedback=piece.feedback if piece.version > 1 else None,
         previous_message_id=previous,
         updated_at=piece.updated_at,
+        parts_done=piece.delivery_parts if piece.delivery_version == piece.version else 0,
     )
 
 
@@ -134,7 +157,7 @@ async def deliver_drafts(
     now = now or utcnow()
     stats = DeliveryStats()
     async with database.unit_of_work() as session:
-        rows = await repo.drafts_to_deliver(session, piece_ids=piece_ids)
+        rows = await repo.drafts_to_deliver(session, piece_ids=piece_ids, now=now)
     unreachable: set[uuid.UUID] = set()
 
     async def send(row: repo.DraftRow) -> None:
@@ -160,10 +183,27 @@ async def deliver_drafts(
             stats,
             unreachable,
             lambda: _send_draft(database, notifier, view),
+            _draft_failure(row),
+            now,
         )
 
     await _per_agent(rows, lambda r: r.agent.id, send, concurrency)
+    await _tell_admins(notifier, stats)
     return stats
+
+
+def _draft_failure(row: repo.DraftRow) -> _Failure:
+    piece = row.piece
+
+    async def record(
+        session: AsyncSession, attempts: int, retry_at: datetime | None, error: str | None
+    ) -> None:
+        await repo.record_draft_failure(
+            session, piece.id, piece.version, attempts=attempts, retry_at=retry_at, error=error
+        )
+
+    earlier = piece.delivery_attempts if piece.delivery_version == piece.version else 0
+    return _Failure(f"the draft for {row.listing.address}", earlier, record)
 
 
 async def _send_draft(
@@ -183,7 +223,11 @@ async def _send_draft(
 
 
 async def _send_draft_once(database: Database, notifier: Notifier, view: DraftView) -> None:
-    message_id = await notifier.send_draft(view)
+    async def part_sent(parts: int) -> None:
+        async with database.unit_of_work() as session:
+            await repo.record_draft_progress(session, view.piece_id, view.version, parts)
+
+    message_id = await notifier.send_draft(view, part_sent)
     metrics.DRAFTS_DELIVERED.inc()
     async with database.unit_of_work() as session:
         current = await repo.mark_draft_delivered(
@@ -201,24 +245,68 @@ async def _send_one(
     stats: DeliveryStats,
     unreachable: set[uuid.UUID],
     action: Callable[[], Awaitable[Any]],
+    failure: _Failure,
+    now: datetime,
 ) -> bool:
     try:
         await action()
     except RecipientUnreachable:
         unreachable.add(agent.id)
         async with database.unit_of_work() as session:
-            await repo.mark_agent_unreachable(session, agent.id)
+            newly = await repo.mark_agent_unreachable(session, agent.id)
         log.warning("agent unreachable; pausing messages", extra={"agent_id": str(agent.id)})
+        if newly:
+            stats.given_up.append(
+                f"{agent.name} blocked the bot: nothing reaches them until they send /start."
+            )
+        stats.failed += 1
+        return False
+    except DeliveryRefused as exc:
+        await _record_failure(database, failure, failure.attempts + 1, None, str(exc))
+        log.warning(
+            "delivery refused; not retried",
+            extra={"agent_id": str(agent.id), "error": str(exc)},
+        )
+        stats.given_up.append(f"{failure.what} to {agent.name}: Telegram refused it ({exc}).")
         stats.failed += 1
         return False
     except DeliveryFailed as exc:
+        attempts = failure.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            await _record_failure(database, failure, attempts, None, str(exc))
+            stats.given_up.append(
+                f"{failure.what} to {agent.name}: still failing after {attempts} attempts ({exc})."
+            )
+        else:
+            retry_at = now + retry_delay(attempts, exc.retry_after_s)
+            await _record_failure(database, failure, attempts, retry_at, None)
         log.warning(
-            "delivery failed; will retry", extra={"agent_id": str(agent.id), "error": str(exc)}
+            "delivery failed",
+            extra={"agent_id": str(agent.id), "error": str(exc), "attempts": attempts},
         )
         stats.failed += 1
         return False
     stats.sent += 1
     return True
+
+
+async def _record_failure(
+    database: Database,
+    failure: _Failure,
+    attempts: int,
+    retry_at: datetime | None,
+    error: str | None,
+) -> None:
+    async with database.unit_of_work() as session:
+        await failure.record(session, attempts, retry_at, error)
+
+
+async def _tell_admins(notifier: Notifier, stats: DeliveryStats) -> None:
+    """One message per round about what stopped for good (each row stops once)."""
+    if stats.given_up:
+        await notifier.alert_admins(
+            "Messages I stopped trying to send:\n" + "\n".join(f"• {g}" for g in stats.given_up)
+        )
 
 
 async def deliver_notifications(
@@ -233,7 +321,7 @@ async def deliver_notifications(
     now = now or utcnow()
     stats = DeliveryStats()
     async with database.unit_of_work() as session:
-        rows = await repo.notifications_to_deliver(session)
+        rows = await repo.notifications_to_deliver(session, now=now)
     unreachable: set[uuid.UUID] = set()
 
     async def send(row: repo.NotificationRow) -> None:
@@ -253,13 +341,31 @@ async def deliver_notifications(
             piece_version=row.piece_version,
         )
         if await _send_one(
-            database, agent, stats, unreachable, lambda: notifier.send_notification(view)
+            database,
+            agent,
+            stats,
+            unreachable,
+            lambda: notifier.send_notification(view),
+            _notification_failure(note),
+            now,
         ):
             async with database.unit_of_work() as session:
                 await repo.set_notification_status(session, note.id, DeliveryStatus.SENT)
 
     await _per_agent(rows, lambda r: r.agent.id, send, concurrency)
+    await _tell_admins(notifier, stats)
     return stats
+
+
+def _notification_failure(note: Notification) -> _Failure:
+    async def record(
+        session: AsyncSession, attempts: int, retry_at: datetime | None, error: str | None
+    ) -> None:
+        await repo.record_notification_failure(
+            session, note.id, attempts=attempts, retry_at=retry_at, error=error
+        )
+
+    return _Failure(f"a {note.notification_type} notification", note.delivery_attempts, record)
 
 
 async def resend_drafts(database: Database, notifier: Notifier, *, telegram_user_id: int) -> int:

@@ -6,6 +6,7 @@ The bot implements `Notifier`; services and jobs only see these plain data class
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +18,21 @@ class RecipientUnreachable(Exception):
 
 
 class DeliveryFailed(Exception):
-    """A message could not be sent now; it stays queued and is tried again later."""
+    """A message could not be sent now (network, the messenger's 5xx or flood limit); it
+    stays queued and is tried again later, not before `retry_after_s` when given."""
+
+    def __init__(self, message: str = "", *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class DeliveryRefused(Exception):
+    """The messenger refused the message itself (e.g. Telegram's 400 "chat not found" or a
+    parse error): sending it again cannot succeed, so it is not retried."""
+
+
+# Called after each part of a draft but the last, with how many parts are on the phone.
+PartSent = Callable[[int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,9 @@ class DraftView:
     # When the draft row last changed: tells two reads of the same state apart from a
     # later change of the same version (e.g. a rewrite that gave up).
     updated_at: datetime | None = None
+    # Parts of this version already on the phone (photos, then each text part) from an
+    # earlier attempt: sending resumes after them.
+    parts_done: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,8 +96,9 @@ class NotificationView:
 class Notifier(Protocol):
     """Sends drafts and notifications to an agent's phone."""
 
-    async def send_draft(self, draft: DraftView) -> int:
-        """Send a draft; returns the id of the message holding its buttons."""
+    async def send_draft(self, draft: DraftView, on_part: PartSent | None = None) -> int:
+        """Send a draft from part `draft.parts_done` on; returns the id of the message
+        holding its buttons. Raises RecipientUnreachable, DeliveryRefused or DeliveryFailed."""
         ...
 
     async def mark_superseded(self, chat_id: int, message_id: int, new_version: int) -> None:
@@ -87,5 +106,9 @@ class Notifier(Protocol):
         ...
 
     async def send_notification(self, note: NotificationView) -> None:
-        """Send one notification."""
+        """Send one notification (raises as `send_draft` does)."""
+        ...
+
+    async def alert_admins(self, text: str) -> None:
+        """Tell the administrators, in plain text, about something they may need to act on."""
         ...

@@ -153,7 +153,8 @@ async def _send_prompt(
     )
 
 
-def _prompt_platform(message: Message, bot_id: int) -> Platform | None:
+def prompt_platform(message: Message, bot_id: int) -> Platform | None:
+    """The platform whose /connect prompt `message` replies to, or None."""
     replied = message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
         return None
@@ -169,7 +170,7 @@ async def on_credentials_reply(update: Update, context: ContextTypes.DEFAULT_TYP
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
-    platform = _prompt_platform(message, context.bot.id)
+    platform = prompt_platform(message, context.bot.id)
     if platform is None:
         return  # not ours: the feedback handler reads it
     text = message.text or ""

@@ -19,6 +19,7 @@ from bot.keyboards import draft_keyboard
 from bot.render import fit_answer
 from bot.runtime import Runtime, runtime
 from db.driver import Executor
+from db.errors import DatabaseUnavailableError
 from db.repositories import agents as agents_repo
 from db.repositories import content as content_repo
 from services import approval, delivery, metrics
@@ -27,6 +28,7 @@ from services.approval import TapResult
 log = logging.getLogger(__name__)
 
 Transition = Callable[[Executor, CallbackData, int, Runtime], Awaitable[TapResult]]
+DATABASE_DOWN = "I can't reach my database right now. Try again in a moment."
 
 
 async def _approve(c: Executor, d: CallbackData, uid: int, rt: Runtime) -> TapResult:
@@ -110,8 +112,15 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         metrics.record_tap("invalid", "forged")
         await query.answer("This button is not valid.", show_alert=False)
         return
-    async with rt.database.tap() as conn:
-        result = await TRANSITIONS[data.action](conn, data, query.from_user.id, rt)
+    try:
+        async with rt.database.tap() as conn:
+            result = await TRANSITIONS[data.action](conn, data, query.from_user.id, rt)
+    except DatabaseUnavailableError:
+        # Answered within seconds all the same; the jobs' errors tell the admins.
+        log.warning("tap refused: database unavailable", extra={"action": data.action.name})
+        metrics.record_tap(data.action.name.lower(), "database_unavailable")
+        await _answer(query, DATABASE_DOWN)
+        return
     metrics.record_tap(data.action.name.lower(), metrics.tap_outcome(result.ok, result.stale))
     message = query.message
     if not isinstance(message, Message):

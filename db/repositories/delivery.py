@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,15 +42,32 @@ def _reachable() -> ColumnElement[bool]:
     )
 
 
+def _draft_due(now: datetime) -> ColumnElement[bool]:
+    """No failure recorded for the current version, or one whose back-off is over."""
+    return or_(
+        ContentPiece.delivery_version.is_(None),
+        ContentPiece.delivery_version != ContentPiece.version,
+        and_(
+            ContentPiece.delivery_error.is_(None),
+            or_(ContentPiece.delivery_retry_at.is_(None), ContentPiece.delivery_retry_at <= now),
+        ),
+    )
+
+
 async def drafts_to_deliver(
     session: AsyncSession,
     *,
     piece_ids: Sequence[uuid.UUID] | None = None,
     telegram_user_id: int | None = None,
     include_delivered: bool = False,
+    now: datetime | None = None,
     limit: int = 500,
 ) -> list[DraftRow]:
-    """Drafts waiting for the agent whose current version is not on their phone yet."""
+    """Drafts waiting for the agent whose current version is not on their phone yet.
+
+    Versions whose delivery was given up, or is waiting out a back-off at `now`, are left
+    out, except with `include_delivered` (the agent asked for their drafts again).
+    """
     stmt = (
         select(ContentPiece, Agent, Listing)
         .join(Agent, Agent.id == ContentPiece.agent_id)
@@ -63,7 +81,8 @@ async def drafts_to_deliver(
             or_(
                 ContentPiece.delivered_version.is_(None),
                 ContentPiece.delivered_version != ContentPiece.version,
-            )
+            ),
+            _draft_due(now or utcnow()),
         )
     if piece_ids is not None:
         stmt = stmt.where(ContentPiece.id.in_(list(piece_ids)))
@@ -82,7 +101,15 @@ async def mark_draft_delivered(
     message_id: int | None,
 ) -> bool:
     """Record where a version is shown; False when a newer version exists already."""
-    values: dict[str, object] = {"delivered_version": version}
+    values: dict[str, object] = {
+        "delivered_version": version,
+        # Delivered: the progress and failures of its delivery are over.
+        "delivery_version": None,
+        "delivery_parts": 0,
+        "delivery_attempts": 0,
+        "delivery_retry_at": None,
+        "delivery_error": None,
+    }
     if message_id is not None:
         values.update(telegram_chat_id=chat_id, telegram_message_id=message_id)
     result = await session.execute(
@@ -104,10 +131,57 @@ async def mark_draft_delivered(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def _update_delivery(
+    session: AsyncSession, piece_id: uuid.UUID, version: int, **values: object
+) -> None:
+    """Set delivery columns of this version; the counters not given carry over from the
+    same version and start from 0 for another one."""
+    same = ContentPiece.delivery_version == version
+    kept = {
+        name: case((same, getattr(ContentPiece, name)), else_=0)
+        for name in ("delivery_parts", "delivery_attempts")
+        if name not in values
+    }
+    await session.execute(
+        update(ContentPiece)
+        .where(ContentPiece.id == piece_id, ContentPiece.version == version)
+        .values(delivery_version=version, **kept, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def record_draft_progress(
+    session: AsyncSession, piece_id: uuid.UUID, version: int, parts: int
+) -> None:
+    """`parts` parts of this version are on the agent's phone: a retry starts after them."""
+    await _update_delivery(session, piece_id, version, delivery_parts=parts, delivery_error=None)
+
+
+async def record_draft_failure(
+    session: AsyncSession,
+    piece_id: uuid.UUID,
+    version: int,
+    *,
+    attempts: int,
+    retry_at: datetime | None,
+    error: str | None,
+) -> None:
+    """A failed attempt: try again at `retry_at`, or, with `error`, never again."""
+    await _update_delivery(
+        session,
+        piece_id,
+        version,
+        delivery_attempts=attempts,
+        delivery_retry_at=retry_at,
+        delivery_error=error,
+    )
+
+
 async def notifications_to_deliver(
-    session: AsyncSession, *, limit: int = 500
+    session: AsyncSession, *, now: datetime | None = None, limit: int = 500
 ) -> list[NotificationRow]:
-    """Queued notifications (drafts excepted: they travel as draft messages), oldest first."""
+    """Queued notifications (drafts excepted: they travel as draft messages), oldest first;
+    those waiting out a back-off at `now` are left out."""
     stmt = (
         select(Notification, Agent, ContentPiece.version)
         .join(Agent, Agent.id == Notification.agent_id)
@@ -115,6 +189,10 @@ async def notifications_to_deliver(
         .where(
             Notification.delivery_status == DeliveryStatus.PENDING.value,
             Notification.notification_type != NotificationType.CONTENT_AWAITING_APPROVAL.value,
+            or_(
+                Notification.delivery_retry_at.is_(None),
+                Notification.delivery_retry_at <= (now or utcnow()),
+            ),
             _reachable(),
         )
         .order_by(Notification.created_at, Notification.id)
@@ -136,10 +214,33 @@ async def set_notification_status(
     )
 
 
-async def mark_agent_unreachable(session: AsyncSession, agent_id: uuid.UUID) -> None:
-    """The agent blocked the bot: stop sending until they /start again."""
+async def record_notification_failure(
+    session: AsyncSession,
+    notification_id: uuid.UUID,
+    *,
+    attempts: int,
+    retry_at: datetime | None,
+    error: str | None,
+) -> None:
+    """A failed attempt: try again at `retry_at`, or, with `error`, mark it failed for good."""
+    values: dict[str, object] = {
+        "delivery_attempts": attempts,
+        "delivery_retry_at": retry_at,
+        "delivery_error": error,
+    }
+    if error is not None:
+        values["delivery_status"] = DeliveryStatus.FAILED.value
     await session.execute(
+        update(Notification).where(Notification.id == notification_id).values(**values)
+    )
+
+
+async def mark_agent_unreachable(session: AsyncSession, agent_id: uuid.UUID) -> bool:
+    """The agent blocked the bot: stop sending until they /start again. False when it was
+    marked already."""
+    result = await session.execute(
         update(Agent)
         .where(and_(Agent.id == agent_id, Agent.telegram_unreachable_at.is_(None)))
         .values(telegram_unreachable_at=utcnow())
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,8 +42,11 @@ class BotHarness:
         )
 
 
-@pytest.fixture
-async def harness(database: Database, tmp_path: Path) -> AsyncIterator[BotHarness]:
+@asynccontextmanager
+async def running_bot(
+    database: Database, tmp_path: Path, **settings_values: Any
+) -> AsyncIterator[BotHarness]:
+    """The real bot (no jobs scheduled) on `database`, talking to a fresh fake Telegram."""
     async with FakeTelegram(flood=FloodLimits(enabled=False)) as fake:
         settings = load_settings(
             telegram_bot_token=fake.token,
@@ -50,6 +55,7 @@ async def harness(database: Database, tmp_path: Path) -> AsyncIterator[BotHarnes
             data_dir=tmp_path,
             default_timezone="UTC",
             _env_file=None,
+            **settings_values,
         )
         app = build_application(settings, database=database, with_jobs=False)
         await start_application(app)
@@ -57,3 +63,9 @@ async def harness(database: Database, tmp_path: Path) -> AsyncIterator[BotHarnes
             yield BotHarness(fake=fake, app=app, database=database, settings=settings)
         finally:
             await stop_application(app)
+
+
+@pytest.fixture
+async def harness(database: Database, tmp_path: Path) -> AsyncIterator[BotHarness]:
+    async with running_bot(database, tmp_path) as h:
+        yield h

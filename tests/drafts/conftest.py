@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import build_application, start_application, stop_application
 from db.models import (
     Agent,
     AgentListing,
@@ -23,11 +22,9 @@ from db.models import (
     Notification,
 )
 from services.context import Database
-from services.settings import load_settings
-from tests.bot.conftest import ADMIN_ID, BotHarness, harness  # noqa: F401 (fixture)
+from tests.bot.conftest import BotHarness, harness, running_bot  # noqa: F401 (fixture)
 from tests.factories import make_agent, make_listing
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.telegram_api import FakeTelegram, FloodLimits
 
 
 @pytest.fixture
@@ -41,24 +38,14 @@ async def openai_harness(
     database: Database, tmp_path: Path, fake_openai: FakeOpenAI
 ) -> AsyncIterator[tuple[BotHarness, FakeOpenAI]]:
     """The real bot with OPENAI_API_KEY set, talking to the fake OpenAI server."""
-    async with FakeTelegram(flood=FloodLimits(enabled=False)) as fake:
-        settings = load_settings(
-            telegram_bot_token=fake.token,
-            telegram_api_base_url=fake.base_url,
-            telegram_admin_ids=str(ADMIN_ID),
-            data_dir=tmp_path,
-            default_timezone="UTC",
-            openai_api_key="sk-test",
-            openai_base_url=fake_openai.base_url,
-            openai_model="gpt-4o-mini",
-            _env_file=None,
-        )
-        app = build_application(settings, database=database, with_jobs=False)
-        await start_application(app)
-        try:
-            yield BotHarness(fake=fake, app=app, database=database, settings=settings), fake_openai
-        finally:
-            await stop_application(app)
+    async with running_bot(
+        database,
+        tmp_path,
+        openai_api_key="sk-test",
+        openai_base_url=fake_openai.base_url,
+        openai_model="gpt-4o-mini",
+    ) as h:
+        yield h, fake_openai
 
 
 async def assign(session: AsyncSession, agent: Agent, listing: Listing, **values: Any) -> None:

@@ -12,7 +12,7 @@ from db.repositories import agents as agents_repo
 from services import delivery
 from services.context import Database
 from services.notifications import notify
-from services.notifier import DraftView, NotificationView, RecipientUnreachable
+from services.notifier import DraftView, NotificationView, PartSent, RecipientUnreachable
 from tests.factories import make_agent, make_piece
 
 NY = "America/New_York"
@@ -28,9 +28,10 @@ class RecordingNotifier:
         self.superseded: list[tuple[int, int, int]] = []
         self.notes: list[NotificationView] = []
         self.blocked = blocked_chats or set()
+        self.alerts: list[str] = []
         self._next = 100
 
-    async def send_draft(self, draft: DraftView) -> int:
+    async def send_draft(self, draft: DraftView, on_part: PartSent | None = None) -> int:
         if draft.chat_id in self.blocked:
             raise RecipientUnreachable
         self.drafts.append(draft)
@@ -44,6 +45,9 @@ class RecordingNotifier:
         if note.chat_id in self.blocked:
             raise RecipientUnreachable
         self.notes.append(note)
+
+    async def alert_admins(self, text: str) -> None:
+        self.alerts.append(text)
 
 
 async def test_drafts_wait_for_quiet_hours_then_arrive_in_order(database: Database) -> None:
@@ -116,6 +120,7 @@ async def test_blocked_bot_marks_agent_unreachable(database: Database) -> None:
     async with database.unit_of_work() as s:
         stored = await agents_repo.get_agent(s, agent.id)
     assert stored is not None and stored.telegram_unreachable_at is not None
+    assert len(notifier.alerts) == 1 and "blocked the bot" in notifier.alerts[0]
     # no more attempts while unreachable
     stats = await delivery.deliver_drafts(database, notifier, default_timezone=NY, now=DAY)
     assert stats.failed == 0 and stats.sent == 0
