@@ -133,6 +133,29 @@ class _Complex:
         """Every compound of it."""
         return (*self.ancestors, *((self.parent,) if self.parent else ()), self.subject)
 
+    @property
+    def anchor(self) -> _Compound | None:
+        """The compound next to the subject when matches are best found below its elements:
+        the subject has no class (so its list is long: every `p`, `span`, `a`) and it has."""
+        near = self.parent or (self.ancestors[-1] if self.ancestors else None)
+        return near if near is not None and near.classes and not self.subject.classes else None
+
+    def _above(self, el: Element, page: IndexedTree, count: int) -> bool:
+        """Whether `el`'s ancestors match the first `count` ancestor compounds, in order.
+
+        Descendant combinators only: the nearest matching ancestor is as good as any
+        farther one, so no backtracking is needed.
+        """
+        pending = count - 1
+        if pending < 0:
+            return True
+        for ancestor in el.iterancestors():
+            if self.ancestors[pending].matches(ancestor, page):
+                pending -= 1
+                if pending < 0:
+                    return True
+        return False
+
     def matches(self, el: Element, page: IndexedTree) -> bool:
         """Whether `el`, an element on the subject's index list, is matched (tested
         bottom-up; nearest ancestors first)."""
@@ -143,17 +166,26 @@ class _Complex:
             if up is None or not self.parent.matches(up, page):
                 return False
             el = up
-        # Descendant combinators only from here up: the nearest matching ancestor is as
-        # good as any farther one, so no backtracking is needed.
-        pending = len(self.ancestors) - 1
-        if pending < 0:
-            return True
-        for ancestor in el.iterancestors():
-            if self.ancestors[pending].matches(ancestor, page):
-                pending -= 1
-                if pending < 0:
-                    return True
-        return False
+        return self._above(el, page, len(self.ancestors))
+
+    def below(self, anchor: Element, page: IndexedTree) -> Iterator[Element]:
+        """The matches under `anchor`, an element on the anchor compound's list, in order."""
+        if self.parent is not None:
+            if not self.parent.matches(anchor, page, listed=True) or not self._above(
+                anchor, page, len(self.ancestors)
+            ):
+                return
+            found = anchor.iterchildren(self.subject.tag or etree.Element)
+        else:
+            assert self.ancestors
+            if not self.ancestors[-1].matches(anchor, page, listed=True) or not self._above(
+                anchor, page, len(self.ancestors) - 1
+            ):
+                return
+            found = anchor.iterdescendants(self.subject.tag or etree.Element)
+        for el in found:
+            if self.subject.matches(el, page):
+                yield el
 
 
 def _complex(text: str) -> _Complex:
@@ -193,8 +225,14 @@ class Selector:
     def _matching(
         page: IndexedTree, key: str, alternatives: tuple[_Complex, ...]
     ) -> Iterator[Element]:
-        if len(alternatives) == 1:
-            only = alternatives[0]
+        only = alternatives[0] if len(alternatives) == 1 else None
+        anchor = only.anchor if only is not None else None
+        if only is not None and anchor is not None:
+            # From the few elements of the anchor's list down (anchors can nest: merged).
+            yield from page.in_order(
+                *(list(only.below(top, page)) for top in page.candidates(anchor.key))
+            )
+        elif only is not None:
             for el in page.candidates(key):
                 if only.matches(el, page):
                     yield el
