@@ -7,6 +7,14 @@ agent's own chat, which only the per-chat limit (~1/s) concerns. Counting those 
 against the 30/s budget capped the whole bot at ~30 taps per second (bench/approval.py),
 so edits, deletions and the like in private chats skip the overall limiter here. They
 still wait while a 429 is being honoured and are retried like everything else.
+
+The budget is paced, one send every 1/`sends_per_second` s, instead of AIORateLimiter's
+bucket of 30 that starts full: that bucket let 30 sends out at once and 30 more within
+the same second (60 in the first second of a fan-out, bench/fanout.py), and Telegram
+counts per second. Paced, any one-second window holds at most `sends_per_second` + 1
+releases. At 29/s a 31st send in one second would need requests to reach Telegram 35 ms
+less evenly than they left (more in practice: each wake-up comes a little late, which
+also makes the real pace about 28/s, 93 % of Telegram's 30).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from telegram.ext import AIORateLimiter
 
 JSONDict = dict[str, Any]
 _SEND_PREFIXES = ("send", "copyMessage", "forwardMessage")
+SENDS_PER_SECOND = 29.0
 
 
 def counts_as_message(endpoint: str) -> bool:
@@ -33,7 +42,14 @@ def _private_chat(chat_id: object) -> bool:
 
 
 class SendRateLimiter(AIORateLimiter):
-    """`AIORateLimiter` whose overall limit applies to sends; groups keep every limit."""
+    """`AIORateLimiter` whose overall limit applies to sends, paced; groups keep every limit.
+
+    `kwargs` are AIORateLimiter's group and retry settings.
+    """
+
+    def __init__(self, sends_per_second: float = SENDS_PER_SECOND, **kwargs: Any) -> None:
+        # A bucket that holds one send and refills at the rate: no burst, ever.
+        super().__init__(overall_max_rate=1, overall_time_period=1 / sends_per_second, **kwargs)
 
     async def process_request(
         self,
