@@ -19,7 +19,8 @@ from services.scraping.models import (
     ParsedHome,
     SitemapEntry,
 )
-from services.scraping.parser import ParseError, parse_home
+from services.scraping.parser import ParseError
+from services.scraping.parser_process import PageParser, pass_parser
 from services.scraping.sitemap import read_sitemap
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class _Reporter:
             self._failed = True
 
 
-async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry) -> _Outcome:
+async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry, parse: PageParser) -> _Outcome:
     try:
         result = await fetcher.fetch(entry.url)
     except FetchError as exc:
@@ -78,8 +79,7 @@ async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry) -> _Outcome:
         return _Outcome(failure=CrawlFailure(entry.url, exc.reason, status))
     decoded = result.decode()
     try:
-        # Parsing is CPU work: keep it off the event loop the bot shares.
-        home = await asyncio.to_thread(parse_home, decoded.text, entry.url)
+        home = await parse(decoded.text, entry.url)  # CPU work: off the bot's event loop
     except ParseError as exc:
         return _Outcome(failure=CrawlFailure(entry.url, f"not understood: {exc}"))
     except Exception as exc:  # a parser bug on one page must not end the pass
@@ -131,7 +131,7 @@ async def crawl(
     async def worker() -> None:
         nonlocal done
         for i in indexes:  # one shared iterator: each home goes to exactly one worker
-            outcome = await _fetch_home(fetcher, todo[i])
+            outcome = await _fetch_home(fetcher, todo[i], parse)
             outcomes[i] = outcome
             if outcome.failure is not None:
                 logger.warning("scrape: %s failed: %s", outcome.failure.url, outcome.failure.reason)
@@ -144,7 +144,8 @@ async def crawl(
             done += 1
             await report(done, len(todo), "homes")
 
-    await asyncio.gather(*(worker() for _ in range(min(fetcher.concurrency, len(todo)))))
+    async with pass_parser(len(todo)) as parse:
+        await asyncio.gather(*(worker() for _ in range(min(fetcher.concurrency, len(todo)))))
 
     homes = [o.home for o in outcomes if o.home is not None]
     failures += [o.failure for o in outcomes if o.failure is not None]
