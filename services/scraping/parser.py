@@ -153,18 +153,18 @@ def _container(el: Element | None) -> str | None:
 
 
 def _mixed(page: IndexedTree) -> set[Element] | None:
-    """The elements holding text that is not page text (script, style...: them and their
-    ancestors); None when some may be inside such text (a template or ruby annotation)."""
+    """The elements holding text that is not page text (script and style elements and
+    their ancestors); None when an element may sit inside such text (a template or ruby
+    annotation: then every text is read the slow way)."""
     if _MIXED not in page.memo:
-        mixed: set[Element] | None = set()
-        for tag in _NOT_TEXT:
-            for el in page.candidates(tag):
-                if mixed is None or tag not in ("script", "style"):  # they hold no elements
-                    mixed = None
-                    break
-                mixed.add(el)
-                mixed.update(el.iterancestors())
-        page.memo[_MIXED] = mixed
+        holders: set[Element] | None = None
+        if not any(page.candidates(tag) for tag in ("template", "rt", "rp")):
+            holders = set()
+            for tag in ("script", "style"):  # raw text: no element inside them
+                for el in page.candidates(tag):
+                    holders.add(el)
+                    holders.update(el.iterancestors())
+        page.memo[_MIXED] = holders
     found: set[Element] | None = page.memo[_MIXED]
     return found
 
@@ -173,7 +173,8 @@ _MIXED = object()  # the key of `_mixed` in a page's memo
 
 
 def _strings(page: IndexedTree, el: Element) -> Iterator[str]:
-    """The strings BeautifulSoup's `get_text` returned for `el`, in document order."""
+    """`el`'s page text, string by string in document order: no comment, and nothing
+    inside script, style, template, rt or rp (unless `el` is one: then its own text)."""
     mixed = _mixed(page)
     if mixed is not None and el not in mixed:
         return cast(Iterator[str], el.itertext())  # an HTML tree's text is str
