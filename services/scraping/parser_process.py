@@ -137,7 +137,8 @@ def serve() -> None:
     """The child: read (number, text, url) frames, answer (number, ok, home or error)."""
     # Background work: when the machine is busy, the bot's own process (taps) comes first,
     # and a pass slows down instead of the bot.
-    os.nice(10)
+    if hasattr(os, "nice"):  # POSIX
+        os.nice(10)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         header = stdin.read(_HEADER.size)
