@@ -52,13 +52,13 @@ def test_which_methods_count_as_messages() -> None:
 async def test_no_second_holds_more_sends_than_the_budget_not_even_the_first() -> None:
     # AIORateLimiter's bucket starts full: 30 at once, then 30 more within the second.
     released = await _released(SendRateLimiter(), "sendMessage", 42, 2 * int(SENDS_PER_SECOND))
-    assert _busiest_second(released) <= SENDS_PER_SECOND + 1 <= 30
+    assert _busiest_second(released) <= SENDS_PER_SECOND + 2 <= 30
     # ...and it still spends the budget: 56 sends in about two seconds, not more.
     assert released[-1] - released[0] < 2 * 1.2
 
 
 async def test_sends_wait_for_the_overall_budget_edits_do_not() -> None:
-    # 30 sends at 20/s, paced: about 1.45 s.
+    # 30 sends at 20/s, paced (two at once at most): about 1.4 s.
     assert await _timed(SendRateLimiter(sends_per_second=20), "sendMessage", 42, 30) > 1.3
     # A budget of one message a minute: edits that waited for it would take 99 minutes,
     # so the bound below holds on any machine, however loaded, only if they do not wait.
