@@ -1,6 +1,6 @@
-"""Memory of the bot process with a full database: resident set size against 200 MB.
+"""Memory of the bot process with a full database: resident set size against 150 MB.
 
-PRODUCT §7: the bot process stays under 200 MB RSS with 10,000 listings and 50,000 drafts.
+PRODUCT §7: the bot process stays under 150 MB RSS with 10,000 listings and 50,000 drafts.
 Run from the repository root (prints one JSON object)::
 
     BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1/rltr_bench \\
@@ -15,14 +15,20 @@ is DROPPED and recreated; and SQLite in a temporary folder):
    (all on their phones but 100), one in twenty is approved with its posts queued, one in
    twenty waits for marketing, the rest are posted (with their post rows) or rejected.
    A fake builder site lists every home in its sitemap, 1 % of them changed since.
-2. The bot runs in a child process, so that the seeding, the fake Telegram and the fake
-   site count nowhere: the real Application (bot/app.py) long-polling the fake Telegram,
-   its jobs run one at a time on request so each step's memory shows:
+2. The bot runs in a fresh process (bench/_memory_child.py, started with `python -m`, so
+   that it imports what `rltr-mktg run` imports and nothing of the bench: the seeding,
+   the fake Telegram and the fake site count nowhere). Like `run` it applies migrations,
+   then starts the real Application (bot/app.py) long-polling the fake Telegram; its
+   jobs run one at a time on request so each step's memory shows:
    `started`, `delivery` (one round), `scrape` (one incremental pass over the whole
    sitemap), `regenerate` (rewrites, then the draft backfill over every assignment),
    `admin_commands` (/stats, /agents, /failed), `agent_commands` (/drafts, /listings,
    /schedule, /notifications from the agent with the most waiting drafts).
 3. After each step: the child's VmRSS, and VmHWM (the peak so far) from /proc.
+4. `startup_profile` (once, from two more fresh processes): the resident memory and time
+   each package adds when the modules a started bot imports are imported package by
+   package (stdlib, then third-party in the order met, then ours), and tracemalloc's
+   largest allocations made while the bot starts (migrations included).
 
 The bot's 30 messages/s budget is lifted in the child: it would only make the run longer.
 """
@@ -32,16 +38,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import multiprocessing
+import json
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +56,12 @@ from sqlalchemy import insert
 from bench._harness import (
     BenchError,
     backends,
-    bot_runtime,
     emit,
     fresh_database_url,
     machine,
     open_database,
     postgres_url,
     quiet_logging,
-    send_budget_lifted,
 )
 from db.models import (
     Agent,
@@ -74,7 +76,8 @@ from services.context import Database
 from tests.fakes.builder_site import FakeBuilderSite
 from tests.fakes.telegram_api import FakeTelegram, FakeUser, FloodLimits
 
-TARGET_MB = 200.0
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_MB = 150.0
 ADMIN_ID = 900_000_001
 FIRST_AGENT_ID = 800_000
 BATCH = 2_000
@@ -110,6 +113,7 @@ class Options:
     timeout: float = 300.0
     # A command's answers are complete once the bot sent nothing for this long.
     quiet_s: float = 1.0
+    profile: bool = True
 
 
 @dataclass(frozen=True)
@@ -284,118 +288,78 @@ async def seed(database: Database, slugs: list[str], site: FakeBuilderSite, o: O
 # --------------------------------------------------------------------------------------
 
 
-def _memory_mb() -> dict[str, float]:
-    """This process's resident set now and at its peak (Linux /proc)."""
-    found: dict[str, float] = {}
-    with open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = round(int(value.split()[0]) / 1024, 1)
-    return {"rss_mb": found["VmRSS"], "peak_rss_mb": found["VmHWM"]}
-
-
-def _child_main(conn: Connection, config: ChildConfig) -> None:
-    quiet_logging()
-    asyncio.run(_child(conn, config))
-
-
-async def _child(conn: Connection, config: ChildConfig) -> None:
-    # Imported here: the parent never builds a bot, so its imports stay out of the way.
-    from bot.app import build_application, start_application, stop_application
-    from bot.jobs import scrape as scrape_job
-    from services import delivery
-    from services.drafts import DraftMaker
-    from services.settings import load_settings
-
-    settings = load_settings(
-        telegram_bot_token=config.token,
-        telegram_api_base_url=config.telegram_url,
-        telegram_admin_ids=str(ADMIN_ID),
-        database_url=config.database_url,
-        listings_base_url=config.site_url,
-        data_dir=config.data_dir,
-        default_timezone="America/New_York",
-        _env_file=None,
-    )
-    app = build_application(settings, with_jobs=False)
-    await start_application(app)
-    try:
-        with send_budget_lifted(app):
-            rt = bot_runtime(app)
-            conn.send(("ok", _memory_mb()))
-            while True:
-                command = await asyncio.to_thread(conn.recv)
-                try:
-                    if command == "stop":
-                        conn.send(("ok", None))
-                        return
-                    started = time.monotonic()
-                    detail: dict[str, Any] = {}
-                    if command == "delivery":
-                        tz = settings.default_timezone
-                        drafts = await delivery.deliver_drafts(
-                            rt.database, rt.notifier, default_timezone=tz
-                        )
-                        notes = await delivery.deliver_notifications(
-                            rt.database, rt.notifier, default_timezone=tz
-                        )
-                        detail = {"drafts_sent": drafts.sent, "notifications_sent": notes.sent}
-                    elif command == "scrape":
-                        summary = await scrape_job.run_now(rt)
-                        detail = {"summary": str(summary)[:300]}
-                    elif command == "regenerate":
-                        maker = rt.extras.get("draft_maker")
-                        assert isinstance(maker, DraftMaker)
-                        detail = {"regenerated": len(await maker.regenerate())}
-                        await maker.backfill()
-                    # Anything else: the parent drove the step; just report memory.
-                    report = _memory_mb() | {"seconds": round(time.monotonic() - started, 2)}
-                    conn.send(("ok", report | detail))
-                except Exception:  # reported to the parent, which raises it
-                    conn.send(("error", traceback.format_exc()))
-    finally:
-        await stop_application(app)
-
-
 class BotProcess:
-    """The bot in its own process, run step by step."""
+    """The bot in a fresh process (`python -m bench._memory_child`), run step by step."""
 
-    def __init__(self, config: ChildConfig) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_child_main, args=(child, config), daemon=True)
+    def __init__(self, config: ChildConfig, *, mode: str = "steps", **extra: Any) -> None:
+        self._config = {**config.__dict__, "admin_id": ADMIN_ID, "mode": mode, **extra}
+        self._process: asyncio.subprocess.Process | None = None
 
     async def _recv(self, wait_s: float) -> Any:
-        ready = await asyncio.to_thread(self._conn.poll, wait_s)
-        if not ready:
-            raise BenchError(f"the bot process did not answer within {wait_s:.0f} s")
-        status, value = self._conn.recv()
+        assert self._process is not None and self._process.stdout is not None
+        try:
+            line = await asyncio.wait_for(self._process.stdout.readline(), wait_s)
+        except TimeoutError:
+            raise BenchError(f"the bot process did not answer within {wait_s:.0f} s") from None
+        if not line:
+            raise RuntimeError("the bot process ended without answering")
+        status, value = json.loads(line)
         if status == "error":
             raise RuntimeError(f"bot process failed:\n{value}")
         return value
 
-    async def start(self, wait_s: float) -> dict[str, Any]:
-        """Start the bot; its memory once polling."""
-        self._process.start()
-        result: dict[str, Any] = await self._recv(wait_s)
-        return result
+    async def _send(self, value: Any) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write((json.dumps(value) + "\n").encode())
+        await self._process.stdin.drain()
+
+    async def start(self, wait_s: float) -> Any:
+        """Start the process; its first answer (the memory once polling, in steps mode)."""
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench._memory_child",
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        await self._send(self._config)
+        return await self._recv(wait_s)
 
     async def step(self, name: str, wait_s: float) -> dict[str, Any]:
         """Run one step there; its memory afterwards."""
-        self._conn.send(name)
+        await self._send(name)
         result: dict[str, Any] = await self._recv(wait_s)
         return result
 
     async def stop(self) -> None:
         """Stop the bot and its process."""
-        if self._process.is_alive():
-            with contextlib.suppress(EOFError, OSError, RuntimeError, BenchError):
-                self._conn.send("stop")
+        process = self._process
+        if process is None:
+            return
+        if process.returncode is None:
+            with contextlib.suppress(OSError, RuntimeError, BenchError, ConnectionError):
+                await self._send("stop")
                 await self._recv(30)
-            await asyncio.to_thread(self._process.join, 30)
-        if self._process.is_alive():
-            self._process.kill()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 30)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def startup_profile(config: ChildConfig, wait_s: float) -> Any:
+    """Where a started bot's memory goes: import cost per package, allocations at start."""
+    lister = BotProcess(config, mode="modules")
+    try:
+        modules = await lister.start(wait_s)
+    finally:
+        await lister.stop()
+    profiler = BotProcess(config, mode="profile", modules=modules)
+    try:
+        return await profiler.start(wait_s)
+    finally:
+        await profiler.stop()
 
 
 async def _converse(user: FakeUser, commands: tuple[str, ...], quiet_s: float) -> int:
@@ -456,6 +420,7 @@ async def run_backend(backend: str, pg_url: str | None, o: Options) -> dict[str,
             finally:
                 await bot.stop()
             site_requests = len(site.requests)
+            profile = await startup_profile(config, o.timeout) if o.profile else None
     peak = max(s["peak_rss_mb"] for s in steps.values())
     return {
         "seeded": {
@@ -470,6 +435,7 @@ async def run_backend(backend: str, pg_url: str | None, o: Options) -> dict[str,
         "peak_rss_mb": peak,
         "target_mb": TARGET_MB,
         "meets_target": peak < TARGET_MB,
+        "startup_profile": profile,
     }
 
 

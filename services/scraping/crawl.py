@@ -20,7 +20,8 @@ from services.scraping.models import (
     ParsedHome,
     SitemapEntry,
 )
-from services.scraping.parser import ParseError, parse_home
+from services.scraping.parser import ParseError
+from services.scraping.parser_process import PageParser, pass_parser
 from services.scraping.sitemap import SITEMAP_PATH, SitemapRead, read_sitemap
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class _Reporter:
             self._failed = True
 
 
-async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry) -> _Outcome:
+async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry, parse: PageParser) -> _Outcome:
     try:
         result = await fetcher.fetch(entry.url)
     except FetchError as exc:
@@ -80,8 +81,7 @@ async def _fetch_home(fetcher: PoliteFetcher, entry: SitemapEntry) -> _Outcome:
         return _Outcome(failure=CrawlFailure(entry.url, exc.reason, status))
     decoded = result.decode()
     try:
-        # Parsing is CPU work: keep it off the event loop the bot shares.
-        home = await asyncio.to_thread(parse_home, decoded.text, entry.url)
+        home = await parse(decoded.text, entry.url)  # CPU work: off the bot's event loop
     except ParseError as exc:
         return _Outcome(failure=CrawlFailure(entry.url, f"not understood: {exc}"))
     except Exception as exc:  # a parser bug on one page must not end the pass
@@ -159,7 +159,7 @@ async def crawl(
     async def worker() -> None:
         nonlocal done
         for i in indexes:  # one shared iterator: each home goes to exactly one worker
-            outcome = await _fetch_home(fetcher, todo[i])
+            outcome = await _fetch_home(fetcher, todo[i], parse)
             outcomes[i] = outcome
             if outcome.failure is not None:
                 logger.warning("scrape: %s failed: %s", outcome.failure.url, outcome.failure.reason)
@@ -174,7 +174,9 @@ async def crawl(
 
     workers = min(fetcher.concurrency, len(todo))
     if not stopped:
-        finished = await _before(deadline, asyncio.gather(*(worker() for _ in range(workers))))
+        async with pass_parser(len(todo)) as parse:
+            work = asyncio.gather(*(worker() for _ in range(workers)))
+            finished = await _before(deadline, work)
         stopped = finished is None
         if stopped:
             logger.warning(

@@ -34,10 +34,22 @@ def _section(result: dict[str, Any], backend: str) -> dict[str, Any]:
 @pytest.mark.parametrize("bench_backend", BACKENDS)
 async def test_approval_bench_in_small(bench_backend: str) -> None:
     backend = bench_backend
-    opts = approval.Options(agents=6, concurrency=3, rate=40.0, revise_every=3, warmup=1)
+    opts = approval.Options(
+        agents=6,
+        concurrency=3,
+        rate=40.0,
+        sqlite_rate=40.0,
+        scrape_rate=40.0,
+        scrape_homes=40,
+        revise_every=3,
+        warmup=1,
+    )
     result = await approval.run(opts, backend=backend, database_url=BENCH_PG or None)
     out = _section(result, backend)
-    for phase in ("max_rate", "baseline", "steady"):
+    scrape = out["during_scrape"]["scrape"]
+    assert scrape["homes_in_sitemap"] in (None, 40) and scrape["homes_parsed"] >= 1
+    assert scrape["failures"] == 0
+    for phase in ("max_rate", "baseline", "steady", "during_scrape"):
         numbers = out[phase]
         assert numbers["taps"] == 6 and numbers["incomplete"] == 0, phase
         assert numbers["taps_per_s"] > 0

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
+
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from db import migrate
 from db.base import Base
@@ -106,3 +111,25 @@ async def test_postgres_columns_have_the_seed_types(scratch_url: str) -> None:
     for key in not_null:
         assert cols[key].is_nullable == "NO", key
     assert cols[("rltr_mktg_users", "agent_id")].is_nullable == "YES"
+
+
+async def test_migrating_leaves_alembic_out_of_the_callers_process(tmp_path: Path) -> None:
+    # The bot migrates at start-up; Alembic loaded there would stay in its memory.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    script = (
+        "import asyncio, sys\n"
+        "from db import migrate\n"
+        f"asyncio.run(migrate.upgrade({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, cwd=migrate.REPO_ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0 and out.decode().strip() == "False"
+    assert await _tables(url) >= SEED_TABLES
+
+
+async def test_a_failed_migration_raises_what_alembic_raised(tmp_path: Path) -> None:
+    with pytest.raises(OperationalError, match="unable to open database file"):
+        await migrate.upgrade(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.scraping import features
 from services.scraping.features import derive_key_features
 
 
@@ -71,3 +76,125 @@ def test_garage_from_the_count(garage: int | None, expected: list[str]) -> None:
 
 def test_extra_texts_are_read() -> None:
     assert derive_key_features(None, None, extra_texts=["a dog park", None]) == ["Dog park"]
+
+
+# -- the word index must find exactly what a search with every pattern finds ---------------
+
+_PHRASES = (
+    "55+",
+    "55 +",
+    "55 and older",
+    "55 & over",
+    "active adult",
+    "Active-Adult",
+    "age-restricted",
+    "AGE qualified",
+    "village",
+    "gated",
+    "ungated",
+    "golf",
+    "golf cart",
+    "golf carts",
+    "GOLFING",
+    "club house",
+    "clubhouse",
+    "resort-style swimming pool",
+    "Resort Style Pool",
+    "swimming pools",
+    "carpool",
+    "fitness centre",
+    "gym",
+    "gymnasium",
+    "pickleball",
+    "tennis",
+    "play ground",
+    "tot lot",
+    "total",
+    "dog park",
+    "nature trail",
+    "trail system",
+    "waterfront",
+    "water views",
+    "lake view",
+    "Lake City",
+    "pondfront",
+    "no CDD",
+    "NO\tcdd",
+    "nothing",
+    "open-concept layout",
+    "open floorplan",
+    "split-bedroom plan",
+    "split bedrooms",
+    "granite",
+    "quartz",
+    "stainless",
+    "eat-in island",
+    "Marco Island",
+    "walk-in pantry",
+    "walk in closets",
+    "covered rear lanai",
+    "covered front porch",
+    "covered patio",
+    "vaulted ceiling",
+    "tray ceilings",
+    "luxury vinyl",
+    "LVP",
+    "porcelain tile",
+    "tile floors",
+    "impact glass",
+    "impact-resistant windows",
+    "energy star",
+    "low-e",
+    "below",
+    "smart-home",
+    "sprinkler system",
+    "irrigation system",
+    # Characters re.IGNORECASE matches with ASCII letters that str.lower() does not make so.
+    "\u017ftainle\u017f\u017f",
+    "P\u0130CKLEBALL",
+    "g\u0131m",
+    "\u212aitchen island",
+    "caf\u00e9",
+    "\u2013",
+    "\u00c9nergy star",
+)
+
+
+def _every_pattern_searched(text: str) -> list[str]:
+    """derive_key_features as it was: each pattern searched over the whole text."""
+    found = [label for label, pattern, _ in features._FEATURES if pattern.search(text)]
+    if "Resort-style pool" in found and "Pool" in found:
+        found.remove("Pool")
+    return found
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_PHRASES), st.text(alphabet="aeilnoprst \u0131\u017f-.+", max_size=8)
+        ),
+        max_size=12,
+    ),
+    st.lists(st.sampled_from((" ", "", "\n", ", ", "-", "x", "\u00a0")), min_size=12, max_size=12),
+)
+def test_the_word_index_finds_what_every_pattern_finds(
+    phrases: list[str], separators: list[str]
+) -> None:
+    text = "".join(p + s for p, s in zip(phrases, separators, strict=False))
+    assert derive_key_features(text, None) == _every_pattern_searched(text)
+
+
+def test_the_fold_table_knows_every_character_that_matches_an_ascii_letter() -> None:
+    letters = re.compile("[a-z]", re.IGNORECASE)
+    found = {
+        chr(code): chr(code).lower()
+        for code in range(0x80, 0x110000)
+        if letters.fullmatch(chr(code))
+    }
+    assert set(found) == {"\u0130", "\u0131", "\u017f", "\u212a"}
+    for char in found:
+        folded = char.translate(features._FOLD)
+        assert re.fullmatch(folded, char, re.IGNORECASE) and folded.isascii()
+        if char.lower() != folded:
+            assert char in features._LOWER_MISSES

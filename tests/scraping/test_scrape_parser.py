@@ -252,3 +252,17 @@ def test_community_page() -> None:
     assert community.description is not None
     assert community.description.startswith("Oak Hammock Preserve is a gated community")
     assert community.source_url == url
+
+
+def test_markup_after_an_early_closing_html_tag_is_still_read() -> None:
+    # libxml2 puts what follows a stray </html> in further top-level elements.
+    slug = "5127-sw-88th-place-ocala"
+    home = parse_home("<</html>" + home_fixture(slug, BASE)[1:], _url(slug))
+    assert dataclasses.asdict(home) == EXPECTED[slug]
+    assert home.address == "5127 SW 88th Place" and home.price == Decimal("289990")
+
+
+def test_an_xml_declaration_in_a_text_page_is_tolerated() -> None:
+    slug = "5127-sw-88th-place-ocala"
+    text = '<?xml version="1.0" encoding="utf-8"?>\n' + home_fixture(slug, BASE)
+    assert parse_home(text, _url(slug)) == parse_home(home_fixture(slug, BASE), _url(slug))
