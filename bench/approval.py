@@ -558,7 +558,10 @@ class Scraping:
 
     async def _passes_until_cancelled(self) -> None:
         while True:
-            async with PoliteFetcher(concurrency=4, delay_s=0.0, cache=FetchCache()) as fetcher:
+            fetcher_cm = PoliteFetcher(
+                self._site_url, concurrency=4, delay_s=0.0, cache=FetchCache()
+            )
+            async with fetcher_cm as fetcher:
                 result = await crawl(fetcher, self._site_url, {}, progress=self._progress)
             self._passes.append(result)
             if not result.homes:
