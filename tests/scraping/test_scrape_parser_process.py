@@ -64,7 +64,7 @@ async def test_only_passes_with_more_than_a_handful_of_pages_start_a_process() -
 async def test_a_big_first_pass_parses_every_home_in_the_parser_process() -> None:
     async with FakeBuilderSite(sitemap_mode="urlset", include_fixtures=False) as site:
         slugs = site.add_synthetic_homes(3 * PROCESS_ABOVE_PAGES)
-        async with make_fetcher() as fetcher:
+        async with make_fetcher(site.base_url) as fetcher:
             result = await crawl(fetcher, site.base_url, {})
         assert result.failures == [] and len(result.homes) == len(slugs)
         for home in result.homes[:3]:
