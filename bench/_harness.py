@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection, make_url
 from telegram.ext import ExtBot
 
 from bot.app import App, build_application, file_base_url, start_application, stop_application
-from bot.notifier import TelegramNotifier
 from bot.runtime import RUNTIME_KEY, Runtime
+from bot.telegram_notifier import TelegramNotifier
 from db import driver, migrate
 from db.session import create_engine, create_sessionmaker
 from services.context import Database

@@ -67,9 +67,9 @@ async def _start(config: dict[str, Any]) -> Any:
 async def _steps(config: dict[str, Any]) -> None:
     from bench._harness import bot_runtime, send_budget_lifted
     from bot.app import stop_application
-    from bot.jobs import scrape as scrape_job
-    from services import delivery
-    from services.drafts import DraftMaker
+    from bot.jobs import scrape_job
+    from services.drafting.listing_drafts import DraftMaker
+    from services.notifying import delivery
 
     app = await _start(config)
     try:

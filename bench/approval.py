@@ -9,7 +9,7 @@ What happens, per backend (PostgreSQL from BENCH_DATABASE_URL or TEST_DATABASE_U
 public schema is DROPPED and recreated; and SQLite in a temporary folder):
 
 1. `agents` agents, each with a Facebook and an Instagram account and five drafts in
-   `pending_approval_agent` (one per round below), delivered by `services.delivery`
+   `pending_approval_agent` (one per round below), delivered by `services.notifying.delivery`
    through the real bot's notifier to tests/fakes/telegram_api.FakeTelegram (flood
    limiter off: this measures our handler, not Telegram's limits).
 2. The real PTB Application (bot/app.py `build_application` + `start_application`,
@@ -90,14 +90,14 @@ from bench._harness import (
 )
 from bot.app import App
 from bot.draft_render import status_line, with_status
-from bot.handlers.drafts import answer_and_show, ask_for_feedback, decode, redraw
+from bot.handlers.draft_buttons import answer_and_show, ask_for_feedback, decode, redraw
 from bot.keyboards import draft_keyboard
 from bot.runtime import runtime
 from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
 from db.status import ContentStatus
-from services import delivery
 from services.approval import ScheduledPost
 from services.context import Database
+from services.notifying import delivery
 from services.scraping.crawl import crawl
 from services.scraping.fetcher import FetchCache, PoliteFetcher
 from services.scraping.models import CrawlProgress, CrawlResult

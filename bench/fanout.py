@@ -11,7 +11,7 @@ agents, and one draft per agent in `pending_approval_agent` (tests/factories.py)
 real PTB Application (bot/app.py, with its rate limiter) runs against
 tests/fakes/telegram_api.FakeTelegram with its flood limiter at Telegram's defaults
 (about 30 messages/s across chats, about 1/s per chat with a short burst).
-`services.delivery.deliver_drafts` then sends every draft through the bot's notifier:
+`services.notifying.delivery.deliver_drafts` then sends every draft through the bot's notifier:
 the photo (sendPhoto, or sendMediaGroup for several) and the draft with its buttons
 (sendMessage). Counted: every sendMessage/sendPhoto/sendMediaGroup request the fake
 received, the 429s it answered, the rate over the whole delivery and after the first
@@ -46,8 +46,8 @@ from bench._harness import (
     quiet_logging,
     running_bot,
 )
-from services import delivery
 from services.context import Database
+from services.notifying import delivery
 from tests.factories import make_agent, make_listing, make_piece
 from tests.fakes.telegram_api import SEND_METHODS, FakeTelegram, FloodLimits
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from services.generation.builtin_writer import BuiltinWriter  # noqa: E402
-from services.generation.facts import AgentProfile, ListingFacts  # noqa: E402
+from services.generation.listing_facts import AgentProfile, ListingFacts  # noqa: E402
 from services.generation.openai_writer import OpenAIWriter  # noqa: E402
 from services.generation.pipeline import DraftOutcome, produce  # noqa: E402
 from services.generation.writer import Writer, WriteRequest  # noqa: E402

@@ -38,7 +38,7 @@ from db.models import AgentListing
 from db.session import create_engine, create_sessionmaker
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
-from services.drafts import DraftMaker
+from services.drafting.listing_drafts import DraftMaker
 from services.generation.writer import Writer, WriteRequest, WriteResult
 from services.settings import load_settings
 from tests.conftest import truncate_all

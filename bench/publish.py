@@ -64,7 +64,7 @@ from db.models import (  # noqa: E402
 from db.session import create_engine, create_sessionmaker  # noqa: E402
 from services.context import Database  # noqa: E402
 from services.crypto import TokenCipher, generate_key  # noqa: E402
-from services.publisher import (  # noqa: E402
+from services.publishing.publish_rounds import (  # noqa: E402
     DEFAULT_CONCURRENCY,
     OUTCOME_UNKNOWN,
     STALE_AFTER,

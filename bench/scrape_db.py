@@ -46,15 +46,15 @@ from db.repositories import agents as agents_repo  # noqa: E402
 from db.session import create_engine, create_sessionmaker  # noqa: E402
 from services.context import Database  # noqa: E402
 from services.crypto import TokenCipher, generate_key  # noqa: E402
-from services.ingest import (  # noqa: E402
+from services.scraping.crawl import crawl  # noqa: E402
+from services.scraping.fetcher import FetchCache, PoliteFetcher  # noqa: E402
+from services.scraping.models import CrawlResult  # noqa: E402
+from services.scraping.scrape_pass import (  # noqa: E402
     ScrapeProgress,
     ScrapeSummary,
     run_scrape_pass,
     save_crawl_result,
 )
-from services.scraping.crawl import crawl  # noqa: E402
-from services.scraping.fetcher import FetchCache, PoliteFetcher  # noqa: E402
-from services.scraping.models import CrawlResult  # noqa: E402
 from tests.fakes.builder_site import FakeBuilderSite, threaded_site  # noqa: E402
 
 

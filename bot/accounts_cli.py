@@ -12,10 +12,10 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
-from services import accounts
+from services import social_accounts
 from services.context import open_database
 from services.errors import InvalidInputError
-from services.publisher import GraphResources
+from services.publishing.publish_rounds import GraphResources
 from services.settings import Settings
 
 
@@ -49,15 +49,15 @@ def parse_expiry(value: str | None) -> datetime | None:
 
 async def connect_account(settings: Settings, args: argparse.Namespace) -> int:
     """Validate a token with the Graph API and store it encrypted; print what was connected."""
-    platform = accounts.parse_platform(args.platform)
+    platform = social_accounts.parse_platform(args.platform)
     expires_at = parse_expiry(args.expires_at)
     token = read_token()
     async with open_database(settings) as database:
         async with database.unit_of_work() as session:
-            agent = await accounts.agent_by_email(session, args.agent)
+            agent = await social_accounts.agent_by_email(session, args.agent)
         graph = GraphResources.open(settings.graph_api_base_url)
         try:
-            done = await accounts.connect(
+            done = await social_accounts.connect(
                 database,
                 graph.client,
                 agent_id=agent.id,

@@ -32,19 +32,19 @@ from telegram.ext import (
 from bot.aiohttp_request import AiohttpRequest
 from bot.alerts import throttled_alert
 from bot.callback_data import Action, CallbackSigner, pattern
-from bot.handlers import admin, admin_tools, drafts, flyer, lists, start, token_guard
+from bot.handlers import admin, admin_tools, draft_buttons, flyer, lists, start, token_guard
 from bot.handlers import connect as connect_handlers
-from bot.handlers import scrape as scrape_handlers
-from bot.handlers import settings as settings_commands
+from bot.handlers import scrape_command as scrape_handlers
+from bot.handlers import settings_menu as settings_commands
 from bot.jobs import schedule_jobs
-from bot.jobs.publish import close_graph
-from bot.notifier import TelegramNotifier
+from bot.jobs.publish_job import close_graph
 from bot.rate_limit import SendRateLimiter
 from bot.render import escape, fit_text
 from bot.runtime import RUNTIME_KEY, Runtime
+from bot.telegram_notifier import TelegramNotifier
 from bot.updates import WebhookTarget, start_receiving
 from services.context import Database, open_database
-from services.drafts import DraftMaker
+from services.drafting.listing_drafts import DraftMaker
 from services.generation.writer import build_writer, close_writer
 from services.redaction import redact
 from services.settings import Settings
@@ -138,7 +138,7 @@ def _register_handlers(app: App) -> None:
     token_guard.register(app)
     app.add_handler(CommandHandler("start", start.start, filters=private))
     app.add_handler(CommandHandler("help", start.help_command, filters=private))
-    app.add_handler(CommandHandler("drafts", drafts.drafts_command, filters=private))
+    app.add_handler(CommandHandler("drafts", draft_buttons.drafts_command, filters=private))
     app.add_handler(CommandHandler("addagent", admin.addagent, filters=private))
     app.add_handler(CommandHandler("pause", admin.pause, filters=private))
     app.add_handler(CommandHandler("resume", admin.resume, filters=private))
@@ -149,8 +149,12 @@ def _register_handlers(app: App) -> None:
     flyer.register(app)
     scrape_handlers.register(app)
     for action in DRAFT_ACTIONS:
-        app.add_handler(CallbackQueryHandler(drafts.on_draft_button, pattern=pattern(action)))
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, drafts.on_text))
+        app.add_handler(
+            CallbackQueryHandler(draft_buttons.on_draft_button, pattern=pattern(action))
+        )
+    app.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, draft_buttons.on_text)
+    )
     app.add_error_handler(_on_error)
 
 

@@ -18,7 +18,7 @@ from bot.render import (
 )
 from db.status import ContentPurpose, ContentType
 from services.approval import ScheduledPost
-from services.notifier import DraftView, ListingSummary
+from services.notifying.notifier import DraftView, ListingSummary
 
 _PURPOSE_TITLE = {
     ContentPurpose.NEW_LISTING: "New listing post",

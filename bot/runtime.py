@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot.callback_data import CallbackSigner
 from services.context import Database
-from services.notifier import Notifier
+from services.notifying.notifier import Notifier
 from services.settings import Settings
 
 RUNTIME_KEY = "runtime"

@@ -22,9 +22,9 @@ from rich.progress import (
 from rich.table import Table
 
 from services.context import Database, open_database
-from services.drafts import DraftMaker, DraftRun
+from services.drafting.listing_drafts import DraftMaker, DraftRun
 from services.generation.writer import build_writer, close_writer
-from services.ingest import (
+from services.scraping.scrape_pass import (
     FetcherFactory,
     PriceChange,
     ScrapeProgress,

@@ -11,7 +11,7 @@ from db.models import Agent
 from db.repositories import agents as agents_repo
 from db.status import AreaKind
 from services.errors import InvalidInputError
-from services.ingest import assign_existing_listings
+from services.scraping.scrape_pass import assign_existing_listings
 
 AREAS_USAGE = (
     'Use: /areas <email> city:Ocala community:"Marion Oaks" (or /areas <email> all to clear them).'

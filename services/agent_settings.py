@@ -17,7 +17,7 @@ from db.repositories import agent_settings as repo
 from db.repositories import agents as agents_repo
 from db.status import NotificationType
 from services.errors import InvalidInputError, NotAllowedError
-from services.notifications import NOTIFICATION_LABELS, type_enabled
+from services.notifying.notification_rows import NOTIFICATION_LABELS, type_enabled
 from services.scheduling import DEFAULT_POSTING_TIMES, normalize_times, parse_hhmm
 
 NOT_AN_AGENT = "This command is for agents; ask your administrator for an invite link."

@@ -27,13 +27,13 @@ from telegram.ext import (
 )
 
 from bot.callback_data import Action, CallbackData, ForgedCallback, pattern
-from bot.jobs.publish import graph
+from bot.jobs.publish_job import graph
 from bot.render import bold, code, escape, fit_answer, fit_text
 from bot.runtime import Runtime, runtime
-from services import accounts
-from services.accounts import AccountSummary
+from services import social_accounts
 from services.errors import ServiceError
 from services.publishing import Platform
+from services.social_accounts import AccountSummary
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     rt = runtime(context)
     try:
         async with rt.database.unit_of_work() as session:
-            agent = await accounts.agent_for_telegram_user(session, user.id)
+            agent = await social_accounts.agent_for_telegram_user(session, user.id)
     except ServiceError as exc:
         await message.reply_text(escape(exc.message))
         raise ApplicationHandlerStop from None
@@ -126,7 +126,7 @@ async def on_connect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         raise ApplicationHandlerStop
     try:
         async with rt.database.unit_of_work() as session:
-            agent = await accounts.agent_for_telegram_user(session, query.from_user.id)
+            agent = await social_accounts.agent_for_telegram_user(session, query.from_user.id)
     except ServiceError as exc:
         await query.answer(fit_answer(exc.message))
         raise ApplicationHandlerStop from None
@@ -223,8 +223,8 @@ async def _connect_from_reply(
     account_id, token = parts
     try:
         async with rt.database.unit_of_work() as session:
-            agent = await accounts.agent_for_telegram_user(session, telegram_user_id)
-        done = await accounts.connect(
+            agent = await social_accounts.agent_for_telegram_user(session, telegram_user_id)
+        done = await social_accounts.connect(
             rt.database,
             graph(rt).client,
             agent_id=agent.id,
@@ -264,8 +264,8 @@ async def accounts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     rt = runtime(context)
     try:
         async with rt.database.unit_of_work() as session:
-            agent = await accounts.agent_for_telegram_user(session, user.id)
-            listed = await accounts.list_accounts(session, agent.id)
+            agent = await social_accounts.agent_for_telegram_user(session, user.id)
+            listed = await social_accounts.list_accounts(session, agent.id)
     except ServiceError as exc:
         await message.reply_text(escape(exc.message))
         raise ApplicationHandlerStop from None
@@ -325,9 +325,9 @@ async def on_disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYP
     answer = "Kept."
     try:
         async with rt.database.unit_of_work() as session:
-            agent = await accounts.agent_for_telegram_user(session, query.from_user.id)
+            agent = await social_accounts.agent_for_telegram_user(session, query.from_user.id)
             if data.extra == CONFIRM:
-                gone = await accounts.disconnect(
+                gone = await social_accounts.disconnect(
                     session, agent_id=agent.id, account_pk=data.entity_id
                 )
                 answer = f"Disconnected {gone.account.service} {gone.account.display_name}." + (
@@ -335,7 +335,7 @@ async def on_disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYP
                     if gone.cancelled_posts
                     else ""
                 )
-            listed = await accounts.list_accounts(session, agent.id)
+            listed = await social_accounts.list_accounts(session, agent.id)
     except ServiceError as exc:
         await query.answer(fit_answer(exc.message), show_alert=True)
         raise ApplicationHandlerStop from None

@@ -9,10 +9,10 @@ from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from bot.callback_data import Action, pattern
-from bot.handlers.drafts import decode
+from bot.handlers.draft_buttons import decode
 from bot.render import escape, fit_answer
 from bot.runtime import runtime
-from services.drafts import DraftMaker
+from services.drafting.listing_drafts import DraftMaker
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.jobs import deliver, publish, regenerate, scrape
-from bot.jobs.metered import meter_all
+from bot.jobs import delivery_job, publish_job, regenerate_job, scrape_job
+from bot.jobs.job_metrics import meter_all
 
 
 def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every recurring job."""
-    deliver.schedule(app)
-    publish.schedule(app)
-    regenerate.schedule(app)
-    scrape.schedule(app)
+    delivery_job.schedule(app)
+    publish_job.schedule(app)
+    regenerate_job.schedule(app)
+    scrape_job.schedule(app)
     meter_all(app)

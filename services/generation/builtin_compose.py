@@ -15,10 +15,10 @@ from typing import Any, Literal, TypeVar
 
 from services.generation.builtin_style import Channel, Style
 from services.generation.checks.disclosure import EQUAL_HOUSING_OPPORTUNITY
-from services.generation.checks.facts import check_facts
+from services.generation.checks.fact_check import check_facts
 from services.generation.checks.fair_housing import find_flags, neutralize
 from services.generation.content import normalize_hashtag, normalize_hashtags
-from services.generation.facts import (
+from services.generation.listing_facts import (
     AgentProfile,
     ListingFacts,
     format_baths,

@@ -38,7 +38,7 @@ from services.generation.builtin_style import (
     step,
 )
 from services.generation.content import ContentKind, normalize_hashtags, text_fields
-from services.generation.facts import format_price
+from services.generation.listing_facts import format_price
 from services.generation.writer import WriteRequest, WriteResult
 
 WRITER_NAME = "builtin"

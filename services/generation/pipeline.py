@@ -8,7 +8,7 @@ from typing import Any
 
 from services.generation.builtin_writer import WRITER_NAME as BUILTIN_WRITER_NAME
 from services.generation.checks.disclosure import apply_disclosure
-from services.generation.checks.facts import check_facts
+from services.generation.checks.fact_check import check_facts
 from services.generation.checks.fair_housing import check_fair_housing
 from services.generation.checks.limits import apply_limits
 from services.generation.checks.warning import CheckWarning

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from services.generation.content import ContentKind
-from services.generation.facts import AgentProfile, ListingFacts
+from services.generation.listing_facts import AgentProfile, ListingFacts
 
 Purpose = Literal["new_listing", "price_improvement", "flyer", "revision"]
 

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Sequence
 
 from services.publishing._tasks import run_all
-from services.publishing.errors import PublishError
 from services.publishing.graph_client import GraphClient, JsonObject, ParamValue
+from services.publishing.graph_errors import PublishError
 from services.publishing.results import PublishResult
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from services import metrics
-from services.publishing.errors import (
+from services.publishing.graph_errors import (
     GraphError,
     Platform,
     PublishError,

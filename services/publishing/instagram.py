@@ -13,12 +13,12 @@ import time
 from collections.abc import Sequence
 
 from services.publishing._tasks import run_all
-from services.publishing.errors import (
+from services.publishing.graph_client import GraphClient, JsonObject, ParamValue
+from services.publishing.graph_errors import (
     PublishError,
     parse_container_subcode,
     rule_for_container_subcode,
 )
-from services.publishing.graph_client import GraphClient, JsonObject, ParamValue
 from services.publishing.results import PublishResult, Quota
 
 log = logging.getLogger(__name__)

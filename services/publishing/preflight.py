@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from PIL import Image
 
 from services.outbound import OutboundClient, OutboundError, OutboundRefused, ResponseTooLarge
-from services.publishing.errors import Platform
+from services.publishing.graph_errors import Platform
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.publishing.errors import Platform
+from services.publishing.graph_errors import Platform
 
 
 @dataclass(frozen=True)

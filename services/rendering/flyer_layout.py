@@ -6,7 +6,7 @@ smaller, then cut with "…": the flyer is always exactly one page.
 
 from __future__ import annotations
 
-from services.generation.facts import format_price, format_sqft, plural
+from services.generation.listing_facts import format_price, format_sqft, plural
 from services.rendering.flyer_body import place_body
 from services.rendering.flyer_images import load_photo, qr_image
 from services.rendering.flyer_page import (

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from services.generation.content import FlyerText
-from services.generation.facts import AgentProfile, ListingFacts
+from services.generation.listing_facts import AgentProfile, ListingFacts
 
 DEFAULT_BUILDER = "Holiday Builders"
 

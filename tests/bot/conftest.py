@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import App, build_application, start_application, stop_application
 from bot.runtime import RUNTIME_KEY, Runtime
-from services import delivery
 from services.context import Database
+from services.notifying import delivery
 from services.settings import Settings, load_settings
 from tests.fakes.telegram_api import FakeTelegram, FloodLimits
 

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from db.models import Agent
-from services.notifications import NOTIFICATION_LABELS
+from services.notifying.notification_rows import NOTIFICATION_LABELS
 from tests.bot.conftest import BotHarness
 from tests.factories import make_agent
 

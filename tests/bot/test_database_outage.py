@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.alerts import ALERT_WINDOW_S, THROTTLE_KEY, AlertThrottle
-from bot.jobs.deliver import deliver_job
+from bot.jobs.delivery_job import deliver_job
 from db.driver import fetch_all
 from db.models import ContentPiece
 from db.session import TAP_DEADLINE_S, create_engine, create_sessionmaker

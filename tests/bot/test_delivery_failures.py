@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from db.models import ContentPiece, Notification
-from services import delivery
-from services.notifications import notify
+from services.notifying import delivery
+from services.notifying.notification_rows import notify
 from tests.bot.conftest import ADMIN_ID, BotHarness
 from tests.factories import make_agent, make_listing, make_piece
 from tests.fakes.telegram_api import FakeUser

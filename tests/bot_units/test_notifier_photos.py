@@ -9,9 +9,9 @@ import pytest
 from telegram import Bot
 
 from bot.callback_data import CallbackSigner
-from bot.notifier import TelegramNotifier
 from bot.render import MAX_CAPTION
-from services.notifier import DraftView, ListingSummary
+from bot.telegram_notifier import TelegramNotifier
+from services.notifying.notifier import DraftView, ListingSummary
 from tests.fakes.telegram_api import FakeTelegram, u16len
 
 # SQLite keeps a scraped address whatever its length; this one is ~1,900 UTF-16 units

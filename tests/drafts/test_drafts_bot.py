@@ -11,9 +11,9 @@ from collections.abc import Callable
 from sqlalchemy import select, update
 from telegram.ext import CallbackContext
 
-from bot.jobs.regenerate import regenerate_job
+from bot.jobs.regenerate_job import regenerate_job
 from db.models import ApprovalLog, ContentPiece, Notification
-from services.drafts import DraftMaker
+from services.drafting.listing_drafts import DraftMaker
 from services.generation.openai_writer import OpenAIWriter
 from tests.bot.conftest import BotHarness
 from tests.drafts.conftest import agents, new_home, pieces, versions

@@ -10,11 +10,11 @@ from sqlalchemy import update
 from db.base import utcnow
 from db.models import AgentListing, Listing
 from services.context import Database
-from services.draft_writing import WriterGate
-from services.drafts import DraftMaker
+from services.drafting.draft_writing import WriterGate
+from services.drafting.listing_drafts import DraftMaker
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
-from services.ingest import PriceChange
+from services.scraping.scrape_pass import PriceChange
 from tests.drafts.conftest import agents, drop_price, new_home, notifications, pieces, versions
 from tests.fakes.openai_server import FakeOpenAI
 

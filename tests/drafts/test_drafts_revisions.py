@@ -10,11 +10,11 @@ from db.base import utcnow
 from db.models import ContentPiece, Listing
 from services import approval
 from services.context import Database
-from services.drafts import DraftMaker
-from services.flyers import request_flyer
+from services.drafting.flyers import request_flyer
+from services.drafting.listing_drafts import DraftMaker
+from services.drafting.revisions import GAVE_UP, RETRY_BACKOFF, regenerate
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
-from services.revisions import GAVE_UP, RETRY_BACKOFF, regenerate
 from tests.drafts.conftest import agents, drop_price, new_home, pieces, versions
 from tests.fakes.openai_server import Behaviour, FakeOpenAI
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from db.models import ContentPiece, Listing
 from services.context import Database
-from services.drafts import DraftMaker
+from services.drafting.listing_drafts import DraftMaker
 from services.generation.writer import build_writer
-from services.ingest import run_scrape_pass
+from services.scraping.scrape_pass import run_scrape_pass
 from tests.factories import make_agent
 from tests.fakes.builder_site import FakeBuilderSite
 from tests.ingest.conftest import fast_fetcher_factory

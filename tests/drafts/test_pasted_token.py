@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from db.base import Base
-from services.drafts import DraftMaker
+from services.drafting.listing_drafts import DraftMaker
 from tests.bot.conftest import BotHarness
 from tests.drafts.conftest import agents, new_home, pieces
 from tests.fakes.openai_server import FakeOpenAI

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from services.generation.facts import AgentProfile, ListingFacts
+from services.generation.listing_facts import AgentProfile, ListingFacts
 
 AGENT = AgentProfile(
     name="Jane Doe",

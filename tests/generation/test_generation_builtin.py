@@ -10,11 +10,11 @@ import pytest
 
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.checks.disclosure import missing_disclosure
-from services.generation.checks.facts import check_facts
+from services.generation.checks.fact_check import check_facts
 from services.generation.checks.fair_housing import check_fair_housing
 from services.generation.checks.limits import count_hashtags
 from services.generation.content import content_from_json
-from services.generation.facts import ListingFacts
+from services.generation.listing_facts import ListingFacts
 from services.generation.pipeline import produce
 from services.generation.writer import WriteRequest, build_writer
 from tests.generation.gen_listings import (

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.generation.checks.facts import check_facts
+from services.generation.checks.fact_check import check_facts
 from tests.generation.gen_listings import AGENT, BASE, PRICE_DROP
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from services.generation.builtin_style import parse_feedback, split_clauses
 from services.generation.builtin_writer import BuiltinWriter
-from services.generation.checks.facts import check_facts
+from services.generation.checks.fact_check import check_facts
 from services.generation.checks.limits import count_hashtags
-from services.generation.facts import ListingFacts
+from services.generation.listing_facts import ListingFacts
 from services.generation.pipeline import produce
 from services.generation.writer import WriteRequest, WriteResult
 from tests.generation.gen_listings import AGENT, AGENT_NO_PHONE, BASE, LISTINGS, PRICE_DROP

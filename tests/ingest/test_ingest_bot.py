@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.jobs import scrape as scrape_jobs
-from bot.jobs.options import NO_OVERLAP
-from services.ingest import ALREADY_RUNNING, scrape_running
+from bot.jobs import scrape_job as scrape_jobs
+from bot.jobs.job_options import NO_OVERLAP
+from services.scraping.scrape_pass import ALREADY_RUNNING, scrape_running
 from tests.bot.conftest import ADMIN_ID, BotHarness, harness  # noqa: F401
 from tests.fakes.builder_site import FakeBuilderSite
 from tests.ingest.conftest import RecordingEvents, fast_fetcher_factory
@@ -126,9 +126,9 @@ async def test_scrape_job_uses_the_runtime_events_and_logs_one_line(
     events = RecordingEvents()
     _point_at(harness, site, events)
     context = SimpleNamespace(application=harness.app)
-    with caplog.at_level(logging.INFO, logger="bot.jobs.scrape"):
+    with caplog.at_level(logging.INFO, logger="bot.jobs.scrape_job"):
         await scrape_jobs.scrape_job(context)  # type: ignore[arg-type]
-    [record] = [r for r in caplog.records if r.name == "bot.jobs.scrape"]
+    [record] = [r for r in caplog.records if r.name == "bot.jobs.scrape_job"]
     assert record.getMessage() == "scrape pass"
     assert (record.checked, record.new, record.requests) == (7, 7, 10)  # type: ignore[attr-defined]
     assert len(events.new) == 1 and len(events.new[0]) == 6

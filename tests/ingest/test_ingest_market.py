@@ -23,7 +23,7 @@ from db.models import (
 from db.repositories import agents as agents_repo
 from db.repositories import ingest as ingest_repo
 from services.context import Database
-from services.ingest import (
+from services.scraping.scrape_pass import (
     WITHDRAWN_OFF_MARKET,
     WITHDRAWN_SOLD,
     ScrapeAlreadyRunning,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.publishing.errors import (
+from services.publishing.graph_errors import (
     GraphError,
     classify,
     parse_container_subcode,

@@ -10,11 +10,11 @@ from sqlalchemy import select, update
 
 from db.base import utcnow
 from db.models import Agent, Notification, PostSchedule, SocialMediaAccount
-from services import accounts
+from services import social_accounts
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
 from services.errors import InvalidInputError, NotAllowedError
-from services.publisher import GraphResources, publish_due
+from services.publishing.publish_rounds import GraphResources, publish_due
 from services.token_rotation import rotate_all_tokens
 from tests.factories import make_agent
 from tests.fakes.graph_api import FakeGraphApi
@@ -40,7 +40,7 @@ async def test_connect_validates_then_stores_the_token_encrypted(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     agent = await _agent(database)
-    done = await accounts.connect(
+    done = await social_accounts.connect(
         database,
         graph.client,
         agent_id=agent.id,
@@ -57,7 +57,7 @@ async def test_connect_validates_then_stores_the_token_encrypted(
     assert row.token_expires_at is None  # a Page token from a long-lived user token
     assert PAGE_TOKEN not in caplog.text
 
-    ig = await accounts.connect(
+    ig = await social_accounts.connect(
         database, graph.client, agent_id=agent.id, platform="ig", account_id=IG_ID, token=IG_TOKEN
     )
     assert ig.account.display_name == "Sunny Homes (@sunnyhomes)"
@@ -69,7 +69,7 @@ async def test_connect_validates_then_stores_the_token_encrypted(
     assert [c.path for c in in_url] == ["/debug_token", "/debug_token"]
     assert not [c for c in in_url if "access_token" in c.url], in_url
     async with database.unit_of_work() as s:
-        listed = await accounts.list_accounts(s, agent.id)
+        listed = await social_accounts.list_accounts(s, agent.id)
     assert [(a.platform, a.display_name) for a in listed] == [
         ("facebook", "Sunny Homes"),
         ("instagram", "Sunny Homes (@sunnyhomes)"),
@@ -85,7 +85,7 @@ async def test_connect_keeps_the_earlier_expiry(
     )
     agent = await _agent(database)
     given = utcnow() + timedelta(days=30)
-    done = await accounts.connect(
+    done = await social_accounts.connect(
         database,
         graph.client,
         agent_id=agent.id,
@@ -95,7 +95,7 @@ async def test_connect_keeps_the_earlier_expiry(
         expires_at=given,
     )
     assert done.account.token_expires_at == given
-    other = await accounts.connect(
+    other = await social_accounts.connect(
         database,
         graph.client,
         agent_id=agent.id,
@@ -129,7 +129,7 @@ async def test_bad_input_is_one_sentence_and_stores_nothing(
 ) -> None:
     agent = await _agent(database)
     with pytest.raises(InvalidInputError) as info:
-        await accounts.connect(
+        await social_accounts.connect(
             database,
             graph.client,
             agent_id=agent.id,
@@ -162,11 +162,11 @@ async def test_disconnect_cancels_pending_posts_and_reconnect_rotates_the_token(
     stranger = await _agent(database)
     async with database.unit_of_work() as s:
         with pytest.raises(NotAllowedError):
-            await accounts.disconnect(
+            await social_accounts.disconnect(
                 s, agent_id=stranger.id, account_pk=seeded.account_pks["instagram"]
             )
     async with database.unit_of_work() as s:
-        gone = await accounts.disconnect(
+        gone = await social_accounts.disconnect(
             s, agent_id=seeded.agent_id, account_pk=seeded.account_pks["instagram"]
         )
     assert gone.cancelled_posts == 1 and not gone.account.is_active
@@ -180,7 +180,7 @@ async def test_disconnect_cancels_pending_posts_and_reconnect_rotates_the_token(
 
     new_token = "IGAArotatedTokenForSunnyHomes0123456789abcdef"
     fake.add_ig_user(IG_ID, new_token, "sunnyhomes", "Sunny Homes")
-    back = await accounts.connect(
+    back = await social_accounts.connect(
         database,
         graph.client,
         agent_id=seeded.agent_id,
@@ -230,7 +230,7 @@ async def test_expiry_warning_is_written_once_per_connection(
         ("300000000000001", "EAAGsoonPageToken0123456789abcd"),
         ("300000000000002", "EAAGlaterPageToken0123456789abc"),
     ):
-        await accounts.connect(
+        await social_accounts.connect(
             database,
             graph.client,
             agent_id=agent.id,
@@ -238,8 +238,12 @@ async def test_expiry_warning_is_written_once_per_connection(
             account_id=page,
             token=token,
         )
-    assert await accounts.warn_expiring_tokens(database, default_timezone="UTC", now=now) == 1
-    assert await accounts.warn_expiring_tokens(database, default_timezone="UTC", now=now) == 0
+    assert (
+        await social_accounts.warn_expiring_tokens(database, default_timezone="UTC", now=now) == 1
+    )
+    assert (
+        await social_accounts.warn_expiring_tokens(database, default_timezone="UTC", now=now) == 0
+    )
     async with database.unit_of_work() as s:
         [note] = (await s.execute(select(Notification))).scalars().all()
     assert note.notification_type == "token_expiring"
@@ -247,9 +251,11 @@ async def test_expiry_warning_is_written_once_per_connection(
     assert "EAAG" not in note.message
     # 25 days later the other one is within a week of its end.
     later = now + timedelta(days=25)
-    assert await accounts.warn_expiring_tokens(database, default_timezone="UTC", now=later) == 1
+    assert (
+        await social_accounts.warn_expiring_tokens(database, default_timezone="UTC", now=later) == 1
+    )
     # Reconnecting resets the warning for that connection.
-    await accounts.connect(
+    await social_accounts.connect(
         database,
         graph.client,
         agent_id=agent.id,
@@ -258,7 +264,9 @@ async def test_expiry_warning_is_written_once_per_connection(
         token="EAAGsoonPageToken0123456789abcd",
         now=now,
     )
-    assert await accounts.warn_expiring_tokens(database, default_timezone="UTC", now=now) == 1
+    assert (
+        await social_accounts.warn_expiring_tokens(database, default_timezone="UTC", now=now) == 1
+    )
 
 
 async def test_disconnect_before_anything_posted_fails_the_draft_and_retry_reposts(
@@ -270,7 +278,7 @@ async def test_disconnect_before_anything_posted_fails_the_draft_and_retry_repos
     seeded = await seed_post(database, fake, platforms=["instagram"], at=now + timedelta(hours=2))
     ig_pk = seeded.account_pks["instagram"]
     async with database.unit_of_work() as s:
-        gone = await accounts.disconnect(s, agent_id=seeded.agent_id, account_pk=ig_pk)
+        gone = await social_accounts.disconnect(s, agent_id=seeded.agent_id, account_pk=ig_pk)
     assert gone.cancelled_posts == 1
     piece = await piece_of(database, seeded.piece_id)
     assert piece.status == "posting_failed"  # not left saying "scheduled"
@@ -284,7 +292,7 @@ async def test_disconnect_before_anything_posted_fails_the_draft_and_retry_repos
     assert [n.notification_type for n in notes] == ["post_failed"]
     assert "disconnected" in notes[0].message and notes[0].related_entity_id == piece.id
 
-    await accounts.connect(
+    await social_accounts.connect(
         database,
         graph.client,
         agent_id=seeded.agent_id,

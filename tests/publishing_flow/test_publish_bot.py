@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import SocialMediaAccount
-from services.publisher import GraphResources
+from services.publishing.publish_rounds import GraphResources
 from tests.bot.conftest import BotHarness, harness  # noqa: F401 (the fixture)
 from tests.factories import make_agent
 from tests.fakes.graph_api import FakeGraphApi
@@ -17,7 +17,7 @@ from tests.publishing_flow.conftest import IG_ID, PAGE_ID, PAGE_TOKEN
 
 @pytest.fixture
 async def bot(harness: BotHarness, fake: FakeGraphApi) -> AsyncIterator[BotHarness]:  # noqa: F811
-    # What bot/jobs/publish.py would create from GRAPH_API_BASE_URL; closed at shutdown.
+    # What bot/jobs/publish_job.py would create from GRAPH_API_BASE_URL; closed at shutdown.
     harness.runtime.extras["graph"] = GraphResources.open(
         fake.base_url,
         listings_base_url=fake.root_url,  # the fake serves the photos, as the builder's site does

@@ -14,18 +14,19 @@ from db.base import utcnow
 from db.models import Agent, ContentPiece, PostSchedule, SocialMediaAccount
 from db.repositories import app_state
 from db.repositories import publishing as repo
-from services import approval, delivery
+from services import approval
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
-from services.notifier import DraftView, NotificationView
-from services.publisher import (
+from services.notifying import delivery
+from services.notifying.notifier import DraftView, NotificationView
+from services.publishing import Platform, PublishResult
+from services.publishing.publish_rounds import (
     MAX_ATTEMPTS,
     OUTCOME_UNKNOWN,
     GraphResources,
     publish_due,
     recover_stale,
 )
-from services.publishing import Platform, PublishResult
 from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing_flow.conftest import (

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import update
 
 from bot.app import App, build_application, start_application, stop_application
-from bot.jobs.publish import GRAPH_KEY
+from bot.jobs.publish_job import GRAPH_KEY
 from bot.runtime import RUNTIME_KEY, Runtime
 from db.base import utcnow
 from db.models import Agent, PostSchedule
 from services.context import Database
-from services.publisher import OUTCOME_UNKNOWN
+from services.publishing.publish_rounds import OUTCOME_UNKNOWN
 from services.settings import load_settings
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.telegram_api import FakeTelegram, FloodLimits

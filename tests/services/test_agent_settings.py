@@ -9,7 +9,7 @@ from bot.callback_data import MAX_EXTRA
 from db.status import DeliveryStatus, NotificationType
 from services import agent_settings as svc
 from services.errors import InvalidInputError, NotAllowedError
-from services.notifications import NOTIFICATION_LABELS, notify
+from services.notifying.notification_rows import NOTIFICATION_LABELS, notify
 from tests.factories import make_agent
 
 

@@ -17,8 +17,8 @@ from db.status import ContentStatus
 from services import approval
 from services.approval import TapResult
 from services.context import Database
+from services.drafting.flyers import request_flyer
 from services.errors import ACCOUNT_DEACTIVATED
-from services.flyers import request_flyer
 from services.generation.builtin_writer import BuiltinWriter
 from tests.factories import make_account, make_agent, make_piece
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from db.models import ContentPiece, Notification
 from db.repositories import agents as agents_repo
-from services import delivery
 from services.context import Database
-from services.notifications import notify
-from services.notifier import DraftView, NotificationView, PartSent, RecipientUnreachable
+from services.notifying import delivery
+from services.notifying.notification_rows import notify
+from services.notifying.notifier import DraftView, NotificationView, PartSent, RecipientUnreachable
 from tests.factories import make_agent, make_piece
 
 NY = "America/New_York"

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import build_application, start_application, stop_application
-from bot.jobs.metered import metered
+from bot.jobs.job_metrics import metered
 from bot.readiness import jobs_probe
 from db.session import create_engine, create_sessionmaker
 from rltr_mktg.process import readiness_probes, serve, web_server

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.generation.checks.warning import CheckWarning
 from services.generation.content import PLATFORM_FIELDS, ContentKind
-from services.generation.facts import AgentProfile
+from services.generation.listing_facts import AgentProfile
 
 EQUAL_HOUSING_OPPORTUNITY = "Equal Housing Opportunity"
 

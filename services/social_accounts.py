@@ -21,10 +21,10 @@ from db.repositories import publishing as repo
 from db.status import NotificationType
 from services.context import Database
 from services.errors import InvalidInputError, NotAllowedError, ServiceError
-from services.notifications import notify
-from services.publisher import settle_piece
+from services.notifying.notification_rows import notify
 from services.publishing import GraphClient, Platform, PublishError, validate_account
-from services.publishing.errors import service_name
+from services.publishing.graph_errors import service_name
+from services.publishing.publish_rounds import settle_piece
 
 log = logging.getLogger(__name__)
 

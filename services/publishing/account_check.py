@@ -6,8 +6,8 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from services.publishing.errors import Platform, PublishError
 from services.publishing.graph_client import GraphClient, JsonObject
+from services.publishing.graph_errors import Platform, PublishError
 from services.publishing.results import AccountInfo
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """Events in, drafts out: new homes and price drops become drafts; feedback becomes versions.
 
-Every draft follows the same path (`services.draft_writing`): read the facts in a short
+Every draft follows the same path (`services.drafting.draft_writing`): read the facts in a short
 transaction, write outside any transaction, store the draft with its first version and its
-notification in one transaction, and push it. Rewrites live in `services.revisions`,
-flyers in `services.flyers`; `DraftMaker` is what the bot holds for all three.
+notification in one transaction, and push it. Rewrites live in `services.drafting.revisions`,
+flyers in `services.drafting.flyers`; `DraftMaker` is what the bot holds for all three.
 
 Nothing here remembers work in memory: a draft that failed to write, or was lost to a crash
 between the scrape's commit and the writer, is found again by `DraftMaker.backfill()` (recent
@@ -29,9 +29,8 @@ from db.base import utcnow
 from db.models import Agent, Listing
 from db.repositories import drafts as repo
 from db.status import ContentPurpose
-from services import delivery
 from services.context import Database
-from services.draft_writing import (
+from services.drafting.draft_writing import (
     DraftJob,
     DraftRun,
     WriterGate,
@@ -39,13 +38,14 @@ from services.draft_writing import (
     listing_facts,
     write_drafts,
 )
-from services.flyers import FlyerResult, request_flyer
+from services.drafting.flyers import FlyerResult, request_flyer
+from services.drafting.revisions import REVISE_LIMIT, regenerate
 from services.generation.writer import Writer
-from services.notifier import Notifier
-from services.revisions import REVISE_LIMIT, regenerate
+from services.notifying import delivery
+from services.notifying.notifier import Notifier
 
 if TYPE_CHECKING:
-    from services.ingest import ListingEvents
+    from services.scraping.scrape_pass import ListingEvents
 
 log = logging.getLogger(__name__)
 

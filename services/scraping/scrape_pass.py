@@ -35,7 +35,7 @@ from db.repositories import ingest as repo
 from db.status import ListingStatus, NotificationType
 from services.context import Database
 from services.errors import ConflictError
-from services.notifications import notify
+from services.notifying.notification_rows import notify
 from services.scraping.crawl import crawl
 from services.scraping.fetcher import FetchCache, PoliteFetcher
 from services.scraping.models import (

@@ -11,9 +11,14 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.jobs.options import NO_OVERLAP
+from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import Runtime, runtime
-from services.ingest import ProgressCallback, ScrapeAlreadyRunning, ScrapeSummary, run_scrape_pass
+from services.scraping.scrape_pass import (
+    ProgressCallback,
+    ScrapeAlreadyRunning,
+    ScrapeSummary,
+    run_scrape_pass,
+)
 from services.settings import Settings
 
 log = logging.getLogger(__name__)

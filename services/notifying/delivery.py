@@ -29,8 +29,8 @@ from db.repositories import delivery as repo
 from db.status import DeliveryStatus, NotificationType
 from services import metrics
 from services.context import Database
-from services.notifications import type_enabled
-from services.notifier import (
+from services.notifying.notification_rows import type_enabled
+from services.notifying.notifier import (
     DeliveryFailed,
     DeliveryRefused,
     DraftView,
@@ -39,7 +39,7 @@ from services.notifier import (
     Notifier,
     RecipientUnreachable,
 )
-from services.publisher import retry_delay
+from services.publishing.publish_rounds import retry_delay
 from services.scheduling import in_quiet_hours
 
 log = logging.getLogger(__name__)

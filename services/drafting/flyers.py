@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from db.repositories import drafts as repo
 from db.status import ContentPurpose
 from services.context import Database
-from services.draft_writing import (
+from services.drafting.draft_writing import (
     DraftJob,
     WriterGate,
     listing_facts,

@@ -14,7 +14,7 @@ from bot.keyboards import draft_keyboard
 from bot.rate_limit import retry_after_s
 from bot.render import bold, escape, fit_text
 from db.status import NotificationType
-from services.notifier import (
+from services.notifying.notifier import (
     DeliveryFailed,
     DeliveryRefused,
     DraftView,

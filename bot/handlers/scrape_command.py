@@ -12,10 +12,10 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.handlers.admin import admin_only
-from bot.jobs.scrape import run_now
+from bot.jobs.scrape_job import run_now
 from bot.render import bold, escape, fit_text
 from bot.runtime import runtime
-from services.ingest import (
+from services.scraping.scrape_pass import (
     ALREADY_RUNNING,
     ScrapeAlreadyRunning,
     ScrapeProgress,

@@ -12,15 +12,16 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.jobs.options import NO_OVERLAP
+from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
-from services import accounts, publisher
-from services.publisher import GraphResources
+from services import social_accounts
+from services.publishing import publish_rounds
+from services.publishing.publish_rounds import GraphResources
 
 log = logging.getLogger(__name__)
 
 GRAPH_KEY = "graph"
-WORKER_ID = publisher.default_worker_id()
+WORKER_ID = publish_rounds.default_worker_id()
 RECOVERY_DELAY_S = 0.5
 FIRST_ROUND_S = 2.0
 TOKEN_CHECK_INTERVAL = timedelta(days=1)
@@ -50,7 +51,7 @@ async def close_graph(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 async def publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Publish due posts; then fail any post abandoned by a crashed publisher."""
     rt = runtime(context)
-    result = await publisher.publish_due(rt.database, graph(rt).publisher, worker_id=WORKER_ID)
+    result = await publish_rounds.publish_due(rt.database, graph(rt).publisher, worker_id=WORKER_ID)
     if result.claimed or result.errors:
         log.info(
             "publish round",
@@ -63,12 +64,12 @@ async def publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 "elapsed_s": round(result.elapsed_s, 3),
             },
         )
-    await publisher.recover_stale(rt.database)
+    await publish_rounds.recover_stale(rt.database)
 
 
 async def recovery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """At start-up: posts left `sent` by a previous run become failed, never re-posted."""
-    count = await publisher.recover_stale(runtime(context).database)
+    count = await publish_rounds.recover_stale(runtime(context).database)
     if count:
         log.warning("posts with unknown outcome marked failed", extra={"count": count})
 
@@ -76,7 +77,7 @@ async def recovery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def token_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Warn agents a week before a connected account's token expires."""
     rt = runtime(context)
-    count = await accounts.warn_expiring_tokens(
+    count = await social_accounts.warn_expiring_tokens(
         rt.database, default_timezone=rt.settings.default_timezone
     )
     if count:

@@ -22,8 +22,9 @@ from db.driver import Executor
 from db.errors import DatabaseUnavailableError
 from db.repositories import agents as agents_repo
 from db.repositories import content as content_repo
-from services import approval, delivery, metrics
+from services import approval, metrics
 from services.approval import TapResult
+from services.notifying import delivery
 
 log = logging.getLogger(__name__)
 

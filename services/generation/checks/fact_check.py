@@ -13,7 +13,7 @@ from typing import Any
 
 from services.generation.checks.warning import CheckWarning
 from services.generation.content import distinct_texts
-from services.generation.facts import (
+from services.generation.listing_facts import (
     AgentProfile,
     ListingFacts,
     format_price,

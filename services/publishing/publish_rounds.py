@@ -35,10 +35,10 @@ from db.status import ContentStatus, NotificationType, ScheduleStatus
 from services import metrics
 from services.context import Database
 from services.crypto import DecryptionError
-from services.notifications import notify
+from services.notifying.notification_rows import notify
 from services.outbound import OutboundClient
 from services.publishing import GraphClient, GraphPublisher, Platform, Publisher, PublishError
-from services.publishing.errors import service_name
+from services.publishing.graph_errors import service_name
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
-from bot.jobs.options import NO_OVERLAP
+from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import runtime
-from services import delivery
+from services.notifying import delivery
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ A draft's facts are read in a short transaction; the writer runs outside any tra
 (at most `WriterGate.limit` at once, urgent ones first); then the draft, its first version
 and its `content_awaiting_approval` notification are stored in one transaction, re-checked
 under a row lock on the agent so that two passes or two processes never store it twice.
-New-home and price-drop drafts (`services.drafts`), rewrites (`services.revisions`) and
-flyers (`services.flyers`) all go this way.
+New-home and price-drop drafts (`listing_drafts`), rewrites (`revisions`) and flyers
+(`flyers`), all in this package, go this way.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from db.repositories import drafts as repo
 from db.status import ContentPurpose, ContentStatus, NotificationType
 from services.context import Database
 from services.generation.content import ContentKind
-from services.generation.facts import AgentProfile, ListingFacts, format_price
+from services.generation.listing_facts import AgentProfile, ListingFacts, format_price
 from services.generation.pipeline import DraftOutcome, produce
 from services.generation.writer import GenerationFailed, Purpose, Writer, WriteRequest
-from services.notifications import notify
+from services.notifying.notification_rows import notify
 
 log = logging.getLogger(__name__)
 

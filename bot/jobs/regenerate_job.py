@@ -8,9 +8,9 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.jobs.options import NO_OVERLAP
+from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import runtime
-from services.drafts import DraftMaker
+from services.drafting.listing_drafts import DraftMaker
 
 log = logging.getLogger(__name__)
 

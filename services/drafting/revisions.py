@@ -21,7 +21,7 @@ from db.models import ContentPiece
 from db.repositories import drafts as repo
 from db.status import ContentPurpose, ContentType
 from services.context import Database
-from services.draft_writing import (
+from services.drafting.draft_writing import (
     WriterGate,
     agent_profile,
     listing_facts,

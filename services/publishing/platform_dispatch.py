@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from services.outbound import OutboundClient
-from services.publishing.errors import Platform, PublishError, service_name
 from services.publishing.facebook import publish_facebook
 from services.publishing.graph_client import GraphClient
+from services.publishing.graph_errors import Platform, PublishError, service_name
 from services.publishing.instagram import publish_instagram, publishing_quota
 from services.publishing.preflight import check_caption, check_images
 from services.publishing.results import PublishResult
