@@ -482,6 +482,8 @@ async def listings_page(
     listings = []
     for line in page:
         changes = histories.get(line.listing_id, [])
-        steps = price_steps([(c.at, c.old_price, c.new_price) for c in changes], line.price, now)
+        steps = price_steps(
+            [(c.at, c.old_price, c.new_price) for c in changes], line.price, now, line.first_seen
+        )
         listings.append(ListingCard(line, steps, changes, by_listing.get(line.listing_id, [])))
     return ListingsPage(listings, following)

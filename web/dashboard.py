@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -93,6 +94,15 @@ def _when(value: datetime | None, timezone: str) -> str:
     return fmt_dt(value, timezone) if value is not None else ""
 
 
+def _stamp(value: datetime | None, timezone: str) -> str:
+    # With the year: the audit log goes back further than this year.
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(timezone))
+    hour = local.hour % 12 or 12
+    return f"{local:%b} {local.day}, {local.year}, {hour}:{local:%M} {local:%p}"
+
+
 def _longday(value: date) -> str:
     return f"{value:%A}, {value:%B} {value.day}, {value.year}"
 
@@ -119,6 +129,7 @@ def _environment(app: web.Application) -> jinja2.Environment:
         money=_money,
         when=_when,
         longday=_longday,
+        stamp=_stamp,
         status_label=_label,
         action_label=_action,
         safe_url=safe_url,

@@ -41,6 +41,7 @@ class ListingLine:
     source_url: str | None
     image_url: str | None
     changed_at: datetime
+    first_seen: datetime | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ async def list_listings(
         Listing.source_url,
         Listing.image_urls,
         changed,
+        Listing.scraped_at,
     )
     if agent_id is not None:
         stmt = stmt.where(
