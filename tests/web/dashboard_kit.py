@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -63,11 +64,11 @@ async def serve(app: web.Application) -> AsyncIterator[Client]:
         yield client
 
 
-async def new_client(server: TestServer) -> Client:
+async def new_client(server: TestServer) -> aiohttp.ClientSession:
     """Another browser on the same server (its own cookies); close it with `.close()`."""
-    client: Client = TestClient(server)
-    await client.start_server()
-    return client
+    return aiohttp.ClientSession(
+        base_url=str(server.make_url("/")), cookie_jar=aiohttp.CookieJar(unsafe=True)
+    )
 
 
 def csrf_in(page: str) -> str:
