@@ -22,6 +22,7 @@ from db.repositories import web_sessions
 from services import dashboard_auth as auth
 from services.approval import TapResult
 from services.context import Database
+from services.dashboard_actions import DraftSync
 from services.onboarding import hash_invite_token
 from web.app import build_web_app
 from web.dashboard import Dashboard
@@ -42,7 +43,7 @@ class SyncRecorder:
 
 
 def dashboard_app(
-    database: Database | None, *, sync: SyncRecorder | None = None, secure: bool = False
+    database: Database | None, *, sync: DraftSync | None = None, secure: bool = False
 ) -> web.Application:
     """The web app with a dashboard on `database` (None: the process is still starting)."""
     return build_web_app(

@@ -114,7 +114,7 @@ async def test_the_csv_holds_exactly_what_the_filter_shows(
     agents, logged = await _seed(database)
     query = query.format(chris=agents[0].id, pat=agents[1].id)
     expected = _newest_first([r for r in logged if keep(r, agents)])  # type: ignore[operator]
-    assert 0 < len(expected)
+    assert len(expected) > 0
     async with serve(dashboard_app(database)) as client:
         await sign_in(client, database, admin=True)
         response = await client.get(f"/audit.csv?{query}")
@@ -132,7 +132,7 @@ async def test_the_csv_holds_exactly_what_the_filter_shows(
 
 
 async def test_an_agents_user_exports_only_that_agents_rows(database: Database) -> None:
-    agents, logged = await _seed(database, rows=20)
+    agents, _logged = await _seed(database, rows=20)
     async with serve(dashboard_app(database)) as client:
         await sign_in(client, database, agent=agents[0])
         text = await (await client.get(f"/audit.csv?agent={agents[1].id}")).text()
@@ -186,7 +186,7 @@ async def test_no_cell_runs_as_a_formula(database: Database) -> None:
 
 async def test_the_export_is_the_log_as_it_was_when_asked(database: Database) -> None:
     """A decision logged after the export began is not in it."""
-    agents, logged = await _seed(database, rows=5)
+    _agents, logged = await _seed(database, rows=5)
     async with database.unit_of_work() as s:
         await s.execute(
             update(ApprovalLog)
