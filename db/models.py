@@ -228,6 +228,8 @@ class Listing(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {sql_in(ListingStatus)}", name="status"),
         Index(None, "status", "city"),
+        # The dashboard's listings, latest change first (keyset pages).
+        Index(None, "last_updated_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -301,6 +303,8 @@ class ContentPiece(Base):
         CheckConstraint(f"purpose IN {sql_in(ContentPurpose)}", name="purpose"),
         Index(None, "agent_id", "status"),
         Index(None, "status", "updated_at"),
+        # The dashboard's drafts of every status, latest change first (keyset pages).
+        Index(None, "updated_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -459,6 +463,10 @@ class ApprovalLog(Base):
     __tablename__ = f"{TABLE_PREFIX}approval_logs"
     __table_args__ = (
         CheckConstraint(f"action_type IN {sql_in(ApprovalAction)}", name="action_type"),
+        # The dashboard's audit log and its CSV export, newest first (keyset pages), for
+        # everyone and for one agent.
+        Index(None, "timestamp", "id"),
+        Index(None, "agent_id", "timestamp", "id"),
     )
 
     id: Mapped[uuid.UUID] = _pk()

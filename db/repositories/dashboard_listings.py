@@ -9,7 +9,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import exists, func, or_, select
@@ -17,9 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AgentListing, Listing, ListingPriceChange
 from db.repositories._keyset import Cursor, before
-
-# Listings without a last_updated_at (none are written so) sort as the oldest.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,10 @@ async def list_listings(
     after: Cursor | None,
     limit: int,
 ) -> list[ListingLine]:
-    """Homes, most recently changed first, `limit` after the cursor."""
-    changed = func.coalesce(Listing.last_updated_at, _EPOCH)
+    """Homes, most recently changed first, `limit` after the cursor (index on
+    last_updated_at, id; the column defaults to the insert time, and a row without it has
+    no place in this order and is left out)."""
+    changed = Listing.last_updated_at
     stmt = select(
         Listing.id,
         Listing.address,
@@ -81,7 +80,7 @@ async def list_listings(
         Listing.image_urls,
         changed,
         Listing.scraped_at,
-    )
+    ).where(changed.is_not(None))
     if agent_id is not None:
         stmt = stmt.where(
             exists().where(AgentListing.listing_id == Listing.id, AgentListing.agent_id == agent_id)

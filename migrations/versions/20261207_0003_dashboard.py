@@ -97,8 +97,36 @@ def upgrade() -> None:
             batch_op.f("uq_rltr_mktg_users_telegram_user_id"), ["telegram_user_id"]
         )
 
+    # The dashboard's keyset pages: audit log (everyone, one agent), drafts, listings.
+    with op.batch_alter_table("rltr_mktg_approval_logs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rltr_mktg_approval_logs_timestamp"), ["timestamp", "id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_rltr_mktg_approval_logs_agent_id"),
+            ["agent_id", "timestamp", "id"],
+            unique=False,
+        )
+    with op.batch_alter_table("rltr_mktg_content_pieces", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rltr_mktg_content_pieces_updated_at"), ["updated_at", "id"], unique=False
+        )
+    with op.batch_alter_table("rltr_mktg_listings", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_rltr_mktg_listings_last_updated_at"),
+            ["last_updated_at", "id"],
+            unique=False,
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("rltr_mktg_listings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rltr_mktg_listings_last_updated_at"))
+    with op.batch_alter_table("rltr_mktg_content_pieces", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rltr_mktg_content_pieces_updated_at"))
+    with op.batch_alter_table("rltr_mktg_approval_logs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rltr_mktg_approval_logs_agent_id"))
+        batch_op.drop_index(batch_op.f("ix_rltr_mktg_approval_logs_timestamp"))
     with op.batch_alter_table("rltr_mktg_users", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_rltr_mktg_users_telegram_user_id"), type_="unique")
         batch_op.drop_column("telegram_user_id")
