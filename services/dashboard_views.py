@@ -40,7 +40,7 @@ AUDIT_PER_PAGE = 50
 LISTINGS_PER_PAGE = 20
 DRAFTS_PER_LISTING = 5
 NEXT_POSTS = 5
-CSV_CHUNK = 2000
+CSV_CHUNK = 5000
 
 S = ContentStatus
 # The dashboard's words for each status (the bot words them for the agent, in /help).
@@ -384,21 +384,21 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def audit_csv_line(row: AuditRow, zone: ZoneInfo) -> list[str]:
-    """One audit row as CSV cells (time in the viewer's zone, ISO 8601)."""
-    cells: list[object] = [
+def audit_csv_line(row: AuditRow, zone: ZoneInfo) -> list[object]:
+    """One audit row as CSV cells (time in the viewer's zone, ISO 8601); every text cell
+    passes `safe_cell` (the time, the version and the id cannot start a formula)."""
+    return [
         row.at.astimezone(zone).isoformat(timespec="seconds"),
-        row.agent_name,
-        row.agent_email,
-        row.action_type,
-        row.from_status,
-        row.to_status,
-        row.version,
-        f"{row.address}, {row.city}",
+        safe_cell(row.agent_name),
+        safe_cell(row.agent_email),
+        safe_cell(row.action_type),
+        safe_cell(row.from_status),
+        safe_cell(row.to_status),
+        "" if row.version is None else row.version,
+        safe_cell(f"{row.address}, {row.city}"),
         row.piece_id,
-        row.feedback,
+        safe_cell(row.feedback),
     ]
-    return [safe_cell(c) for c in cells]
 
 
 async def audit_csv(

@@ -10,10 +10,9 @@ time, so none is written without one) has no place in that order and is left out
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,9 +31,8 @@ class AuditFilter:
     until: datetime | None = None
 
 
-@dataclass(frozen=True)
-class AuditRow:
-    """One decision on a draft."""
+class AuditRow(NamedTuple):
+    """One decision on a draft (a named tuple: the CSV export makes 100,000 of them)."""
 
     log_id: uuid.UUID
     at: datetime
@@ -88,5 +86,8 @@ async def audit_rows(
     if after is not None:
         stmt = stmt.where(before(ApprovalLog.timestamp, ApprovalLog.id, after))
     stmt = stmt.order_by(ApprovalLog.timestamp.desc(), ApprovalLog.id.desc()).limit(limit)
-    rows: Sequence[Sequence[Any]] = (await session.execute(stmt)).all()
-    return [AuditRow(*r) for r in rows]
+    # Core execution on the session's connection: these are plain rows, and the ORM's
+    # result handling cost more than the query itself in the CSV export.
+    result = await (await session.connection()).execute(stmt)
+    make = AuditRow._make
+    return [make(row) for row in result]

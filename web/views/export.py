@@ -23,7 +23,6 @@ async def audit_csv(request: web.Request) -> web.StreamResponse:
             "Cache-Control": "no-store",
         }
     )
-    response.enable_compression()
     await response.prepare(request)
     chunks = views.audit_csv(
         dash.open_database(), viewer_of(request), audit_query(request), now=now
