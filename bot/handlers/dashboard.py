@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # Where the web server is reached; set by the process once it listens (WEB_PORT=0 picks one).
 DASHBOARD_URL_KEY = "dashboard_url"
+# `token=` in a URL is masked in every log line (services.redaction), PTB's DEBUG lines of
+# the sendMessage carrying the link included.
 LINK_PATH = "/login/link"
 
 
@@ -36,7 +38,7 @@ async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await message.reply_text(escape(exc.message))
         return
     base = str(context.application.bot_data.get(DASHBOARD_URL_KEY) or "")
-    url = f"{base or rt.settings.public_base_url()}{LINK_PATH}?t={token}"
+    url = f"{base or rt.settings.public_base_url()}{LINK_PATH}?token={token}"
     log.info("dashboard link sent", extra={"telegram_user_id": user.id})
     await message.reply_text(
         f"🖥 {link('Open the dashboard', url)}\n"

@@ -180,16 +180,6 @@ async def end_session(session: AsyncSession, session_id: uuid.UUID, now: datetim
     )
 
 
-async def end_user_sessions(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> int:
-    """End every live session of a user; returns how many."""
-    result = await session.execute(
-        update(WebSession)
-        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
-        .values(ended_at=now)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 # -- login links -------------------------------------------------------------------------
 
 

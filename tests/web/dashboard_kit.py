@@ -130,7 +130,7 @@ async def link_token(database: Database, user_id: str) -> str:
 
 async def sign_in_by_link(client: Client, token: str) -> Any:
     """Open a login link and press its button; returns the final response."""
-    page = await client.get("/login/link", params={"t": token})
+    page = await client.get("/login/link", params={"token": token})
     text = await page.text()
     if page.status != 200:
         return page

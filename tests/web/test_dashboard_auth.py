@@ -164,12 +164,12 @@ async def test_a_login_link_works_once_and_only_within_15_minutes(database: Data
     async with serve(app) as client:
         # Opening the link spends nothing (a link preview may fetch it).
         for _ in range(2):
-            assert (await client.get("/login/link", params={"t": token})).status == 200
+            assert (await client.get("/login/link", params={"token": token})).status == 200
         used = await sign_in_by_link(client, token)
         assert used.status == 200 and "Sign out" in await used.text()
         other = await new_client(client.server)
         try:
-            again = await other.get("/login/link", params={"t": token})
+            again = await other.get("/login/link", params={"token": token})
             assert again.status == 410 and auth.LINK_UNUSABLE in await again.text()
             login_page = await other.get("/login")  # a valid sign-in CSRF token
             replay = await other.post(
@@ -344,5 +344,5 @@ async def test_without_a_dashboard_its_routes_are_404_and_503_while_starting(
         for path in ("/", "/login", "/drafts", "/audit.csv"):
             assert (await client.get(path, allow_redirects=False)).status == 404
     async with serve(dashboard_app(None)) as client:
-        response = await client.get("/login/link?t=x")
+        response = await client.get("/login/link?token=x")
         assert response.status == 503 and "starting" in await response.text()

@@ -89,7 +89,7 @@ async def login(request: web.Request) -> web.Response:
 async def link_form(request: web.Request) -> web.Response:
     """A login link opened: a button that uses it (nothing is used up yet)."""
     dash = dashboard_of(request)
-    token = str(request.query.get("t") or "")[:200]
+    token = str(request.query.get("token") or "")[:200]
     async with dash.open_database().unit_of_work() as session:
         usable = bool(token) and await auth.link_is_usable(session, token=token, now=utcnow())
     response = web.Response(content_type="text/html", status=200 if usable else 410)
