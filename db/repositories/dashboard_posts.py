@@ -83,12 +83,21 @@ async def upcoming(
     after_cursor: Cursor | None,
     limit: int,
 ) -> list[PostLine]:
-    """Posts still to go out (waiting, or being published now), soonest first."""
-    stmt = _scoped(_lines().where(PostSchedule.status.in_(UPCOMING)), agent_id)
-    if after_cursor is not None:
-        stmt = stmt.where(after(PostSchedule.scheduled_at, PostSchedule.id, after_cursor))
-    stmt = stmt.order_by(PostSchedule.scheduled_at, PostSchedule.id).limit(limit)
-    return [PostLine(*r) for r in (await session.execute(stmt)).all()]
+    """Posts still to go out (waiting, or being published now), soonest first.
+
+    One query per status, each an ordered walk of the index on (status, scheduled_at),
+    merged here: `status IN (…) ORDER BY scheduled_at` would read and sort every waiting
+    post, and a paused publisher lets thousands wait.
+    """
+    found: list[PostLine] = []
+    for status in UPCOMING:
+        stmt = _scoped(_lines().where(PostSchedule.status == status), agent_id)
+        if after_cursor is not None:
+            stmt = stmt.where(after(PostSchedule.scheduled_at, PostSchedule.id, after_cursor))
+        stmt = stmt.order_by(PostSchedule.scheduled_at, PostSchedule.id).limit(limit)
+        found += [PostLine(*r) for r in (await session.execute(stmt)).all()]
+    found.sort(key=lambda line: (line.scheduled_at, line.post_id.hex))
+    return found[:limit]
 
 
 async def finished(
