@@ -346,3 +346,28 @@ async def test_without_a_dashboard_its_routes_are_404_and_503_while_starting(
     async with serve(dashboard_app(None)) as client:
         response = await client.get("/login/link?token=x")
         assert response.status == 503 and "starting" in await response.text()
+
+
+def test_the_process_serves_the_dashboard_with_secure_cookies_under_https(
+    tmp_path: object,
+) -> None:
+    from bot.app import build_application
+    from rltr_mktg.process import dashboard
+    from services.settings import load_settings
+
+    def settings(public_url: str) -> object:
+        return load_settings(
+            telegram_bot_token="123456:" + "A" * 35,
+            public_url=public_url,
+            listings_base_url="https://www.holidaybuilders.com/homes/",
+            data_dir=tmp_path,
+            _env_file=None,
+        )
+
+    for url, secure in (("https://dash.example.com", True), ("", False)):
+        conf = settings(url)
+        app = build_application(conf, with_jobs=False)  # type: ignore[arg-type]
+        made = dashboard(conf, app)  # type: ignore[arg-type]
+        assert made.secure_cookies is secure
+        assert made.image_origin == "https://www.holidaybuilders.com"
+        assert made.draft_sync is not None and made.database() is None  # not started yet
