@@ -119,7 +119,8 @@ class _Actor:
 
     @property
     def key(self) -> int | uuid.UUID:
-        """What one agent's approvals take turns on."""
+        """What one agent's approvals take turns on (taps and dashboard clicks of one agent
+        at the same instant may still plan the same slot: the two keys differ)."""
         return self.agent_id if self.agent_id is not None else int(self.telegram_user_id or 0)
 
 

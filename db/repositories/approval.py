@@ -1,8 +1,9 @@
 """The statements behind a button tap: on PostgreSQL each transition is ONE statement.
 
 A transition is a compare-and-set UPDATE … RETURNING guarded by the current status, the
-version shown on the button and the tapping Telegram user, so two taps at once produce
-one transition and a forged or stale tap changes nothing. Everything the transition
+version shown on the button and the tapping Telegram user (or, for a dashboard click, the
+agent's id), so two taps at once produce one transition and a forged or stale tap changes
+nothing. Everything the transition
 writes besides the status (its audit row, the posts it schedules, cancels or brings
 forward) rides in the same statement as data-modifying CTEs:
 
