@@ -32,7 +32,16 @@ from telegram.ext import (
 from bot.aiohttp_request import AiohttpRequest
 from bot.alerts import throttled_alert
 from bot.callback_data import Action, CallbackSigner, pattern
-from bot.handlers import admin, admin_tools, draft_buttons, flyer, lists, start, token_guard
+from bot.handlers import (
+    admin,
+    admin_tools,
+    dashboard,
+    draft_buttons,
+    flyer,
+    lists,
+    start,
+    token_guard,
+)
 from bot.handlers import connect as connect_handlers
 from bot.handlers import scrape_command as scrape_handlers
 from bot.handlers import settings_menu as settings_commands
@@ -59,6 +68,7 @@ AGENT_COMMANDS = [
     BotCommand("settings", "Notifications, posting times, quiet hours"),
     BotCommand("connect", "Connect Facebook or Instagram"),
     BotCommand("accounts", "Your connected accounts"),
+    BotCommand("dashboard", "Sign in to the web dashboard"),
     BotCommand("help", "What I can do"),
 ]
 ADMIN_COMMANDS = [
@@ -139,6 +149,7 @@ def _register_handlers(app: App) -> None:
     app.add_handler(CommandHandler("start", start.start, filters=private))
     app.add_handler(CommandHandler("help", start.help_command, filters=private))
     app.add_handler(CommandHandler("drafts", draft_buttons.drafts_command, filters=private))
+    app.add_handler(CommandHandler("dashboard", dashboard.dashboard_command, filters=private))
     app.add_handler(CommandHandler("addagent", admin.addagent, filters=private))
     app.add_handler(CommandHandler("pause", admin.pause, filters=private))
     app.add_handler(CommandHandler("resume", admin.resume, filters=private))

@@ -135,6 +135,14 @@ async def cmd_connect_account(settings: Settings, args: argparse.Namespace) -> i
     return await connect_account(settings, args)
 
 
+async def cmd_add_user(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a dashboard login; the password is the first line of stdin."""
+    await _migrate(settings)
+    from bot.users_cli import add_dashboard_user
+
+    return await add_dashboard_user(settings, args)
+
+
 async def cmd_generate_key(settings: Settings, args: argparse.Namespace) -> int:
     """Print a new encryption key."""
     print(generate_key())
@@ -191,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform", required=True, choices=["facebook", "instagram"])
     p.add_argument("--account-id", required=True)
     p.add_argument("--expires-at", metavar="ISO", help="token expiry, e.g. 2027-01-31T00:00:00Z")
+    p = add(
+        "add-user",
+        cmd_add_user,
+        "Create a dashboard login for an agent or an admin; the password is read from stdin.",
+    )
+    p.add_argument("--email", required=True)
+    p.add_argument("--agent", metavar="AGENT_EMAIL", help="the agent whose data this login sees")
+    p.add_argument("--admin", action="store_true", help="the login sees every agent's data")
     add("generate-key", cmd_generate_key, "Print a new encryption key for ENCRYPTION_KEY.")
     add("rotate-key", cmd_rotate_key, "Re-encrypt stored tokens under the newest key.")
     add("doctor", cmd_doctor, "Check configuration, database, Telegram, OpenAI and Graph API.")

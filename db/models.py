@@ -66,7 +66,11 @@ def _updated() -> Mapped[datetime | None]:
 
 
 class User(Base):
-    """Dashboard login (seed 2.1). Passwords are argon2 hashes."""
+    """Dashboard login (seed 2.1). Passwords are argon2 hashes.
+
+    Added: whether the user sees every agent's data (admin), and the Telegram user an
+    admin's login links were sent to (the user `/dashboard` made for that admin).
+    """
 
     __tablename__ = f"{TABLE_PREFIX}users"
 
@@ -79,6 +83,9 @@ class User(Base):
     agent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey(f"{TABLE_PREFIX}agents.id", ondelete="SET NULL"), unique=True
     )
+    # (added)
+    is_admin: Mapped[bool] = mapped_column(Boolean, server_default=FALSE)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
     agent: Mapped[Agent | None] = relationship(back_populates="user", lazy="raise")
 
@@ -221,6 +228,8 @@ class Listing(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {sql_in(ListingStatus)}", name="status"),
         Index(None, "status", "city"),
+        # The dashboard's listings, latest change first (keyset pages).
+        Index(None, "last_updated_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -297,6 +306,8 @@ class ContentPiece(Base):
         CheckConstraint(f"purpose IN {sql_in(ContentPurpose)}", name="purpose"),
         Index(None, "agent_id", "status"),
         Index(None, "status", "updated_at"),
+        # The dashboard's drafts of every status, latest change first (keyset pages).
+        Index(None, "updated_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -464,6 +475,10 @@ class ApprovalLog(Base):
     __tablename__ = f"{TABLE_PREFIX}approval_logs"
     __table_args__ = (
         CheckConstraint(f"action_type IN {sql_in(ApprovalAction)}", name="action_type"),
+        # The dashboard's audit log and its CSV export, newest first (keyset pages), for
+        # everyone and for one agent.
+        Index(None, "timestamp", "id"),
+        Index(None, "agent_id", "timestamp", "id"),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -490,3 +505,60 @@ class AppState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONBType)
     updated_at: Mapped[datetime | None] = _updated()
+
+
+# --------------------------------------------------------------------------------------
+# The dashboard's sign-ins (added)
+# --------------------------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """(added) A dashboard sign-in; only the SHA-256 of its cookie token is stored.
+
+    It ends at logout (`ended_at`), after `last_seen_at` is idle too long, at `expires_at`,
+    and whenever its user or the user's agent is deactivated.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}web_sessions"
+
+    id: Mapped[uuid.UUID] = _pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{TABLE_PREFIX}users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One sentence for the next page (what the last action did), then cleared.
+    flash: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginLink(Base):
+    """(added) A single-use sign-in link sent by `/dashboard`; only the token's SHA-256."""
+
+    __tablename__ = f"{TABLE_PREFIX}login_links"
+
+    id: Mapped[uuid.UUID] = _pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{TABLE_PREFIX}users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime | None] = _created()
+
+
+class LoginAttempt(Base):
+    """(added) A failed password sign-in, kept a short while for the rate limit.
+
+    In the database, not in memory, so that several processes count the same attempts.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}login_attempts"
+    __table_args__ = (Index(None, "address", "email", "attempted_at"),)
+
+    id: Mapped[uuid.UUID] = _pk()
+    address: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -14,12 +14,16 @@ import logging
 import signal
 
 from bot.app import App, build_application, start_application, stop_application
+from bot.dashboard_sync import TelegramDraftSync
+from bot.handlers.dashboard import DASHBOARD_URL_KEY
 from bot.readiness import bot_probe, jobs_probe
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.updates import WebhookTarget, update_sink
+from services.context import Database
 from services.readiness import database_problem
 from services.settings import TELEGRAM_WEBHOOK_PATH, ConfigError, Settings
 from web.app import build_web_app
+from web.dashboard import Dashboard, origin_of
 from web.health import Probe
 from web.server import WebServer
 from web.webhook import TelegramWebhook
@@ -27,24 +31,46 @@ from web.webhook import TelegramWebhook
 log = logging.getLogger(__name__)
 
 
+def open_database(app: App) -> Database | None:
+    """The bot's database once post_init opened it."""
+    rt = app.bot_data.get(RUNTIME_KEY)
+    return rt.database if isinstance(rt, Runtime) else None
+
+
 def readiness_probes(app: App) -> dict[str, Probe]:
     """The probes /readyz runs: database, bot, jobs."""
 
     async def database() -> str | None:
-        rt = app.bot_data.get(RUNTIME_KEY)
-        if not isinstance(rt, Runtime):
+        opened = open_database(app)
+        if opened is None:
             return "the database is not open yet"
-        return await database_problem(rt.database)
+        return await database_problem(opened)
 
     return {"database": database, "bot": bot_probe(app), "jobs": jobs_probe(app)}
 
 
+def dashboard(settings: Settings, app: App) -> Dashboard:
+    """The dashboard on the bot's database; its clicks redraw the drafts in Telegram."""
+    return Dashboard(
+        database=lambda: open_database(app),
+        default_timezone=settings.default_timezone,
+        secure_cookies=settings.public_base_url().startswith("https://"),
+        image_origin=origin_of(settings.listings_base_url),
+        draft_sync=TelegramDraftSync(app.bot, app.bot_data),
+    )
+
+
 def web_server(settings: Settings, app: App) -> WebServer:
-    """The web server for this bot: health, metrics and, in webhook mode, the webhook."""
+    """The web server for this bot: health, metrics, the dashboard and, in webhook mode,
+    the webhook."""
     webhook = None
     if settings.telegram_mode == "webhook":
         webhook = TelegramWebhook(secret=settings.webhook_secret(), deliver=update_sink(app))
-    web_app = build_web_app(probes=readiness_probes(app), telegram_webhook=webhook)
+    web_app = build_web_app(
+        probes=readiness_probes(app),
+        telegram_webhook=webhook,
+        dashboard=dashboard(settings, app),
+    )
     return WebServer(web_app, settings.web_host, settings.web_port)
 
 
@@ -65,6 +91,7 @@ async def serve(settings: Settings, app: App, server: WebServer, stop: asyncio.E
                 f"WEB_HOST/WEB_PORT: cannot listen on {settings.web_host}:{settings.web_port} "
                 f"({exc.strerror or exc}); set WEB_PORT to a free port."
             ) from None
+        app.bot_data[DASHBOARD_URL_KEY] = settings.public_base_url(server.port)
         webhook = None
         if settings.telegram_mode == "webhook":
             url = settings.public_base_url(server.port) + TELEGRAM_WEBHOOK_PATH

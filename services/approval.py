@@ -37,7 +37,9 @@ MAX_FEEDBACK_CHARS = 2000
 # Approvals by one agent take turns in this process, so taps delivered together (a phone
 # back online) never plan the same free slot. One process is enough: Telegram hands a
 # bot's updates to a single long-polling consumer.
-_agent_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+_agent_turns: weakref.WeakValueDictionary[int | uuid.UUID, asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
 NEVER_POSTED = "Flyer text is never posted to your pages; tap Dismiss when you are done with it."
 IN_FLIGHT = (
     "One post of this draft is being published right now, so it cannot be cancelled; "
@@ -102,6 +104,26 @@ class FeedbackAccepted:
     version: int
 
 
+@dataclass(frozen=True)
+class _Actor:
+    """Who acts on a draft: the agent linked to a Telegram user (a tap), or an agent by id
+    (the dashboard, which chose the agent beforehand). Exactly one is set."""
+
+    telegram_user_id: int | None
+    agent_id: uuid.UUID | None
+
+    def owns(self, state: repo.PieceState) -> bool:
+        if self.agent_id is not None:
+            return state.owner_agent_id == self.agent_id
+        return state.owner_telegram_user_id == self.telegram_user_id
+
+    @property
+    def key(self) -> int | uuid.UUID:
+        """What one agent's approvals take turns on (taps and dashboard clicks of one agent
+        at the same instant may still plan the same slot: the two keys differ)."""
+        return self.agent_id if self.agent_id is not None else int(self.telegram_user_id or 0)
+
+
 def describe_status(status: str) -> str:
     """A few words for a status, as an agent would say it."""
     try:
@@ -111,13 +133,13 @@ def describe_status(status: str) -> str:
 
 
 async def _refusal(
-    conn: Executor, piece_id: uuid.UUID, version: int, uid: int, *, posting: bool = False
+    conn: Executor, piece_id: uuid.UUID, version: int, who: _Actor, *, posting: bool = False
 ) -> TapResult:
     """Why a tap changed nothing; `posting`: the tap would have scheduled or sped up posts."""
     state = await repo.piece_state(conn, piece_id)
     if state is None:
         return TapResult(False, "This draft no longer exists.", piece_id, stale=True)
-    if state.owner_telegram_user_id != uid:
+    if not who.owns(state):
         return TapResult(False, "Only the agent this draft belongs to can act on it.", piece_id)
     if not state.owner_active:
         return TapResult(False, ACCOUNT_DEACTIVATED, piece_id)
@@ -140,20 +162,25 @@ async def _refusal(
 
 
 async def _move(
-    conn: Executor, piece_id: uuid.UUID, version: int, uid: int, change: repo.Change
+    conn: Executor, piece_id: uuid.UUID, version: int, who: _Actor, change: repo.Change
 ) -> repo.Transitioned | None:
     """The tap's one write (see db.repositories.approval.transition)."""
     return await repo.transition(
-        conn, piece_id=piece_id, version=version, telegram_user_id=uid, change=change
+        conn,
+        piece_id=piece_id,
+        version=version,
+        telegram_user_id=who.telegram_user_id,
+        agent_id=who.agent_id,
+        change=change,
     )
 
 
-def _agent_turn(telegram_user_id: int) -> asyncio.Lock:
+def _agent_turn(key: int | uuid.UUID) -> asyncio.Lock:
     # Kept while a tap holds or awaits it; dropped with the last reference.
-    lock = _agent_turns.get(telegram_user_id)
+    lock = _agent_turns.get(key)
     if lock is None:
         lock = asyncio.Lock()
-        _agent_turns[telegram_user_id] = lock
+        _agent_turns[key] = lock
     return lock
 
 
@@ -185,7 +212,7 @@ async def _approve_and_schedule(
     *,
     piece_id: uuid.UUID,
     version: int,
-    telegram_user_id: int,
+    who: _Actor,
     default_timezone: str,
     now: datetime,
     from_statuses: tuple[str, ...],
@@ -198,10 +225,10 @@ async def _approve_and_schedule(
     reached approved_for_posting (not when it went to marketing sign-off). One agent's
     approvals take turns from the read to the write, so two never plan the same slot.
     """
-    async with _agent_turn(telegram_user_id):
-        ctx = await repo.schedule_context(conn, telegram_user_id, now, piece_id)
+    async with _agent_turn(who.key):
+        ctx = await repo.schedule_context(conn, who.telegram_user_id, now, piece_id, who.agent_id)
         if ctx is None or not _postable(ctx):
-            return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
+            return await _refusal(conn, piece_id, version, who, posting=True)
         try:
             plan = _plan_slots(ctx, now, default_timezone)
         except ScheduleFull:
@@ -215,9 +242,9 @@ async def _approve_and_schedule(
             posts="schedule",
             schedule=plan.rows,
         )
-        moved = await _move(conn, piece_id, version, telegram_user_id, change)
+        moved = await _move(conn, piece_id, version, who, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
+        return await _refusal(conn, piece_id, version, who, posting=True)
     if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
         return TapResult(
             True, "Sent for marketing sign-off.", piece_id, status=moved.status, version=version
@@ -253,16 +280,21 @@ async def approve(
     *,
     piece_id: uuid.UUID,
     version: int,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    agent_id: uuid.UUID | None = None,
     default_timezone: str,
     now: datetime | None = None,
 ) -> TapResult:
-    """Approve: to marketing sign-off when the agent needs it, else schedule it."""
+    """Approve: to marketing sign-off when the agent needs it, else schedule it.
+
+    Who acts is the agent linked to `telegram_user_id` (a tap) or the agent `agent_id`
+    (the dashboard): exactly one is given, here and in every transition below.
+    """
     return await _approve_and_schedule(
         conn,
         piece_id=piece_id,
         version=version,
-        telegram_user_id=telegram_user_id,
+        who=_Actor(telegram_user_id, agent_id),
         default_timezone=default_timezone,
         now=now or utcnow(),
         from_statuses=ACTIONABLE,
@@ -275,7 +307,8 @@ async def record_marketing_approval(
     *,
     piece_id: uuid.UUID,
     version: int,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    agent_id: uuid.UUID | None = None,
     default_timezone: str,
     now: datetime | None = None,
 ) -> TapResult:
@@ -284,7 +317,7 @@ async def record_marketing_approval(
         conn,
         piece_id=piece_id,
         version=version,
-        telegram_user_id=telegram_user_id,
+        who=_Actor(telegram_user_id, agent_id),
         default_timezone=default_timezone,
         now=now or utcnow(),
         from_statuses=(S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,),
@@ -297,9 +330,15 @@ async def record_marketing_approval(
 
 
 async def reject(
-    conn: Executor, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+    conn: Executor,
+    *,
+    piece_id: uuid.UUID,
+    version: int,
+    telegram_user_id: int | None = None,
+    agent_id: uuid.UUID | None = None,
 ) -> TapResult:
     """Reject a draft waiting for the agent or for marketing."""
+    who = _Actor(telegram_user_id, agent_id)
     change = repo.Change(
         from_statuses=(
             S.PENDING_APPROVAL_AGENT.value,
@@ -308,9 +347,9 @@ async def reject(
         to_status=S.REJECTED.value,
         log=repo.LogEntry(ApprovalAction.REJECTED.value, None),
     )
-    moved = await _move(conn, piece_id, version, telegram_user_id, change)
+    moved = await _move(conn, piece_id, version, who, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
+        return await _refusal(conn, piece_id, version, who)
     if moved.content_type != ContentType.SOCIAL_MEDIA_POST:
         return TapResult(
             True, "Dismissed.", piece_id, moved.status, version, content_type=moved.content_type
@@ -330,7 +369,7 @@ async def start_revision(
         actionable=ACTIONABLE,
     )
     if not stored:
-        return await _refusal(conn, piece_id, version, telegram_user_id)
+        return await _refusal(conn, piece_id, version, _Actor(telegram_user_id, None))
     return TapResult(
         True, "Tell me what to change.", piece_id, S.PENDING_APPROVAL_AGENT.value, version
     )
@@ -370,7 +409,7 @@ async def submit_feedback(
             feedback=feedback,
         ),
     )
-    moved = await _move(conn, piece_id, version, telegram_user_id, change)
+    moved = await _move(conn, piece_id, version, _Actor(telegram_user_id, None), change)
     if moved is None:
         return None
     return FeedbackAccepted(piece_id=piece_id, version=version)
@@ -381,10 +420,12 @@ async def post_now(
     *,
     piece_id: uuid.UUID,
     version: int,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    agent_id: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> TapResult:
     """Bring an approved post's pending rows forward to now."""
+    who = _Actor(telegram_user_id, agent_id)
     approved = S.APPROVED_FOR_POSTING.value
     change = repo.Change(
         from_statuses=(approved,),
@@ -392,9 +433,9 @@ async def post_now(
         posts="move",
         move_to=now or utcnow(),
     )
-    moved = await _move(conn, piece_id, version, telegram_user_id, change)
+    moved = await _move(conn, piece_id, version, who, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
+        return await _refusal(conn, piece_id, version, who, posting=True)
     if not moved.posts:
         nothing = "There is nothing waiting to be posted."
         return TapResult(False, nothing, piece_id, approved, version)
@@ -402,9 +443,15 @@ async def post_now(
 
 
 async def cancel(
-    conn: Executor, *, piece_id: uuid.UUID, version: int, telegram_user_id: int
+    conn: Executor,
+    *,
+    piece_id: uuid.UUID,
+    version: int,
+    telegram_user_id: int | None = None,
+    agent_id: uuid.UUID | None = None,
 ) -> TapResult:
     """Cancel an approved post before it goes out (logged as a rejection)."""
+    who = _Actor(telegram_user_id, agent_id)
     change = repo.Change(
         from_statuses=(S.APPROVED_FOR_POSTING.value,),
         to_status=S.REJECTED.value,
@@ -415,9 +462,9 @@ async def cancel(
         ),
         posts="cancel",
     )
-    moved = await _move(conn, piece_id, version, telegram_user_id, change)
+    moved = await _move(conn, piece_id, version, who, change)
     if moved is None:
-        refused = await _refusal(conn, piece_id, version, telegram_user_id)
+        refused = await _refusal(conn, piece_id, version, who)
         # Still approved at this version: what stopped the cancel is a post going out.
         still_approved = refused.status == S.APPROVED_FOR_POSTING and refused.version == version
         if still_approved and (await repo.post_counts(conn, piece_id)).get(ScheduleStatus.SENT):
@@ -434,15 +481,17 @@ async def retry(
     *,
     piece_id: uuid.UUID,
     version: int,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    agent_id: uuid.UUID | None = None,
     default_timezone: str,
     now: datetime | None = None,
 ) -> TapResult:
     """After a failed post: approve again and post as soon as possible."""
     now = now or utcnow()
-    ctx = await repo.schedule_context(conn, telegram_user_id, now, piece_id)
+    who = _Actor(telegram_user_id, agent_id)
+    ctx = await repo.schedule_context(conn, who.telegram_user_id, now, piece_id, who.agent_id)
     if ctx is None or not _postable(ctx):
-        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
+        return await _refusal(conn, piece_id, version, who, posting=True)
     # Only the accounts that failed: a post that already went out must not repeat.
     failed = set(await repo.failed_account_ids(conn, piece_id))
     targets = [acc for acc in ctx.accounts if acc.account_pk in failed]
@@ -458,9 +507,9 @@ async def retry(
         posts="schedule",
         schedule=tuple((acc.account_pk, now) for acc in targets),
     )
-    moved = await _move(conn, piece_id, version, telegram_user_id, change)
+    moved = await _move(conn, piece_id, version, who, change)
     if moved is None:
-        return await _refusal(conn, piece_id, version, telegram_user_id, posting=True)
+        return await _refusal(conn, piece_id, version, who, posting=True)
     shown = tuple(ScheduledPost(a.platform, a.display_name or a.account_id, now) for a in targets)
     return TapResult(
         True,

@@ -29,6 +29,11 @@ class NewAgent:
     invite_token: str
 
 
+def is_email(text: str) -> bool:
+    """Whether `text` looks like an email address (something@domain.tld, no spaces)."""
+    return bool(_EMAIL.match(text))
+
+
 def hash_invite_token(token: str) -> str:
     """What the database stores of an invite token."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -62,7 +67,7 @@ async def add_agent(
 ) -> NewAgent:
     """Create an agent and their first invite."""
     email = email.strip()
-    if not _EMAIL.match(email):
+    if not is_email(email):
         raise InvalidInputError(f"{email!r} is not an email address; check it and try again.")
     if not name.strip():
         raise InvalidInputError("The agent needs a name; add their full name after the email.")

@@ -8,7 +8,9 @@ from aiohttp import web
 
 from services.settings import TELEGRAM_WEBHOOK_PATH
 from web import health, webhook
+from web.dashboard import Dashboard, setup_dashboard
 from web.health import PROBES, Probe
+from web.views import actions, export, login, pages
 from web.webhook import TELEGRAM_WEBHOOK, TelegramWebhook
 
 ROUTES = [
@@ -16,16 +18,37 @@ ROUTES = [
     web.get("/readyz", health.readyz),
     web.get("/metrics", health.metrics_view),
     web.post(TELEGRAM_WEBHOOK_PATH, webhook.receive_update),
+    # The dashboard (404 without one; every page but the sign-in ones needs a session).
+    web.get("/login", login.login_form, name="login"),
+    web.post("/login", login.login),
+    web.get("/login/link", login.link_form, name="login_link"),
+    web.post("/login/link", login.use_link),
+    web.post("/logout", login.logout, name="logout"),
+    web.get("/", pages.overview, name="overview"),
+    web.get("/drafts", pages.drafts, name="drafts"),
+    web.get("/drafts/{piece_id}", pages.draft, name="draft"),
+    web.post("/drafts/{piece_id}/{action}", actions.act, name="draft_action"),
+    web.get("/schedule", pages.schedule, name="schedule"),
+    web.get("/posts", pages.posts, name="posts"),
+    web.get("/audit", pages.audit, name="audit"),
+    web.get("/audit.csv", export.audit_csv, name="audit_csv"),
+    web.get("/listings", pages.listings, name="listings"),
 ]
 
 
 def build_web_app(
-    *, probes: Mapping[str, Probe], telegram_webhook: TelegramWebhook | None = None
+    *,
+    probes: Mapping[str, Probe],
+    telegram_webhook: TelegramWebhook | None = None,
+    dashboard: Dashboard | None = None,
 ) -> web.Application:
-    """The application; `telegram_webhook` is None in polling mode (the route answers 404)."""
+    """The application; `telegram_webhook` is None in polling mode (the route answers 404),
+    and so is `dashboard` where no dashboard is served (its routes answer 404)."""
     app = web.Application()
     app[PROBES] = dict(probes)
     if telegram_webhook is not None:
         app[TELEGRAM_WEBHOOK] = telegram_webhook
+    if dashboard is not None:
+        setup_dashboard(app, dashboard)
     app.add_routes(ROUTES)
     return app

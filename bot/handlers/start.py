@@ -34,6 +34,7 @@ AGENT_HELP = "\n".join(
         "/settings – notifications, posting times, quiet hours",
         "/connect – connect your Facebook Page or Instagram account",
         "/accounts – your connected accounts",
+        "/dashboard – a sign-in link to the web dashboard",
         "/help – this message",
     ]
 )

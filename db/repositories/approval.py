@@ -1,8 +1,9 @@
 """The statements behind a button tap: on PostgreSQL each transition is ONE statement.
 
 A transition is a compare-and-set UPDATE … RETURNING guarded by the current status, the
-version shown on the button and the tapping Telegram user, so two taps at once produce
-one transition and a forged or stale tap changes nothing. Everything the transition
+version shown on the button and the tapping Telegram user (or, for a dashboard click, the
+agent's id), so two taps at once produce one transition and a forged or stale tap changes
+nothing. Everything the transition
 writes besides the status (its audit row, the posts it schedules, cancels or brings
 forward) rides in the same statement as data-modifying CTEs:
 
@@ -81,6 +82,11 @@ _active_account = _accounts.c.is_active.is_(True)
 _ACTIVE_OWNER = select(_agents.c.id).where(
     _agents.c.telegram_user_id == bindparam("b_uid"), _agents.c.is_active.is_(True)
 )
+# Or the agent by id, if active: the dashboard acts as an agent it chose beforehand (the
+# signed-in agent, or for an admin the draft's own agent).
+_ACTIVE_AGENT = select(_agents.c.id).where(
+    _agents.c.id == bindparam("b_agent"), _agents.c.is_active.is_(True)
+)
 _PENDING = ScheduleStatus.PENDING.value
 _SENT = ScheduleStatus.SENT.value
 
@@ -107,6 +113,7 @@ class PieceState:
     owner_telegram_user_id: int | None
     content_type: str
     owner_active: bool
+    owner_agent_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +189,21 @@ def _is_postgresql(conn: Executor) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+def owner_params(
+    telegram_user_id: int | None, agent_id: uuid.UUID | None
+) -> tuple[bool, dict[str, Any]]:
+    """Whose drafts a statement may touch: (by agent id?, the bound parameter).
+
+    Exactly one is given: the Telegram user linked to the agent (a tap), or the agent's id
+    (the dashboard).
+    """
+    if (telegram_user_id is None) == (agent_id is None):
+        raise ValueError("give exactly one of telegram_user_id and agent_id")
+    if agent_id is not None:
+        return True, {"b_agent": agent_id}
+    return False, {"b_uid": telegram_user_id}
+
+
 # --------------------------------------------------------------------------------------
 # Reads
 # --------------------------------------------------------------------------------------
@@ -201,9 +223,10 @@ _CONTEXT_COLUMNS = (
 )
 
 
-def _context_statement() -> Select[Any]:
-    """agent ⟕ its active accounts ⟕ their future pending/sent posts, by Telegram user,
-    with the tapped draft's content type on every row."""
+@functools.cache
+def _context_statement(by_agent: bool = False) -> Select[Any]:
+    """agent ⟕ its active accounts ⟕ their future pending/sent posts, by Telegram user
+    (or by agent id), with the tapped draft's content type on every row."""
     future = and_(
         _schedule.c.social_media_account_id == _accounts.c.id,
         any_of(_schedule.c.status, [ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value]),
@@ -213,12 +236,13 @@ def _context_statement() -> Select[Any]:
     return (
         select(*_CONTEXT_COLUMNS)
         .select_from(_agents.outerjoin(_accounts, active).outerjoin(_schedule, future))
-        .where(_agents.c.telegram_user_id == bindparam("uid"))
+        .where(
+            _agents.c.id == bindparam("b_agent")
+            if by_agent
+            else _agents.c.telegram_user_id == bindparam("b_uid")
+        )
         .order_by(_accounts.c.platform, _accounts.c.created_at)
     )
-
-
-_CONTEXT = _context_statement()
 
 
 def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
@@ -245,15 +269,20 @@ def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
 
 
 async def schedule_context(
-    conn: Executor, telegram_user_id: int, now: datetime, piece_id: uuid.UUID
+    conn: Executor,
+    telegram_user_id: int | None,
+    now: datetime,
+    piece_id: uuid.UUID,
+    agent_id: uuid.UUID | None = None,
 ) -> ScheduleContext | None:
     """The tapping agent's zone and posting times, active accounts and their taken slots,
     and the content type of the draft `piece_id`.
 
-    One query; None when the Telegram user is no agent.
+    One query; None when the Telegram user (or agent id) is no agent.
     """
+    by_agent, params = owner_params(telegram_user_id, agent_id)
     rows = await fetch_all(
-        conn, _CONTEXT, {"uid": telegram_user_id, "now": now, "piece_id": piece_id}
+        conn, _context_statement(by_agent), {**params, "now": now, "piece_id": piece_id}
     )
     return _context_from_rows(rows)
 
@@ -265,6 +294,7 @@ _PIECE_STATE = (
         _agents.c.telegram_user_id,
         _pieces.c.content_type,
         _agents.c.is_active,
+        _pieces.c.agent_id,
     )
     .select_from(_pieces.join(_agents, _agents.c.id == _pieces.c.agent_id))
     .where(_pieces.c.id == bindparam("piece_id"))
@@ -276,8 +306,8 @@ async def piece_state(conn: Executor, piece_id: uuid.UUID) -> PieceState | None:
     rows = await fetch_all(conn, _PIECE_STATE, {"piece_id": piece_id})
     if not rows:
         return None
-    status, version, owner, kind, active = rows[0]
-    return PieceState(str(status), int(version), owner, str(kind), bool(active))
+    status, version, owner, kind, active, agent_id = rows[0]
+    return PieceState(str(status), int(version), owner, str(kind), bool(active), agent_id)
 
 
 _POST_COUNTS = (
@@ -330,6 +360,7 @@ def _cas_statement(
     extra_columns: tuple[str, ...],
     social_only: bool = False,
     nothing_in_flight: bool = False,
+    by_agent: bool = False,
 ) -> Update:
     """UPDATE … RETURNING guarded by id, version, status and owner (cached per shape);
     with `social_only`, also by the content type: only a social post may be scheduled;
@@ -357,7 +388,7 @@ def _cas_statement(
         _pieces.c.id == bindparam("b_piece_id"),
         _pieces.c.version == bindparam("b_version"),
         any_of(_pieces.c.status, from_statuses),
-        _pieces.c.agent_id.in_(_ACTIVE_OWNER.scalar_subquery()),
+        _pieces.c.agent_id.in_((_ACTIVE_AGENT if by_agent else _ACTIVE_OWNER).scalar_subquery()),
     )
     if social_only:
         stmt = stmt.where(_pieces.c.content_type == _SOCIAL)
@@ -466,10 +497,11 @@ def _transition_statement(
     extra_columns: tuple[str, ...],
     log: tuple[str, tuple[tuple[str, str], ...]] | None,
     posts: PostsEffect | None,
+    by_agent: bool = False,
 ) -> Select[Any]:
     """PostgreSQL: the compare-and-set and everything it writes, as one statement."""
     moved = _cas_statement(
-        approve, from_statuses, extra_columns, _social_only(posts), posts == "cancel"
+        approve, from_statuses, extra_columns, _social_only(posts), posts == "cancel", by_agent
     ).cte("moved")
     columns: list[Any] = [
         moved.c.id,
@@ -507,14 +539,9 @@ def _transition_statement(
 
 
 def _cas_params(
-    piece_id: uuid.UUID, version: int, telegram_user_id: int, change: Change, now: datetime
+    piece_id: uuid.UUID, version: int, owner: dict[str, Any], change: Change, now: datetime
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "b_piece_id": piece_id,
-        "b_version": version,
-        "b_uid": telegram_user_id,
-        "b_now": now,
-    }
+    params: dict[str, Any] = {"b_piece_id": piece_id, "b_version": version, **owner, "b_now": now}
     if not change.approve:
         params["b_to_status"] = change.to_status
     params.update({f"b_{name}": value for name, value in change.values.items()})
@@ -526,21 +553,23 @@ async def transition(
     *,
     piece_id: uuid.UUID,
     version: int,
-    telegram_user_id: int,
+    telegram_user_id: int | None = None,
+    agent_id: uuid.UUID | None = None,
     change: Change,
 ) -> Transitioned | None:
     """Apply `change` if the draft is still in `change.from_statuses` at `version` and
-    belongs to the tapping user; None when nothing changed.
+    belongs to the tapping user (or to the agent `agent_id`); None when nothing changed.
 
     On PostgreSQL this is one statement (atomic without a transaction); elsewhere the
     same writes run one after another and need the caller's transaction.
     """
     now = utcnow()
-    params = _cas_params(piece_id, version, telegram_user_id, change, now)
+    by_agent, owner = owner_params(telegram_user_id, agent_id)
+    params = _cas_params(piece_id, version, owner, change, now)
     extra = tuple(sorted(change.values))
     if not _is_postgresql(conn):
         assert isinstance(conn, AsyncConnection), "SQLite runs through SQLAlchemy"
-        return await _transition_in_steps(conn, params, extra, change, now)
+        return await _transition_in_steps(conn, params, extra, change, now, by_agent)
     log = change.log
     stmt = _transition_statement(
         change.approve,
@@ -548,6 +577,7 @@ async def transition(
         extra,
         None if log is None else (log.action_type, log.action_by_status),
         change.posts,
+        by_agent,
     )
     if log is not None:
         params.update(log_id=uuid.uuid4(), log_feedback=log.feedback, log_from=log.from_status)
@@ -575,6 +605,7 @@ async def _transition_in_steps(
     extra: tuple[str, ...],
     change: Change,
     now: datetime,
+    by_agent: bool = False,
 ) -> Transitioned | None:
     """SQLite: the same writes as `_transition_statement`, one statement at a time."""
     cas = _cas_statement(
@@ -583,6 +614,7 @@ async def _transition_in_steps(
         extra,
         _social_only(change.posts),
         change.posts == "cancel",
+        by_agent,
     )
     row = (await conn.execute(cas, params)).first()
     if row is None:

@@ -13,10 +13,22 @@ from db.repositories._common import add_unique
 
 
 async def create_user(
-    session: AsyncSession, *, email: str, password_hash: str, agent_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    agent_id: uuid.UUID | None = None,
+    is_admin: bool = False,
+    telegram_user_id: int | None = None,
 ) -> User:
     """Create a user; raises DuplicateError when the email or agent is taken."""
-    user = User(email=email.strip().lower(), password_hash=password_hash, agent_id=agent_id)
+    user = User(
+        email=email.strip().lower(),
+        password_hash=password_hash,
+        agent_id=agent_id,
+        is_admin=is_admin,
+        telegram_user_id=telegram_user_id,
+    )
     await add_unique(
         session, user, entity="user", fields={"email": user.email, "agent_id": agent_id}
     )
