@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tomllib
@@ -19,9 +20,13 @@ def _make_dry_run(target: str, venv: Path) -> list[str]:
     """The commands `make <target>` would run for a fresh virtual environment."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
+    # Not the make that may be running these tests (`make test`): its MAKEFLAGS and level
+    # would make this one print "Entering/Leaving directory" lines among the commands.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     out = subprocess.run(
-        ["make", "-n", target, f"VENV={venv}"],
+        ["make", "--no-print-directory", "-n", target, f"VENV={venv}"],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
