@@ -3,7 +3,7 @@
 `ci` (chosen when CI=true) is derandomized, so a CI run is repeatable, and bounded so
 the whole folder runs in well under two minutes on a 2-core machine. `dev` draws fresh
 examples each run, to find what CI cannot. Neither writes an example database into the
-repository. HYPOTHESIS_PROFILE picks a profile by name (e.g. a long `dev` run).
+repository. HYPOTHESIS_PROFILE picks a profile by name (`deep`: many more examples).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ _COMMON = {
 }
 settings.register_profile("ci", max_examples=60, derandomize=True, **_COMMON)
 settings.register_profile("dev", max_examples=60, **_COMMON)
+# A bug hunt before a release: HYPOTHESIS_PROFILE=deep (several minutes).
+settings.register_profile("deep", max_examples=1000, **_COMMON)
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
 )

@@ -23,6 +23,7 @@ from services.scraping.parser import (
     parse_community,
     parse_home,
 )
+from services.scraping.parser_process import ParserProcess
 from tests.fakes.builder_site import HOME_SLUGS, fixture, home_fixture
 
 BASE = "https://holidaybuilders.com"
@@ -250,3 +251,36 @@ def test_fixture_homes_still_parse() -> None:
     for slug in HOME_SLUGS:
         home = parse_home(HOMES[slug], f"{BASE}/new-homes-for-sale/{slug}/")
         assert home.address
+
+
+_CRAFTED = [
+    "",
+    "\x00",
+    HOMES[HOME_SLUGS[0]][:5000],  # truncated
+    HOMES[HOME_SLUGS[0]].replace(
+        "</body>",
+        '<div class="gallery"><img srcset="/a.jpg 1w, /b.jpg ²w"></div>'
+        '<div class="slider"><a href="http://[::1/a.jpg">x</a></div>'
+        '<base href="http://[zz]/"><script type="application/ld+json">'
+        + "[" * 100_000
+        + "</script></body>",
+    ),
+    HOMES[HOME_SLUGS[1]].replace("<body", "<body><plaintext>"),
+]
+
+
+async def test_the_parser_process_answers_as_parse_home_does() -> None:
+    """Large passes parse in a child process: hostile pages give the same home, or the same
+    refusal, there (an exception that escaped would have ended the child's answer)."""
+    async with ParserProcess() as parse_there:
+        for page in _CRAFTED:
+            try:
+                expected: ParsedHome | str = parse_home(page, URL)
+            except ParseError as exc:
+                expected = str(exc)
+            try:
+                got: ParsedHome | str = await parse_there(page, URL)
+            except ParseError as exc:
+                got = str(exc)
+            assert got == expected
+    assert isinstance(parse_home(_CRAFTED[3], URL), ParsedHome)  # the hostile one is read
