@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 from bot import draft_render
 from bot.render import (
     ELLIPSIS,
+    MAX_CALLBACK_ANSWER,
     MAX_CAPTION,
     MAX_TEXT,
     escape,
+    fit_answer,
     fit_caption,
     fit_text,
     split_message,
@@ -158,6 +160,18 @@ def test_split_html_is_valid_and_complete(source: str, limit: int) -> None:
 @given(_long_html)
 def test_split_at_telegrams_limit(source: str) -> None:
     _assert_split(source, split_message(source), MAX_TEXT)
+
+
+@given(_text | _long_text)
+@example("🏠" * 150)
+def test_callback_answers_fit(text: str) -> None:
+    # Plain text (no parse mode): only the length matters, counted in UTF-16 code units.
+    answer = fit_answer(text)
+    assert utf16_length(answer) <= MAX_CALLBACK_ANSWER
+    if utf16_length(text) <= MAX_CALLBACK_ANSWER:
+        assert answer == text
+    else:
+        assert answer.endswith(ELLIPSIS) and text.startswith(answer[: -len(ELLIPSIS)])
 
 
 # -- the draft renderer -----------------------------------------------------------------------
