@@ -13,7 +13,6 @@ import html
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -28,6 +27,7 @@ from bot.render import (
     fit_answer,
     fit_caption,
     fit_text,
+    money,
     split_message,
     truncate_html,
     visible_length,
@@ -263,10 +263,6 @@ def test_a_decided_draft_keeps_valid_html(
     assert utf16_length(_shown(decided)) <= MAX_TEXT
 
 
-def _facts_of(listing: ListingSummary) -> dict[str, Any]:
-    return {"price": listing.price, "beds": listing.beds}
-
-
 @given(_listings)
 @example(
     ListingSummary(
@@ -286,5 +282,6 @@ def _facts_of(listing: ListingSummary) -> dict[str, Any]:
     )
 )
 def test_listing_lines_are_valid(listing: ListingSummary) -> None:
-    _shown(draft_render.facts_line(listing))
-    _shown(draft_render._where(listing))
+    assert _shown(draft_render.facts_line(listing)).endswith(money(listing.price))
+    where = _shown(draft_render._where(listing))
+    assert where.startswith(f"{listing.address}, {listing.city}, {listing.state}")
