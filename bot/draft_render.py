@@ -149,7 +149,7 @@ def status_line(
                 + " Connect Facebook or Instagram with /connect to post it."
             )
         where = "; ".join(
-            f"{_PLATFORM.get(s.platform, s.platform)} ({escape(s.account_name)}) "
+            f"{escape(_PLATFORM.get(s.platform, s.platform))} ({escape(s.account_name)}) "
             f"{escape(fmt_dt(s.at, timezone))}"
             for s in scheduled
         )

@@ -284,7 +284,8 @@ def split_message(source: str, limit: int = MAX_TEXT) -> list[str]:
         raise ValueError("limit must be at least 2")
     tokens = _tokens(source)
     if sum(token.width for token in tokens) <= limit:
-        return [source] if source.strip() else []
+        # Telegram refuses a message whose text is blank once tags are removed.
+        return [source] if any(token.text.strip() for token in tokens) else []
     parts: list[str] = []
     opened: list[_Token] = []  # tags open at the start of the current part
     start = 0

@@ -389,7 +389,8 @@ async def submit_feedback(
     (the agent replied to a draft message), that draft at `version`. None when there
     is no draft to apply it to. Two writes: give it a connection in a transaction.
     """
-    feedback = text.strip()[:MAX_FEEDBACK_CHARS]
+    # PostgreSQL text cannot hold U+0000 (the insert would fail); a cut leaves no trailing space.
+    feedback = text.replace("\x00", "").strip()[:MAX_FEEDBACK_CHARS].rstrip()
     if not feedback:
         return None
     if piece_id is None:

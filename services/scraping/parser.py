@@ -441,13 +441,16 @@ def combine_descriptions(plan: str | None, community: str | None) -> str | None:
 
 
 def _walk_json(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk_json(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk_json(item)
+    """Every object in `node`, depth first in document order; a loop, not recursion, since
+    JSON-LD may nest as deep as the decoder allows."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
 
 
 def _is_page_node(node: dict[str, Any]) -> bool:
@@ -465,7 +468,7 @@ def json_ld_date_modified(raw_scripts: list[str]) -> datetime | None:
     for raw in raw_scripts:
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to decode
             # Malformed JSON-LD (the site has some): the date is still readable.
             for match in _DATE_MODIFIED.finditer(raw):
                 fallback = fallback or parse_lastmod(match.group(1))
@@ -499,8 +502,10 @@ def _largest_from_srcset(srcset: str | None) -> str | None:
         if not bits:
             continue
         size = 1.0
-        if len(bits) > 1 and bits[1][:-1].replace(".", "", 1).isdigit():
-            size = float(bits[1][:-1])
+        # ASCII only: str.isdigit() admits "²", which float() refuses.
+        number = bits[1][:-1] if len(bits) > 1 else ""
+        if number.isascii() and number.replace(".", "", 1).isdigit():
+            size = float(number)
         if best is None or size > best[0]:
             best = (size, bits[0])
     return best[1] if best else None
@@ -509,7 +514,8 @@ def _largest_from_srcset(srcset: str | None) -> str | None:
 def _image_source(element: Element) -> str | None:
     if element.tag == "a":
         href = _attr(element, "href")
-        return href if href and _IMAGE_EXT.search(urlsplit(href).path) else None
+        parts = _split(href) if href else None
+        return href if parts is not None and _IMAGE_EXT.search(parts.path) else None
     for attr in ("srcset", "data-srcset"):
         best = _largest_from_srcset(_attr(element, attr))
         if best and not best.startswith("data:"):
@@ -519,6 +525,22 @@ def _image_source(element: Element) -> str | None:
         if value and not value.startswith("data:"):
             return value
     return None
+
+
+def _split(url: str) -> SplitResult | None:
+    """`urlsplit(url)`, or None for a URL it refuses (an unbalanced "[" in the host)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def _join(base: str, url: str) -> str | None:
+    """`urljoin(base, url)`, or None when either is a URL urlsplit refuses."""
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return None
 
 
 def _links_elsewhere(element: Element) -> bool:
@@ -568,7 +590,7 @@ def _images(page: IndexedTree, text: str, page_url: str) -> list[str]:
     base = page_url
     base_tag = _BASE.first(page)
     if base_tag is not None:
-        base = urljoin(page_url, _attr(base_tag, "href") or "")
+        base = _join(page_url, _attr(base_tag, "href") or "") or page_url
 
     # meta[property="og:image"], meta[property="og:image:secure_url"]
     metas = _metas(page)
@@ -593,8 +615,10 @@ def _images(page: IndexedTree, text: str, page_url: str) -> list[str]:
     for src in raw:
         if not src or src.startswith("data:"):
             continue
-        absolute = urljoin(base, src.strip())
-        parts = urlsplit(absolute)
+        absolute = _join(base, src.strip())
+        parts = _split(absolute) if absolute is not None else None
+        if absolute is None or parts is None:
+            continue
         if parts.scheme not in ("http", "https") or _skip_image(parts.path):
             continue
         key, size = _image_key(parts)

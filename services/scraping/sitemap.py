@@ -69,7 +69,10 @@ def parse_lastmod(text: str | None) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 falls before year 1 in UTC
+        return None
 
 
 def _bare_host(netloc: str, scheme: str) -> str:
@@ -82,7 +85,10 @@ def _bare_host(netloc: str, scheme: str) -> str:
 
 def same_site(url: str, base_url: str) -> bool:
     """Whether `url` is on the base site, counting `www.` and the bare host as one."""
-    parts, base = urlsplit(url), urlsplit(base_url)
+    try:
+        parts, base = urlsplit(url), urlsplit(base_url)
+    except ValueError:  # an unparseable host such as "[::1": not a page of any site
+        return False
     if parts.scheme not in ("http", "https"):
         return False
     return _bare_host(parts.netloc, parts.scheme) == _bare_host(base.netloc, base.scheme)
@@ -97,7 +103,11 @@ def on_base_host(url: str, base_url: str) -> str:
 
 def source_id_from_url(url: str) -> str | None:
     """The home's slug from a `/new-homes-for-sale/<slug>/` URL, lower-cased; else None."""
-    match = _HOME_PATH.match(urlsplit(url.strip()).path)
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:  # an unparseable host such as "[::1"
+        return None
+    match = _HOME_PATH.match(path)
     return match.group(1).lower() if match else None
 
 

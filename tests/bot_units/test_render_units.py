@@ -131,6 +131,8 @@ def test_split_hard_cuts_one_huge_word_without_breaking_entities() -> None:
 
 def test_split_blank_and_short() -> None:
     assert split_message("   \n\n ") == []
+    # Tags around nothing visible make no message either (Telegram: "message text is empty").
+    assert split_message("<b> </b>") == split_message("<i></i>\n") == []
     assert split_message("<b>hi</b>") == ["<b>hi</b>"]
 
 

@@ -206,6 +206,18 @@ class TestJsonLd:
     def test_nothing_usable_is_none(self, raw: str) -> None:
         assert json_ld_date_modified([raw]) is None
 
+    @pytest.mark.parametrize("depth", [994, 100_000])
+    def test_json_nested_too_deep_is_no_date(self, depth: int) -> None:
+        # These raised RecursionError: in the decoder (100,000) or in the walk (994).
+        for raw in ("[" * depth + "{}" + "]" * depth, '{"a":' * depth + "{}" + "}" * depth):
+            assert json_ld_date_modified([raw]) is None
+        deep = '{"a":' * 994 + '{"dateModified":"2024-05-01"}' + "}" * 994
+        assert json_ld_date_modified([deep]) == datetime(2024, 5, 1, tzinfo=UTC)
+
+    def test_an_out_of_range_date_is_no_date(self) -> None:
+        raw = '{"@type":"WebPage","dateModified":"0001-01-01T00:00:00+01:00"}'
+        assert json_ld_date_modified([raw]) is None
+
     def test_meta_wins_over_json_ld(self) -> None:
         slug = "5127-sw-88th-place-ocala"
         text = home_fixture(slug, BASE).replace(
@@ -242,6 +254,24 @@ class TestImages:
         )
         urls = parse_home(text, _url(slug)).image_urls
         assert urls == [f"{BASE}/wp-content/uploads/2024/05/sandhill-front.jpg"]
+
+    @pytest.mark.parametrize(
+        "markup",
+        [
+            # Each raised out of parse_home: float("²") and urlsplit's "Invalid IPv6 URL".
+            '<div class="gallery"><img srcset="/a.jpg 1w, /b.jpg ²w"></div>',
+            '<div class="slider"><a href="http://[::1/a.jpg">x</a></div>',
+            '<meta property="og:image" content="http://[zz]/a.jpg">',
+            '<base href="http://[::1/">',
+        ],
+    )
+    def test_unreadable_image_urls_are_skipped(self, markup: str) -> None:
+        slug = "5127-sw-88th-place-ocala"
+        text = home_fixture(slug, BASE).replace("</body>", markup + "</body>", 1)
+        home = parse_home(text, _url(slug))
+        assert home.address == "5127 SW 88th Place"
+        assert f"{BASE}/wp-content/uploads/2024/04/sanibel-5127-kitchen.jpg" in home.image_urls
+        assert not any("[" in url for url in home.image_urls)
 
 
 def test_community_page() -> None:

@@ -93,6 +93,9 @@ def test_duplicate_slugs_keep_the_latest_lastmod() -> None:
         ("https://other-builder.example/new-homes-for-sale/abc/", None),
         ("https://holidaybuilders.com.evil.example/new-homes-for-sale/abc/", None),
         ("ftp://holidaybuilders.com/new-homes-for-sale/abc/", None),
+        # Hosts urlsplit cannot read are no site's homes (they raised ValueError).
+        ("https://[::1/new-homes-for-sale/abc/", None),
+        ("https://[zz]/new-homes-for-sale/abc/", None),
     ],
 )
 def test_normalize_home_url(url: str, expected: str | None) -> None:
@@ -114,6 +117,7 @@ def test_www_base_url_makes_www_canonical() -> None:
         ("/new-homes-for-sale/abc?x=1", "abc"),
         (f"{BASE}/new-homes-for-sale/", None),
         (f"{BASE}/floor-plans/sanibel/", None),
+        ("https://[::1/new-homes-for-sale/abc/", None),
     ],
 )
 def test_source_id_from_url(url: str, expected: str | None) -> None:
@@ -132,6 +136,9 @@ def test_source_id_from_url(url: str, expected: str | None) -> None:
         ("2024-04", datetime(2024, 4, 1, tzinfo=UTC)),
         (" 2024-04-20 ", datetime(2024, 4, 20, tzinfo=UTC)),
         ("yesterday", None),
+        # In range as written, out of range in UTC (raised OverflowError).
+        ("0001-01-01T00:00:00+01:00", None),
+        ("9999-12-31T23:59:59-01:00", None),
         ("", None),
         (None, None),
     ],
@@ -200,6 +207,14 @@ async def test_a_failing_child_sitemap_makes_the_read_partial(site: FakeBuilderS
     assert [f.url for f in read.failures] == [f"{site.base_url}/homes-sitemap2.xml"]
     assert "HTTP 500" in read.failures[0].reason
     assert 0 < len(read.entries) < 7
+
+
+def test_unreadable_locs_are_skipped_not_raised() -> None:
+    locs = [
+        ("https://[::1/new-homes-for-sale/a/", "2024-01-01"),
+        (f"{BASE}/new-homes-for-sale/b/", "0001-01-01T00:00:00+01:00"),
+    ]
+    assert home_entries(locs, BASE) == [SitemapEntry(f"{BASE}/new-homes-for-sale/b/", "b", None)]
 
 
 async def test_sitemap_that_is_not_xml(site: FakeBuilderSite) -> None:

@@ -183,6 +183,38 @@ async def test_reply_to_a_draft_is_feedback_on_that_draft(session: AsyncSession)
     assert got is not None and await _status(session, piece) == "pending_ai_revision"
 
 
+async def test_feedback_is_stored_without_nul_or_a_trailing_space(session: AsyncSession) -> None:
+    # U+0000 made PostgreSQL refuse the insert (an exception out of the text handler).
+    agent = await make_agent(session)
+    uid = agent.telegram_user_id
+    assert uid is not None
+    piece, other = await make_piece(session, agent), await make_piece(session, agent)
+    got = await approval.submit_feedback(
+        await _conn(session),
+        telegram_user_id=uid,
+        text="shorter\x00 please",
+        piece_id=piece.id,
+        version=1,
+    )
+    assert got is not None and await _status(session, piece) == "pending_ai_revision"
+    assert piece.feedback == "shorter please"
+    nothing = await approval.submit_feedback(
+        await _conn(session), telegram_user_id=uid, text=" \x00 ", piece_id=other.id, version=1
+    )
+    assert nothing is None and await _status(session, other) == "pending_approval_agent"
+    long = await approval.submit_feedback(
+        await _conn(session),
+        telegram_user_id=uid,
+        text="make it " * 512,
+        piece_id=other.id,
+        version=1,
+    )
+    assert long is not None
+    await session.refresh(other)
+    assert other.feedback == ("make it " * 250).rstrip()
+    assert len(other.feedback) == approval.MAX_FEEDBACK_CHARS - 1
+
+
 async def test_post_now_cancel_and_retry(session: AsyncSession) -> None:
     agent = await make_agent(session)
     fb = await make_account(session, agent, "facebook")
