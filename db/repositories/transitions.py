@@ -95,7 +95,9 @@ class PostsEffect(StrEnum):
     MOVE = "move"
 
 
-@dataclass(frozen=True)
+# eq=False: each declaration is one object, compared and hashed by identity (cheap as a
+# statement cache key on the tap path).
+@dataclass(frozen=True, eq=False)
 class Transition:
     """One declared status change (the declarations live in services.status_machine)."""
 
@@ -145,6 +147,9 @@ class Request:
     agent_id: uuid.UUID | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
     feedback: str | None = None
+    # The audit row's from_status when the caller read it under lock (a transition from
+    # several statuses otherwise logs None).
+    audit_from: str | None = None
     schedule: tuple[tuple[uuid.UUID, datetime], ...] = ()
     move_to: datetime | None = None
     now: datetime | None = None
@@ -289,7 +294,7 @@ def _log_insert(moved: Any, t: Transition) -> Any:
         literal(t.audit, _logs.c.action_type.type),
         bindparam("b_now", type_=_logs.c.timestamp.type),
         bindparam("log_feedback", type_=_logs.c.feedback.type),
-        literal(t.audit_from, _logs.c.from_status.type),
+        bindparam("log_from", type_=_logs.c.from_status.type),
         moved.c.status,
         moved.c.version,
     ).select_from(moved)
@@ -401,6 +406,7 @@ def _params(t: Transition, req: Request) -> tuple[bool, dict[str, Any]]:
     if t.audit is not None:
         params["log_id"] = uuid.uuid4()
         params["log_feedback"] = req.feedback if req.feedback is not None else t.audit_feedback
+        params["log_from"] = req.audit_from if req.audit_from is not None else t.audit_from
     if t.posts == PostsEffect.MOVE:
         if req.move_to is None:
             raise ValueError(f"{t.name} needs move_to")

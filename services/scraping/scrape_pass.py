@@ -627,11 +627,14 @@ async def _announce_prices(
         )
 
 
-async def _withdraw(
+async def withdraw_drafts(
     session: AsyncSession, feedback_by_listing: dict[uuid.UUID, str], now: datetime
 ) -> list[repo.WithdrawnPiece]:
     """Reject the not-yet-posted drafts of homes that left the market, each with an audit
-    row carrying its listing's sentence, and cancel every pending post of these homes."""
+    row carrying its listing's sentence, and cancel every pending post of these homes.
+
+    The drafts are read locked first (db.repositories.ingest.withdrawal_candidates), so the
+    status each one is withdrawn from is the one its audit row names."""
     listing_ids = list(feedback_by_listing)
     withdrawn: list[repo.WithdrawnPiece] = []
     for w in await repo.withdrawal_candidates(session, listing_ids):
@@ -640,7 +643,12 @@ async def _withdraw(
             if w.from_status in machine.WITHDRAW_APPROVED.from_statuses
             else machine.WITHDRAW
         )
-        req = Request(w.piece_id, feedback=feedback_by_listing[w.listing_id], now=now)
+        req = Request(
+            w.piece_id,
+            feedback=feedback_by_listing[w.listing_id],
+            audit_from=w.from_status,
+            now=now,
+        )
         if await transitions.apply_in(session, t, req) is not None:
             withdrawn.append(w)
     if listing_ids:
@@ -658,7 +666,7 @@ async def _leave_market(
         listing_id: WITHDRAWN_SOLD if status == ListingStatus.SOLD else WITHDRAWN_OFF_MARKET
         for listing_id, status in statuses.items()
     }
-    withdrawn = await _withdraw(session, feedback, now)
+    withdrawn = await withdraw_drafts(session, feedback, now)
     per_agent = Counter((w.agent_id, w.listing_id) for w in withdrawn)
     briefs = await repo.listing_briefs(session, list(statuses))
     for listing_id, agent in await repo.assigned_agents(session, list(statuses)):
