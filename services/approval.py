@@ -1,19 +1,12 @@
-"""The approval state machine: every button an agent taps on a draft.
+"""Every button an agent taps on a draft: which transition it is, and what to answer.
 
-    pending_approval_agent
-      ├─ Approve ─▶ approved_for_posting ─ publish ─▶ posted_successfully | posting_failed
-      ├─ Approve (sign-off on) ─▶ pending_external_marketing_approval
-      │                             └─ Marketing approved ─▶ approved_for_posting
-      ├─ Revise + feedback ─▶ pending_ai_revision ─ new version ─▶ pending_approval_agent
-      └─ Reject ─▶ rejected
-    approved_for_posting ─ Cancel ─▶ rejected;   posting_failed ─ Retry ─▶ approved_for_posting
-
-Each transition is declared in `services.status_machine` and executed as one
-compare-and-set on (status, version, owner) that writes its audit row and its posts with
-it: one statement on PostgreSQL, so the bot runs taps on a connection without a
-transaction (`Database.tap()`). Reads a transition needs (the agent's
-free posting slots) come first; one agent's approvals take turns from that read to the
-write. Nothing here talks to Telegram.
+The transitions themselves (from, to, guards, audit action, posts) are declared in
+`services.status_machine`; here a tap picks one (Approve goes to marketing sign-off when
+the agent's setting asks for it), reads what it needs first (the agent's free posting
+slots and that setting), and has it executed as one compare-and-set on (status, version,
+owner) that writes its audit row and its posts with it: one statement on PostgreSQL, so
+the bot runs taps on a connection without a transaction (`Database.tap()`). One agent's
+approvals take turns from that read to the write. Nothing here talks to Telegram.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -467,12 +467,3 @@ async def _apply_in_steps(
 async def apply_in(session: AsyncSession, t: Transition, req: Request) -> Transitioned | None:
     """`apply` inside a unit of work's session."""
     return await apply(await session.connection(), t, req)
-
-
-async def apply_each(
-    session: AsyncSession, t: Transition, requests: Sequence[Request]
-) -> list[Transitioned]:
-    """`apply` to several drafts in the session's transaction; the ones that moved."""
-    conn = await session.connection()
-    moved = [await apply(conn, t, req) for req in requests]
-    return [m for m in moved if m is not None]
