@@ -16,9 +16,10 @@ from bot.render import (
     money,
     split_message,
 )
-from db.status import ContentPurpose, ContentType
+from db.status import ContentPurpose, ContentStatus, ContentType
 from services.approval import ScheduledPost
 from services.notifying.notifier import DraftView, ListingSummary
+from services.status_display import FLYER_DISMISSED_LINE, display
 
 _PURPOSE_TITLE = {
     ContentPurpose.NEW_LISTING: "New listing post",
@@ -136,37 +137,22 @@ def status_line(
     timezone: str = "UTC",
     content_type: str = ContentType.SOCIAL_MEDIA_POST,
 ) -> str:
-    """The line appended to a draft message after a decision."""
-    from db.status import ContentStatus as S
-
-    if content_type != ContentType.SOCIAL_MEDIA_POST and status == S.REJECTED:
-        return "🗑 " + bold("Dismissed.")
-    if status == S.APPROVED_FOR_POSTING:
-        if not scheduled:
-            return (
-                "✅ "
-                + bold("Approved.")
-                + " Connect Facebook or Instagram with /connect to post it."
-            )
+    """The line appended to a draft message after a decision (words: services.status_display)."""
+    row = display(status)
+    line = row.line if row else None
+    if content_type != ContentType.SOCIAL_MEDIA_POST and status == ContentStatus.REJECTED:
+        line = FLYER_DISMISSED_LINE
+    if status == ContentStatus.APPROVED_FOR_POSTING and scheduled:
         where = "; ".join(
             f"{escape(_PLATFORM.get(s.platform, s.platform))} ({escape(s.account_name)}) "
             f"{escape(fmt_dt(s.at, timezone))}"
             for s in scheduled
         )
         return "✅ " + bold("Approved") + f" — scheduled: {where}"
-    if status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
-        return (
-            "⏳ "
-            + bold("Sent for marketing sign-off.")
-            + " Tap Marketing approved when they agree."
-        )
-    if status == S.REJECTED:
-        return "❌ " + bold("Rejected.") + " It will not be posted."
-    if status == S.PENDING_AI_REVISION:
-        return "✏️ " + bold("Rewriting from your feedback…")
-    if status == S.POSTED_SUCCESSFULLY:
-        return "🎉 " + bold("Posted.")
-    return escape(status)
+    if line is None:
+        return escape(status)
+    icon, headline, tail = line
+    return f"{icon} {bold(headline)}{escape(tail)}"
 
 
 def with_status(original_html: str, line: str) -> str:

@@ -7,7 +7,19 @@ import uuid
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callback_data import Action, CallbackSigner
-from db.status import ContentStatus, ContentType
+from db.status import ContentType
+from services.status_display import BUTTON_LABELS, DISMISS_LABEL, Button, bot_buttons
+
+_ACTION = {
+    Button.APPROVE: Action.APPROVE,
+    Button.REVISE: Action.REVISE,
+    Button.REJECT: Action.REJECT,
+    Button.MARKETING_APPROVED: Action.MARKETING_APPROVED,
+    Button.POST_NOW: Action.POST_NOW,
+    Button.CANCEL: Action.CANCEL,
+    Button.FLYER: Action.FLYER,
+    Button.RETRY: Action.RETRY,
+}
 
 
 def _button(
@@ -23,58 +35,16 @@ def draft_keyboard(
     status: str,
     content_type: str = ContentType.SOCIAL_MEDIA_POST,
 ) -> InlineKeyboardMarkup | None:
-    """The buttons for a draft in `status`, or None when nothing can be done.
+    """The buttons for a draft in `status` (services.status_display), or None when nothing
+    can be done. Flyer text is never posted (PRODUCT.md §10): no button schedules it."""
+    rows = bot_buttons(status, content_type)
+    if not rows:
+        return None
+    flyer = content_type != ContentType.SOCIAL_MEDIA_POST
 
-    Flyer text is never posted (PRODUCT.md §10): it gets Revise and Dismiss while it waits
-    for the agent, and no button that could schedule or publish it.
-    """
-    b = _button
-    if content_type != ContentType.SOCIAL_MEDIA_POST:
-        if status != ContentStatus.PENDING_APPROVAL_AGENT:
-            return None
-        return InlineKeyboardMarkup(
-            [
-                [
-                    b(signer, "✏️ Revise", Action.REVISE, piece_id, version),
-                    b(signer, "🗑 Dismiss", Action.REJECT, piece_id, version),
-                ]
-            ]
-        )
-    if status == ContentStatus.PENDING_APPROVAL_AGENT:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    b(signer, "✅ Approve", Action.APPROVE, piece_id, version),
-                    b(signer, "✏️ Revise", Action.REVISE, piece_id, version),
-                    b(signer, "❌ Reject", Action.REJECT, piece_id, version),
-                ],
-                [b(signer, "📄 Flyer text", Action.FLYER, piece_id, version)],
-            ]
-        )
-    if status == ContentStatus.PENDING_EXTERNAL_MARKETING_APPROVAL:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    b(
-                        signer,
-                        "✅ Marketing approved",
-                        Action.MARKETING_APPROVED,
-                        piece_id,
-                        version,
-                    ),
-                    b(signer, "❌ Reject", Action.REJECT, piece_id, version),
-                ]
-            ]
-        )
-    if status == ContentStatus.APPROVED_FOR_POSTING:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    b(signer, "🚀 Post now", Action.POST_NOW, piece_id, version),
-                    b(signer, "🛑 Cancel", Action.CANCEL, piece_id, version),
-                ]
-            ]
-        )
-    if status == ContentStatus.POSTING_FAILED:
-        return InlineKeyboardMarkup([[b(signer, "🔁 Retry", Action.RETRY, piece_id, version)]])
-    return None
+    def label(b: Button) -> str:
+        return DISMISS_LABEL if flyer and b == Button.REJECT else BUTTON_LABELS[b]
+
+    return InlineKeyboardMarkup(
+        [[_button(signer, label(b), _ACTION[b], piece_id, version) for b in row] for row in rows]
+    )

@@ -8,7 +8,7 @@ on PostgreSQL a tap borrows a pooled connection from SQLAlchemy's pool and runs 
 statement given here, compiled once, on the connection's asyncpg driver.
 
 No transaction is open there: each statement commits by itself, which is why every write
-in `db.repositories.approval` is a single statement on PostgreSQL. Given a SQLAlchemy
+in `db.repositories.transitions` is a single statement on PostgreSQL. Given a SQLAlchemy
 `AsyncConnection` instead (SQLite, or a connection inside a unit of work), `fetch_all`
 runs the statement through SQLAlchemy as usual.
 

@@ -173,7 +173,7 @@ async def tap_connection(
     """The connection one button tap runs on.
 
     PostgreSQL: a pooled connection used through asyncpg with no transaction
-    (`db.driver`). Every write in `db.repositories.approval` is a single statement there,
+    (`db.driver`). Every write in `db.repositories.transitions` is a single statement there,
     atomic by itself, so BEGIN and COMMIT would only add two round trips to each tap.
     SQLite: one transaction, because there a transition takes several statements; taps
     in this process take turns (SQLite has one writer at a time anyway, and its busy

@@ -1,18 +1,12 @@
-"""The approval state machine: every button an agent taps on a draft.
+"""Every button an agent taps on a draft: which transition it is, and what to answer.
 
-    pending_approval_agent
-      ├─ Approve ─▶ approved_for_posting ─ publish ─▶ posted_successfully | posting_failed
-      ├─ Approve (sign-off on) ─▶ pending_external_marketing_approval
-      │                             └─ Marketing approved ─▶ approved_for_posting
-      ├─ Revise + feedback ─▶ pending_ai_revision ─ new version ─▶ pending_approval_agent
-      └─ Reject ─▶ rejected
-    approved_for_posting ─ Cancel ─▶ rejected;   posting_failed ─ Retry ─▶ approved_for_posting
-
-Each transition is one compare-and-set on (status, version, owner) that writes its audit
-row and its posts with it: one statement on PostgreSQL, so the bot runs taps on a
-connection without a transaction (`Database.tap()`). Reads a transition needs (the agent's
-free posting slots) come first; one agent's approvals take turns from that read to the
-write. Nothing here talks to Telegram.
+The transitions themselves (from, to, guards, audit action, posts) are declared in
+`services.status_machine`; here a tap picks one (Approve goes to marketing sign-off when
+the agent's setting asks for it), reads what it needs first (the agent's free posting
+slots and that setting), and has it executed as one compare-and-set on (status, version,
+owner) that writes its audit row and its posts with it: one statement on PostgreSQL, so
+the bot runs taps on a connection without a transaction (`Database.tap()`). One agent's
+approvals take turns from that read to the write. Nothing here talks to Telegram.
 """
 
 from __future__ import annotations
@@ -23,13 +17,18 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from db.base import utcnow
 from db.driver import Executor
 from db.repositories import approval as repo
-from db.status import ApprovalAction, ContentStatus, ContentType, ScheduleStatus
+from db.repositories import transitions
+from db.repositories.transitions import Request, Transition
+from db.status import ContentStatus, ContentType, ScheduleStatus
+from services import status_machine as machine
 from services.errors import ACCOUNT_DEACTIVATED
 from services.scheduling import ScheduleFull, next_free_slot
+from services.status_display import describe_status
 
 S = ContentStatus
 ACTIONABLE: tuple[str, ...] = (S.PENDING_APPROVAL_AGENT.value,)
@@ -49,25 +48,6 @@ _SCHEDULE_FULL = (
     "Every posting slot of the next year is taken on one of your accounts. "
     "Add posting times in /settings or cancel some posts, then tap Approve again."
 )
-# Approve logs "approved", or "sent_to_marketing" when the agent needs marketing sign-off.
-_APPROVE_LOG = repo.LogEntry(
-    ApprovalAction.APPROVED.value,
-    S.PENDING_APPROVAL_AGENT.value,
-    action_by_status=(
-        (S.PENDING_EXTERNAL_MARKETING_APPROVAL.value, ApprovalAction.SENT_TO_MARKETING.value),
-    ),
-)
-
-_STATUS_WORDS = {
-    S.DRAFT: "still being written",
-    S.PENDING_APPROVAL_AGENT: "waiting for your decision",
-    S.PENDING_EXTERNAL_MARKETING_APPROVAL: "waiting for marketing sign-off",
-    S.APPROVED_FOR_POSTING: "already approved",
-    S.REJECTED: "already rejected",
-    S.PENDING_AI_REVISION: "being rewritten from your feedback",
-    S.POSTED_SUCCESSFULLY: "already posted",
-    S.POSTING_FAILED: "a post that failed",
-}
 
 
 @dataclass(frozen=True)
@@ -124,14 +104,6 @@ class _Actor:
         return self.agent_id if self.agent_id is not None else int(self.telegram_user_id or 0)
 
 
-def describe_status(status: str) -> str:
-    """A few words for a status, as an agent would say it."""
-    try:
-        return _STATUS_WORDS[S(status)]
-    except ValueError:
-        return status
-
-
 async def _refusal(
     conn: Executor, piece_id: uuid.UUID, version: int, who: _Actor, *, posting: bool = False
 ) -> TapResult:
@@ -162,17 +134,22 @@ async def _refusal(
 
 
 async def _move(
-    conn: Executor, piece_id: uuid.UUID, version: int, who: _Actor, change: repo.Change
-) -> repo.Transitioned | None:
-    """The tap's one write (see db.repositories.approval.transition)."""
-    return await repo.transition(
-        conn,
+    conn: Executor,
+    piece_id: uuid.UUID,
+    version: int,
+    who: _Actor,
+    t: Transition,
+    **more: Any,
+) -> transitions.Transitioned | None:
+    """The tap's one write: the declared transition `t` (db.repositories.transitions)."""
+    req = Request(
         piece_id=piece_id,
         version=version,
         telegram_user_id=who.telegram_user_id,
         agent_id=who.agent_id,
-        change=change,
+        **more,
     )
+    return await transitions.apply(conn, t, req)
 
 
 def _agent_turn(key: int | uuid.UUID) -> asyncio.Lock:
@@ -215,15 +192,14 @@ async def _approve_and_schedule(
     who: _Actor,
     default_timezone: str,
     now: datetime,
-    from_statuses: tuple[str, ...],
-    log: repo.LogEntry,
-    to_status: str | None = None,
+    marketing: bool = False,
 ) -> TapResult:
     """Read the agent's free slots, then one write: status, audit row and posts.
 
-    The slots are computed for every tap; the write adds the posts only if the draft
-    reached approved_for_posting (not when it went to marketing sign-off). One agent's
-    approvals take turns from the read to the write, so two never plan the same slot.
+    `marketing`: the tap records marketing's sign-off; otherwise it is the agent's
+    Approve, which goes to sign-off first when the agent's setting (read here) asks for
+    it. One agent's approvals take turns from the read to the write, so two never plan
+    the same slot.
     """
     async with _agent_turn(who.key):
         ctx = await repo.schedule_context(conn, who.telegram_user_id, now, piece_id, who.agent_id)
@@ -233,16 +209,13 @@ async def _approve_and_schedule(
             plan = _plan_slots(ctx, now, default_timezone)
         except ScheduleFull:
             return TapResult(False, _SCHEDULE_FULL, piece_id)
-        change = repo.Change(
-            from_statuses=from_statuses,
-            to_status=to_status,
-            approve=to_status is None,
-            values={"last_approved_at": now},
-            log=log,
-            posts="schedule",
-            schedule=plan.rows,
-        )
-        moved = await _move(conn, piece_id, version, who, change)
+        if marketing:
+            t = machine.MARKETING_APPROVE
+        else:
+            t = machine.approve_transition(ctx.requires_marketing_approval)
+        schedule = plan.rows if t.posts is not None else ()
+        values = {"last_approved_at": now}
+        moved = await _move(conn, piece_id, version, who, t, values=values, schedule=schedule)
     if moved is None:
         return await _refusal(conn, piece_id, version, who, posting=True)
     if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
@@ -297,8 +270,6 @@ async def approve(
         who=_Actor(telegram_user_id, agent_id),
         default_timezone=default_timezone,
         now=now or utcnow(),
-        from_statuses=ACTIONABLE,
-        log=_APPROVE_LOG,
     )
 
 
@@ -320,12 +291,7 @@ async def record_marketing_approval(
         who=_Actor(telegram_user_id, agent_id),
         default_timezone=default_timezone,
         now=now or utcnow(),
-        from_statuses=(S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,),
-        to_status=S.APPROVED_FOR_POSTING.value,
-        log=repo.LogEntry(
-            ApprovalAction.RECORDED_MARKETING_APPROVAL.value,
-            S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,
-        ),
+        marketing=True,
     )
 
 
@@ -339,15 +305,7 @@ async def reject(
 ) -> TapResult:
     """Reject a draft waiting for the agent or for marketing."""
     who = _Actor(telegram_user_id, agent_id)
-    change = repo.Change(
-        from_statuses=(
-            S.PENDING_APPROVAL_AGENT.value,
-            S.PENDING_EXTERNAL_MARKETING_APPROVAL.value,
-        ),
-        to_status=S.REJECTED.value,
-        log=repo.LogEntry(ApprovalAction.REJECTED.value, None),
-    )
-    moved = await _move(conn, piece_id, version, who, change)
+    moved = await _move(conn, piece_id, version, who, machine.REJECT)
     if moved is None:
         return await _refusal(conn, piece_id, version, who)
     if moved.content_type != ContentType.SOCIAL_MEDIA_POST:
@@ -400,17 +358,15 @@ async def submit_feedback(
         piece_id, version, _agent_id = pending
     if version is None:
         return None
-    change = repo.Change(
-        from_statuses=ACTIONABLE,
-        to_status=S.PENDING_AI_REVISION.value,
+    moved = await _move(
+        conn,
+        piece_id,
+        version,
+        _Actor(telegram_user_id, None),
+        machine.REQUEST_REVISION,
         values={"feedback": feedback},
-        log=repo.LogEntry(
-            ApprovalAction.REQUESTED_REVISIONS.value,
-            S.PENDING_APPROVAL_AGENT.value,
-            feedback=feedback,
-        ),
+        feedback=feedback,
     )
-    moved = await _move(conn, piece_id, version, _Actor(telegram_user_id, None), change)
     if moved is None:
         return None
     return FeedbackAccepted(piece_id=piece_id, version=version)
@@ -428,13 +384,7 @@ async def post_now(
     """Bring an approved post's pending rows forward to now."""
     who = _Actor(telegram_user_id, agent_id)
     approved = S.APPROVED_FOR_POSTING.value
-    change = repo.Change(
-        from_statuses=(approved,),
-        to_status=approved,
-        posts="move",
-        move_to=now or utcnow(),
-    )
-    moved = await _move(conn, piece_id, version, who, change)
+    moved = await _move(conn, piece_id, version, who, machine.POST_NOW, move_to=now or utcnow())
     if moved is None:
         return await _refusal(conn, piece_id, version, who, posting=True)
     if not moved.posts:
@@ -453,17 +403,7 @@ async def cancel(
 ) -> TapResult:
     """Cancel an approved post before it goes out (logged as a rejection)."""
     who = _Actor(telegram_user_id, agent_id)
-    change = repo.Change(
-        from_statuses=(S.APPROVED_FOR_POSTING.value,),
-        to_status=S.REJECTED.value,
-        log=repo.LogEntry(
-            ApprovalAction.REJECTED.value,
-            S.APPROVED_FOR_POSTING.value,
-            feedback="Cancelled by the agent before it was posted.",
-        ),
-        posts="cancel",
-    )
-    moved = await _move(conn, piece_id, version, who, change)
+    moved = await _move(conn, piece_id, version, who, machine.CANCEL)
     if moved is None:
         refused = await _refusal(conn, piece_id, version, who)
         # Still approved at this version: what stopped the cancel is a post going out.
@@ -496,19 +436,15 @@ async def retry(
     # Only the accounts that failed: a post that already went out must not repeat.
     failed = set(await repo.failed_account_ids(conn, piece_id))
     targets = [acc for acc in ctx.accounts if acc.account_pk in failed]
-    change = repo.Change(
-        from_statuses=(S.POSTING_FAILED.value,),
-        to_status=S.APPROVED_FOR_POSTING.value,
+    moved = await _move(
+        conn,
+        piece_id,
+        version,
+        who,
+        machine.RETRY,
         values={"last_approved_at": now},
-        log=repo.LogEntry(
-            ApprovalAction.APPROVED.value,
-            S.POSTING_FAILED.value,
-            feedback="Retry after a failed post.",
-        ),
-        posts="schedule",
         schedule=tuple((acc.account_pk, now) for acc in targets),
     )
-    moved = await _move(conn, piece_id, version, who, change)
     if moved is None:
         return await _refusal(conn, piece_id, version, who, posting=True)
     shown = tuple(ScheduledPost(a.platform, a.display_name or a.account_id, now) for a in targets)

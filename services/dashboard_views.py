@@ -33,6 +33,7 @@ from db.status import ApprovalAction, ContentStatus, ContentType, ListingStatus,
 from services.context import Database
 from services.dashboard_auth import Viewer
 from services.rendering.price_svg import PricePoint, price_steps
+from services.status_display import DISPLAY, dashboard_buttons
 
 DRAFTS_PER_PAGE = 20
 POSTS_PER_PAGE = 50
@@ -43,17 +44,8 @@ NEXT_POSTS = 5
 CSV_CHUNK = 5000
 
 S = ContentStatus
-# The dashboard's words for each status (the bot words them for the agent, in /help).
-STATUS_LABELS: dict[str, str] = {
-    S.DRAFT: "Being written",
-    S.PENDING_APPROVAL_AGENT: "Waiting for the agent",
-    S.PENDING_EXTERNAL_MARKETING_APPROVAL: "Waiting for marketing",
-    S.APPROVED_FOR_POSTING: "Approved, scheduled",
-    S.REJECTED: "Rejected",
-    S.PENDING_AI_REVISION: "Being rewritten",
-    S.POSTED_SUCCESSFULLY: "Posted",
-    S.POSTING_FAILED: "Posting failed",
-}
+# The dashboard's words for each status (services.status_display).
+STATUS_LABELS: dict[str, str] = {s.value: row.label for s, row in DISPLAY.items()}
 ACTION_LABELS: dict[str, str] = {
     ApprovalAction.APPROVED: "Approved",
     ApprovalAction.REJECTED: "Rejected",
@@ -79,19 +71,10 @@ CSV_COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-_BUTTONS: dict[str, tuple[str, ...]] = {
-    S.PENDING_APPROVAL_AGENT: ("approve", "reject"),
-    S.APPROVED_FOR_POSTING: ("post-now", "cancel"),
-    S.POSTING_FAILED: ("retry",),
-}
-
-
 def buttons_for(status: str, content_type: str) -> tuple[str, ...]:
     """The actions the dashboard offers on a draft in `status`: those of the Telegram
     buttons, but Revise (a conversation) and Flyer text; flyer text is only ever dismissed."""
-    if content_type != ContentType.SOCIAL_MEDIA_POST:
-        return ("reject",) if status == S.PENDING_APPROVAL_AGENT else ()
-    return _BUTTONS.get(status, ())
+    return tuple(b.value.replace("_", "-") for b in dashboard_buttons(status, content_type))
 
 
 _PLATFORM_TEXTS = (("facebook_text", "Facebook"), ("instagram_text", "Instagram"))

@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -24,6 +25,8 @@ from db.base import Base
 from db.session import create_engine, create_sessionmaker
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
+from services.status_machine import allowed_pairs
+from tests import status_watch
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -56,14 +59,47 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-async def migrated_url(backend: str, sqlite_dir: Path) -> str:
+async def migrated_url(backend: str, sqlite_dir: Path) -> AsyncIterator[str]:
     if backend == "postgresql":
         await _reset_postgres(PG_URL)
         url = PG_URL
     else:
         url = f"sqlite+aiosqlite:///{sqlite_dir / 'test.db'}"
     await migrate.upgrade(url)
-    return url
+    watch = create_engine(url, null_pool=True)
+    try:
+        await status_watch.install(watch)
+    finally:
+        await watch.dispose()
+    yield url
+    await _report_status_changes(backend, url)
+
+
+_STATUS_CHANGES_SEEN: dict[str, set[tuple[str, str]]] = {}
+
+
+async def _report_status_changes(backend: str, url: str) -> None:
+    """Session end: every status change the code made is one the machine declares."""
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with engine.connect() as conn:
+            seen = await status_watch.seen_pairs(conn)
+    finally:
+        await engine.dispose()
+    _STATUS_CHANGES_SEEN[backend] = seen
+    undeclared = seen - allowed_pairs()
+    assert not undeclared, f"status changes no transition declares: {sorted(undeclared)}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Which declared (from, to) pairs the tests exercised, per backend."""
+    declared = allowed_pairs()
+    for backend, seen in sorted(_STATUS_CHANGES_SEEN.items()):
+        never = sorted(declared - seen)
+        terminalreporter.write_line(
+            f"status machine ({backend}): {len(seen & declared)}/{len(declared)} declared"
+            f" status changes exercised; not exercised: {never or 'none'}"
+        )
 
 
 @pytest.fixture(scope="session")

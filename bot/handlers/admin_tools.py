@@ -15,10 +15,11 @@ from bot.handlers.replies import replies_service_errors, reply_long
 from bot.render import bold, code, escape, fmt_dt, italic
 from bot.runtime import runtime
 from db.repositories.reports import FailedPostRow
-from db.status import ContentStatus, ListingStatus, ScheduleStatus
+from db.status import ListingStatus, ScheduleStatus
 from services import admin_reports, agent_admin
 from services.admin_reports import AgentSummary, Stats
 from services.errors import InvalidInputError
+from services.status_display import DISPLAY
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -31,16 +32,7 @@ _LISTING_WORDS: dict[str, str] = {
     ListingStatus.SOLD: "sold",
     ListingStatus.OFF_MARKET: "off market",
 }
-_DRAFT_WORDS: dict[str, str] = {
-    ContentStatus.DRAFT: "being written",
-    ContentStatus.PENDING_APPROVAL_AGENT: "waiting for the agent",
-    ContentStatus.PENDING_EXTERNAL_MARKETING_APPROVAL: "waiting for marketing",
-    ContentStatus.PENDING_AI_REVISION: "being revised",
-    ContentStatus.APPROVED_FOR_POSTING: "approved",
-    ContentStatus.POSTED_SUCCESSFULLY: "posted",
-    ContentStatus.POSTING_FAILED: "failed",
-    ContentStatus.REJECTED: "rejected",
-}
+_DRAFT_WORDS: dict[str, str] = {s.value: row.count_word for s, row in DISPLAY.items()}
 _POST_WORDS: dict[str, str] = {
     ScheduleStatus.SUCCESS: "published",
     ScheduleStatus.FAILED: "failed",

@@ -12,31 +12,6 @@ from db.models import ApprovalLog, Notification
 from db.status import DeliveryStatus
 
 
-async def add_approval_log(
-    session: AsyncSession,
-    *,
-    content_piece_id: uuid.UUID,
-    agent_id: uuid.UUID,
-    action_type: str,
-    feedback: str | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    version: int | None = None,
-) -> ApprovalLog:
-    """Append one audit row (flushed with the caller's transaction)."""
-    row = ApprovalLog(
-        content_piece_id=content_piece_id,
-        agent_id=agent_id,
-        action_type=action_type,
-        feedback=feedback,
-        from_status=from_status,
-        to_status=to_status,
-        version=version,
-    )
-    session.add(row)
-    return row
-
-
 async def list_approval_logs(
     session: AsyncSession, content_piece_id: uuid.UUID
 ) -> Sequence[ApprovalLog]:

@@ -87,7 +87,12 @@ async def list_content_for_agent(
 
 
 async def update_content_piece(session: AsyncSession, piece_id: uuid.UUID, **values: Any) -> bool:
-    """Set columns on a draft; False when it does not exist."""
+    """Set columns on a draft; False when it does not exist.
+
+    Not its status: every status change is a declared transition (services.status_machine).
+    """
+    if "status" in values:
+        raise ValueError("change a draft's status through services.status_machine")
     result = await session.execute(
         update(ContentPiece).where(ContentPiece.id == piece_id).values(**values)
     )

@@ -21,6 +21,7 @@ from db.models import (
     Listing,
     ListingPriceChange,
 )
+from db.repositories.transitions import INCREMENT
 from db.status import ContentPurpose, ContentStatus, ContentType, ListingStatus
 
 # Homes that may get new drafts; sold and withdrawn homes never do.
@@ -260,7 +261,21 @@ async def pieces_to_revise(
     return [PieceToRevise(p, a, lst) for p, a, lst in (await session.execute(stmt)).all()]
 
 
-async def finish_revision(
+def revision_values(
+    *, generated_text: dict[str, Any], warnings: list[dict[str, Any]], writer: str, version: int
+) -> dict[str, Any]:
+    """The columns a finished rewrite writes with its status change (the next version)."""
+    return {
+        "version": version + 1,
+        "generated_text": generated_text,
+        "warnings": warnings,
+        "writer": writer,
+        "generation_attempts": 0,
+        "last_error": None,
+    }
+
+
+async def add_revision_version(
     session: AsyncSession,
     *,
     piece_id: uuid.UUID,
@@ -270,37 +285,12 @@ async def finish_revision(
     writer: str,
     feedback: str | None,
     usage_tokens: int,
-) -> bool:
-    """Compare-and-set: the new version replaces `version` if the draft still waits for it.
-
-    Records the version row with the feedback that produced it; False when the draft moved on.
-    """
-    new_version = version + 1
-    result = await session.execute(
-        update(ContentPiece)
-        .where(
-            ContentPiece.id == piece_id,
-            ContentPiece.version == version,
-            ContentPiece.status == ContentStatus.PENDING_AI_REVISION.value,
-        )
-        .values(
-            version=new_version,
-            generated_text=generated_text,
-            warnings=warnings,
-            writer=writer,
-            status=ContentStatus.PENDING_APPROVAL_AGENT.value,
-            generation_attempts=0,
-            last_error=None,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return False
+) -> None:
+    """Record the version row of a rewrite, with the feedback that produced it."""
     session.add(
         ContentVersion(
             content_piece_id=piece_id,
-            version=new_version,
+            version=version,
             generated_text=generated_text,
             feedback=feedback,
             writer=writer,
@@ -309,7 +299,6 @@ async def finish_revision(
         )
     )
     await session.flush()
-    return True
 
 
 async def version_feedback(session: AsyncSession, piece_id: uuid.UUID, version: int) -> str | None:
@@ -322,33 +311,26 @@ async def version_feedback(session: AsyncSession, piece_id: uuid.UUID, version: 
     return result.scalar_one_or_none()
 
 
-async def record_revision_failure(
-    session: AsyncSession,
-    *,
-    piece_id: uuid.UUID,
-    version: int,
-    error: str,
-    give_up: bool,
-    warnings: list[dict[str, Any]] | None = None,
-    feedback: str | None = None,
-) -> int | None:
-    """Count a failed rewrite; with `give_up`, hand the draft back to the agent as it was.
+def given_up_values(
+    *, error: str, warnings: list[dict[str, Any]], feedback: str | None
+) -> dict[str, Any]:
+    """The columns written when the last rewrite failed and the draft goes back as it was.
 
-    Giving back clears `delivered_version` so delivery shows the draft again with the
-    warning. Returns the new attempt count, or None when the draft moved on meanwhile.
+    Clearing `delivered_version` makes delivery show the draft again with the warning.
     """
-    values: dict[str, Any] = {
-        "generation_attempts": ContentPiece.generation_attempts + 1,
+    return {
+        "generation_attempts": INCREMENT,
         "last_error": error,
-        "updated_at": utcnow(),
+        "warnings": warnings,
+        "feedback": feedback,
+        "delivered_version": None,
     }
-    if give_up:
-        values.update(
-            status=ContentStatus.PENDING_APPROVAL_AGENT.value,
-            warnings=warnings or [],
-            feedback=feedback,
-            delivered_version=None,
-        )
+
+
+async def count_revision_failure(
+    session: AsyncSession, *, piece_id: uuid.UUID, version: int, error: str
+) -> bool:
+    """Count a failed rewrite that will be tried again; False when the draft moved on."""
     result = await session.execute(
         update(ContentPiece)
         .where(
@@ -356,9 +338,11 @@ async def record_revision_failure(
             ContentPiece.version == version,
             ContentPiece.status == ContentStatus.PENDING_AI_REVISION.value,
         )
-        .values(**values)
-        .returning(ContentPiece.generation_attempts)
+        .values(
+            generation_attempts=ContentPiece.generation_attempts + 1,
+            last_error=error,
+            updated_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
-    row = result.first()
-    return None if row is None else int(row[0])
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -22,13 +22,12 @@ from db.models import (
     Agent,
     AgentListing,
     AgentServiceArea,
-    ApprovalLog,
     ContentPiece,
     Listing,
     ListingPriceChange,
     PostSchedule,
 )
-from db.status import ApprovalAction, AreaKind, ContentStatus, ListingStatus, ScheduleStatus
+from db.status import AreaKind, ContentStatus, ListingStatus, ScheduleStatus
 
 T = TypeVar("T")
 
@@ -356,23 +355,18 @@ async def record_missed_pass(
     return gone
 
 
-async def withdraw_drafts(
-    session: AsyncSession,
-    feedback_by_listing: dict[uuid.UUID, str],
-    now: datetime,
+async def withdrawal_candidates(
+    session: AsyncSession, listing_ids: Sequence[uuid.UUID]
 ) -> list[WithdrawnPiece]:
-    """Withdraw the not-yet-posted drafts of homes that left the market.
+    """The not-yet-posted drafts of these homes, locked: waiting for a decision, for
+    marketing or for a rewrite, and approved drafts none of whose posts has gone out.
 
-    Drafts waiting for a decision, for marketing or for a rewrite become `rejected` with
-    an audit row carrying the listing's feedback sentence; so do approved drafts none of
-    whose posts has gone out yet. Every pending post of these listings is cancelled.
-
-    "None has gone out" is checked again by the write itself: a post claimed after the
-    read keeps its draft approved. On PostgreSQL the read locks the drafts (FOR UPDATE),
-    so no claim takes one of their posts from then on (a claim locks the piece FOR KEY
-    SHARE and skips a locked one) and one in flight is waited for.
+    The withdrawal itself (services.status_machine.WITHDRAW*) checks "none has gone out"
+    again: a post claimed after this read keeps its draft approved. On PostgreSQL this
+    read locks the drafts (FOR UPDATE), so no claim takes one of their posts from then on
+    (a claim locks the piece FOR KEY SHARE and skips a locked one) and one in flight is
+    waited for.
     """
-    listing_ids = list(feedback_by_listing)
     if not listing_ids:
         return []
     started = exists().where(
@@ -399,37 +393,14 @@ async def withdraw_drafts(
             )
         ).all()
         withdrawn.extend(WithdrawnPiece(r[0], r[1], r[2], str(r[3]), int(r[4])) for r in candidates)
-    if withdrawn:
-        rejected: set[uuid.UUID] = set()
-        for part in _chunks(withdrawn):
-            result = await session.execute(
-                update(ContentPiece)
-                .where(ContentPiece.id.in_([w.piece_id for w in part]), withdrawable)
-                .values(status=ContentStatus.REJECTED.value, updated_at=now)
-                .returning(ContentPiece.id)
-                .execution_options(synchronize_session=False)
-            )
-            rejected.update(result.scalars().all())
-        withdrawn = [w for w in withdrawn if w.piece_id in rejected]
-        for part in _chunks(withdrawn):
-            await session.execute(
-                insert(ApprovalLog).values(
-                    [
-                        {
-                            "id": uuid.uuid4(),
-                            "content_piece_id": w.piece_id,
-                            "agent_id": w.agent_id,
-                            "action_type": ApprovalAction.REJECTED.value,
-                            "feedback": feedback_by_listing[w.listing_id],
-                            "from_status": w.from_status,
-                            "to_status": ContentStatus.REJECTED.value,
-                            "version": w.version,
-                            "timestamp": now,
-                        }
-                        for w in part
-                    ]
-                )
-            )
+    return withdrawn
+
+
+async def cancel_listing_posts(
+    session: AsyncSession, listing_ids: Sequence[uuid.UUID], now: datetime
+) -> None:
+    """Cancel every pending post of these homes' drafts (a sold home is never advertised,
+    whatever its draft's status)."""
     for chunk in _chunks(listing_ids):
         await session.execute(
             update(PostSchedule)
@@ -442,4 +413,3 @@ async def withdraw_drafts(
             .values(status=ScheduleStatus.CANCELLED.value, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-    return withdrawn

@@ -393,24 +393,6 @@ async def piece_outcomes(session: AsyncSession, piece_id: uuid.UUID) -> list[Pos
     ]
 
 
-async def set_piece_status(
-    session: AsyncSession,
-    piece_id: uuid.UUID,
-    *,
-    to_status: str,
-    from_statuses: Sequence[str],
-    now: datetime,
-) -> bool:
-    """Compare-and-set the piece's status; False when it was in none of `from_statuses`."""
-    result = await session.execute(
-        update(ContentPiece)
-        .where(ContentPiece.id == piece_id, ContentPiece.status.in_(list(from_statuses)))
-        .values(status=to_status, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 # ------------------------------------------------------------------ accounts
 
 

@@ -14,12 +14,14 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from db.base import utcnow
 from db.models import ContentPiece
 from db.repositories import drafts as repo
+from db.repositories import transitions
+from db.repositories.transitions import Request
 from db.status import ContentPurpose, ContentType
+from services import status_machine as machine
 from services.context import Database
 from services.drafting.draft_writing import (
     WriterGate,
@@ -79,17 +81,32 @@ async def _revise_one(
         except GenerationFailed as exc:
             return await _revision_failed(database, piece, exc)
         async with database.unit_of_work() as session:
-            done = await repo.finish_revision(
+            done = await transitions.apply_in(
                 session,
-                piece_id=piece.id,
-                version=piece.version,
-                generated_text=outcome.content,
-                warnings=warning_dicts(outcome),
-                writer=outcome.writer,
-                feedback=piece.feedback,
-                usage_tokens=outcome.usage_tokens,
+                machine.REVISION_DONE,
+                Request(
+                    piece.id,
+                    version=piece.version,
+                    values=repo.revision_values(
+                        generated_text=outcome.content,
+                        warnings=warning_dicts(outcome),
+                        writer=outcome.writer,
+                        version=piece.version,
+                    ),
+                ),
             )
-        if not done:
+            if done is not None:
+                await repo.add_revision_version(
+                    session,
+                    piece_id=piece.id,
+                    version=done.version,
+                    generated_text=outcome.content,
+                    warnings=warning_dicts(outcome),
+                    writer=outcome.writer,
+                    feedback=piece.feedback,
+                    usage_tokens=outcome.usage_tokens,
+                )
+        if done is None:
             log.info("revision discarded: the draft moved on", extra={"piece_id": str(piece.id)})
             return None
         return piece.id
@@ -113,8 +130,6 @@ async def _revision_failed(
         },
     )
     async with database.unit_of_work() as session:
-        warnings: list[dict[str, Any]] | None = None
-        feedback: str | None = None
         if give_up:
             kept = [w for w in (piece.warnings or []) if isinstance(w, dict)]
             kept = [w for w in kept if w.get("kind") not in ("writer_note", "revision_failed")]
@@ -124,16 +139,14 @@ async def _revision_failed(
             ]
             # The draft shows again as the version it is, with that version's own feedback.
             feedback = await repo.version_feedback(session, piece.id, piece.version)
-        recorded = await repo.record_revision_failure(
-            session,
-            piece_id=piece.id,
-            version=piece.version,
-            error=exc.reason,
-            give_up=give_up,
-            warnings=warnings,
-            feedback=feedback,
+            values = repo.given_up_values(error=exc.reason, warnings=warnings, feedback=feedback)
+            req = Request(piece.id, version=piece.version, values=values)
+            gave_back = await transitions.apply_in(session, machine.REVISION_GIVEN_UP, req)
+            return piece.id if gave_back is not None else None
+        await repo.count_revision_failure(
+            session, piece_id=piece.id, version=piece.version, error=exc.reason
         )
-    return piece.id if give_up and recorded is not None else None
+    return None
 
 
 async def regenerate(

@@ -29,10 +29,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.repositories import app_state
+from db.repositories import app_state, transitions
 from db.repositories import publishing as repo
-from db.status import ContentStatus, NotificationType, ScheduleStatus
+from db.repositories.transitions import Request
+from db.status import NotificationType, ScheduleStatus
 from services import metrics
+from services import status_machine as machine
 from services.context import Database
 from services.crypto import DecryptionError
 from services.notifying.notification_rows import notify
@@ -474,13 +476,7 @@ async def record_final_failure(
         return False
     if piece is None:
         return True
-    await repo.set_piece_status(
-        session,
-        piece_id,
-        to_status=ContentStatus.POSTING_FAILED.value,
-        from_statuses=(ContentStatus.APPROVED_FOR_POSTING.value,),
-        now=now,
-    )
+    await transitions.apply_in(session, machine.PUBLISH_FAILED, Request(piece_id, now=now))
     svc = service_name(_platform(platform))
     what = what or f"was not published on {svc}"
     message = f"Your post about {piece.listing_address} {what} ({account_name}). {reason}"
@@ -520,12 +516,8 @@ async def settle_piece(
             # Every post was cancelled (piece_outcomes leaves those out) by disconnecting
             # its account: the draft must not keep saying "scheduled". Retry re-posts once
             # the account is reconnected. An agent's own Cancel rejected it already.
-            moved = await repo.set_piece_status(
-                session,
-                piece_id,
-                to_status=ContentStatus.POSTING_FAILED.value,
-                from_statuses=(ContentStatus.APPROVED_FOR_POSTING.value,),
-                now=now,
+            moved = await transitions.apply_in(
+                session, machine.POSTS_CANCELLED, Request(piece_id, now=now)
             )
             if moved:
                 await notify(
@@ -538,13 +530,7 @@ async def settle_piece(
                 )
         return
     if not unresolved:
-        await repo.set_piece_status(
-            session,
-            piece_id,
-            to_status=ContentStatus.POSTED_SUCCESSFULLY.value,
-            from_statuses=repo.POSTABLE_PIECE,
-            now=now,
-        )
+        await transitions.apply_in(session, machine.PUBLISH_SUCCEEDED, Request(piece_id, now=now))
     places = "; ".join(
         f"{service_name(_platform(o.platform))} ({o.account_name})"
         + (f": {o.permalink}" if o.permalink else "")

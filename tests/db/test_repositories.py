@@ -10,7 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.errors import DuplicateError
-from db.repositories import accounts, agents, app_state, audit, content, listings, users
+from db.repositories import (
+    accounts,
+    agents,
+    app_state,
+    audit,
+    content,
+    listings,
+    transitions,
+    users,
+)
 from db.status import (
     ApprovalAction,
     ContentPurpose,
@@ -19,6 +28,7 @@ from db.status import (
     DeliveryStatus,
     NotificationType,
 )
+from services import status_machine as machine
 
 
 def listing_values(source_id: str = "sanibel-123-oak-st") -> dict[str, object]:
@@ -153,18 +163,14 @@ async def test_audit_log_and_notifications(session: AsyncSession) -> None:
         status=ContentStatus.PENDING_APPROVAL_AGENT,
         purpose=ContentPurpose.FLYER,
     )
-    await audit.add_approval_log(
-        session,
-        content_piece_id=piece.id,
-        agent_id=agent.id,
-        action_type=ApprovalAction.APPROVED,
-        from_status="pending_approval_agent",
-        to_status="approved_for_posting",
-        version=1,
+    # The status machine is the one writer of audit rows.
+    moved = await transitions.apply_in(
+        session, machine.REJECT, transitions.Request(piece.id, version=1, agent_id=agent.id)
     )
-    await session.flush()
+    assert moved is not None and moved.status == ContentStatus.REJECTED
     logs = await audit.list_approval_logs(session, piece.id)
-    assert [(log.action_type, log.version) for log in logs] == [("approved", 1)]
+    assert [(log.action_type, log.version) for log in logs] == [(ApprovalAction.REJECTED, 1)]
+    assert (logs[0].from_status, logs[0].to_status) == (None, "rejected")
     assert logs[0].timestamp is not None
     on = await audit.add_notification(
         session,

@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
 from db.repositories import agents as agents_repo
-from db.repositories import approval as repo
+from db.repositories import transitions
 from db.status import ContentStatus
 from services import approval
+from services import status_machine as machine
 from services.approval import TapResult
 from services.context import Database
 from services.drafting.flyers import request_flyer
@@ -131,13 +132,10 @@ async def test_feedback_from_a_deactivated_agent_changes_nothing(session: AsyncS
     )
     assert got is None
     # The transition itself refuses, whoever calls it.
-    change = repo.Change(from_statuses=(S.PENDING_APPROVAL_AGENT.value,), to_status=S.REJECTED)
-    moved = await repo.transition(
+    moved = await transitions.apply(
         await session.connection(),
-        piece_id=piece.id,
-        version=1,
-        telegram_user_id=uid,
-        change=change,
+        machine.REJECT,
+        transitions.Request(piece.id, version=1, telegram_user_id=uid),
     )
     assert moved is None
     await session.refresh(piece)

@@ -7,6 +7,7 @@ or legacy button cannot schedule flyer text even past the service.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -14,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule
 from db.repositories import approval as repo
+from db.repositories import transitions
 from db.status import ContentPurpose, ContentStatus, ContentType
 from services import approval
+from services import status_machine as machine
 from services.approval import NEVER_POSTED
 from tests.factories import make_account, make_agent, make_piece
 
@@ -128,24 +131,21 @@ async def test_the_transition_itself_never_schedules_flyer_text(session: AsyncSe
     assert uid is not None
     flyer = await _flyer(session, agent, ContentStatus.PENDING_APPROVAL_AGENT)
     post = await make_piece(session, agent)
-    schedule = repo.Change(
-        from_statuses=(ContentStatus.PENDING_APPROVAL_AGENT.value,),
-        approve=True,
-        posts="schedule",
-        schedule=((fb.id, NOW),),
-    )
-    moved = await repo.transition(
-        await _conn(session), piece_id=flyer.id, version=1, telegram_user_id=uid, change=schedule
-    )
+    approve = machine.APPROVE
+
+    def schedule(piece_id: uuid.UUID) -> transitions.Request:
+        return transitions.Request(
+            piece_id, version=1, telegram_user_id=uid, schedule=((fb.id, NOW),)
+        )
+
+    moved = await transitions.apply(await _conn(session), approve, schedule(flyer.id))
     assert moved is None
     assert await _rows(session, flyer) == []
     await session.refresh(flyer)
     assert flyer.status == ContentStatus.PENDING_APPROVAL_AGENT
 
     # The very same change schedules a social post: only the content type refused it.
-    moved = await repo.transition(
-        await _conn(session), piece_id=post.id, version=1, telegram_user_id=uid, change=schedule
-    )
+    moved = await transitions.apply(await _conn(session), approve, schedule(post.id))
     assert moved is not None and moved.posts == 1
     assert moved.content_type == ContentType.SOCIAL_MEDIA_POST
 
@@ -157,13 +157,6 @@ async def test_the_transition_itself_never_schedules_flyer_text(session: AsyncSe
     )
     later = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
     await repo.insert_schedule_rows(await _conn(session), flyer.id, [(fb.id, later)])
-    move = repo.Change(
-        from_statuses=(ContentStatus.APPROVED_FOR_POSTING.value,),
-        to_status=ContentStatus.APPROVED_FOR_POSTING.value,
-        posts="move",
-        move_to=NOW,
-    )
-    moved = await repo.transition(
-        await _conn(session), piece_id=flyer.id, version=1, telegram_user_id=uid, change=move
-    )
+    move = transitions.Request(flyer.id, version=1, telegram_user_id=uid, move_to=NOW)
+    moved = await transitions.apply(await _conn(session), machine.POST_NOW, move)
     assert moved is None and await _rows(session, flyer) == [("pending", later)]
