@@ -30,3 +30,13 @@ def test_a_clash_is_reported() -> None:
     clashes = basename_clashes("tests")
     # tests/ itself repeats conftest.py: proof that the finder sees nested duplicates.
     assert "conftest.py" in clashes and len(clashes["conftest.py"]) > 1
+
+
+def test_the_application_type_is_spelled_once() -> None:
+    # One name per idea: everything in bot/ annotates with bot.app_type.App.
+    spelled = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "bot").rglob("*.py"))
+        if "Application[" in path.read_text(encoding="utf-8") and path.name != "app_type.py"
+    ]
+    assert not spelled, f"use bot.app_type.App instead: {spelled}"
