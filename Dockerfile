@@ -15,15 +15,14 @@ RUN mkdir bot services db web rltr_mktg \
        rltr_mktg/__init__.py \
     && pip install -c constraints.txt . && pip uninstall -y rltr-mktg
 
-COPY alembic.ini ./
-COPY migrations ./migrations
 COPY bot ./bot
 COPY services ./services
 COPY db ./db
 COPY web ./web
 COPY rltr_mktg ./rltr_mktg
-# Editable install: migrations are found next to the db package.
-RUN pip install --no-deps -e .
+# A normal install: the package (migrations included, in db/migrations) goes to
+# site-packages, and the sources are removed so only the installed copy can run.
+RUN pip install --no-deps -c constraints.txt . && rm -rf /app/*
 
 USER rltr
 VOLUME ["/data"]

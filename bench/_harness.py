@@ -24,7 +24,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from telegram.ext import ExtBot
 
-from bot.app import App, build_application, file_base_url, start_application, stop_application
+from bot.app import build_application, file_base_url, start_application, stop_application
+from bot.app_type import App
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.telegram_notifier import TelegramNotifier
 from db import driver, migrate

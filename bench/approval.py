@@ -88,7 +88,7 @@ from bench._harness import (
     send_budget_lifted,
     unthrottled_notifier,
 )
-from bot.app import App
+from bot.app_type import App
 from bot.draft_render import status_line, with_status
 from bot.handlers.draft_buttons import answer_and_show, ask_for_feedback, decode, redraw
 from bot.keyboards import draft_keyboard

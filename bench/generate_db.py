@@ -31,7 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.app import App, build_application, start_application, stop_application
+from bot.app import build_application, start_application, stop_application
+from bot.app_type import App
 from bot.runtime import RUNTIME_KEY, Runtime
 from db import migrate
 from db.models import AgentListing

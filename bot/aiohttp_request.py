@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.ptb_private import DefaultValue, ODVInput
 from services import metrics
 from services.redaction import redact
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
 
 from telegram import (
     BotCommand,
@@ -19,7 +18,6 @@ from telegram import (
 from telegram.constants import ParseMode, UpdateType
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -31,6 +29,7 @@ from telegram.ext import (
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.alerts import throttled_alert
+from bot.app_type import App
 from bot.callback_data import Action, CallbackSigner, pattern
 from bot.handlers import (
     admin,
@@ -54,7 +53,7 @@ from bot.telegram_notifier import TelegramNotifier
 from bot.updates import WebhookTarget, start_receiving
 from services.context import Database, open_database
 from services.drafting.listing_drafts import DraftMaker
-from services.generation.writer import build_writer, close_writer
+from services.generation.writer_factory import build_writer, close_writer
 from services.redaction import redact
 from services.settings import Settings
 
@@ -92,7 +91,6 @@ DRAFT_ACTIONS = (
     Action.CANCEL,
     Action.RETRY,
 )
-App = Application[Any, Any, Any, Any, Any, Any]
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 

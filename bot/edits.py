@@ -9,7 +9,8 @@ through the same bot (defaults, rate limiter, retries, errors) and drops the rep
 from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram._utils.defaultvalue import DEFAULT_NONE
+
+from bot.ptb_private import DEFAULT_NONE, post_dropping_reply
 
 
 async def edit_text(message: Message, text: str, keyboard: InlineKeyboardMarkup | None) -> None:
@@ -18,9 +19,10 @@ async def edit_text(message: Message, text: str, keyboard: InlineKeyboardMarkup 
     Raises what `edit_text` raises (BadRequest "message is not modified", Forbidden, ...).
     """
     bot: Bot = message.get_bot()
-    # Bot._post is what every Bot method calls after building its data; the DEFAULT_NONE
-    # placeholders are filled from the application's Defaults there, as edit_text would.
-    await bot._post(
+    # The DEFAULT_NONE placeholders are filled from the application's Defaults, as
+    # edit_text would.
+    await post_dropping_reply(
+        bot,
         "editMessageText",
         {
             "chat_id": message.chat_id,

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from apscheduler.schedulers.base import STATE_PAUSED
 from apscheduler.triggers.interval import IntervalTrigger
-from telegram.ext import Application
 
+from bot.app_type import App
 from bot.updates import RECEIVING_KEY
 
-App = Application[Any, Any, Any, Any, Any, Any]
 Probe = Callable[[], Awaitable[str | None]]
 
 # A job is stuck when its next run is this many intervals in the past (never less than

@@ -23,7 +23,7 @@ from rich.table import Table
 
 from services.context import Database, open_database
 from services.drafting.listing_drafts import DraftMaker, DraftRun
-from services.generation.writer import build_writer, close_writer
+from services.generation.writer_factory import build_writer, close_writer
 from services.scraping.scrape_pass import (
     FetcherFactory,
     PriceChange,

@@ -13,11 +13,9 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application
 
+from bot.app_type import App
 from services.settings import ConfigError
-
-App = Application[Any, Any, Any, Any, Any, Any]
 
 RECEIVING_KEY = "receiving_updates"
 """bot_data key: "polling" or "webhook" once updates are being received."""

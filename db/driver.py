@@ -29,20 +29,14 @@ from sqlalchemy import ColumnElement, or_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
-from sqlalchemy.util import greenlet_spawn
+
+from db.sqlalchemy_private import PositionalStatement, in_greenlet, positional
 
 Row = Sequence[Any]
 # Called with (sql, args) before each statement run here, in the caller's task. These
 # statements skip SQLAlchemy's events, so this is how a benchmark or a test sees them.
 StatementObserver = Callable[[str, Sequence[Any]], None]
 observers: list[StatementObserver] = []
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    names: tuple[str, ...]
-    fixed: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ Executor = AsyncConnection | DriverConnection
 # Keyed by id(): the statements passed here are module-level or functools.cache'd, so they
 # live as long as the process; the entry keeps a reference so an id is never reused. The
 # bound keeps a caller that builds a new statement per call from growing it forever.
-_compiled: dict[int, tuple[Executable, _Compiled]] = {}
+_compiled: dict[int, tuple[Executable, PositionalStatement]] = {}
 _MAX_COMPILED = 256
 
 
@@ -71,21 +65,14 @@ def any_of(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     return or_(*(column == value for value in values))
 
 
-def _compile(stmt: Executable, dialect: Dialect) -> _Compiled:
-    compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
-    sql = str(compiled.string)
-    if "POSTCOMPILE" in sql:
+def _compile(stmt: Executable, dialect: Dialect) -> PositionalStatement:
+    compiled = positional(stmt, dialect)
+    if "POSTCOMPILE" in compiled.sql:
         raise ValueError("statement has an expanding IN; use db.driver.any_of")
-    names = tuple(compiled.positiontup or ())
-    # Values fixed in the statement itself (literals, constant lists); the others must
-    # come with each call, as SQLAlchemy would insist.
-    fixed = {
-        name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
-    }
-    return _Compiled(sql, names, fixed)
+    return compiled
 
 
-def _compiled_for(stmt: Executable, dialect: Dialect) -> _Compiled:
+def _compiled_for(stmt: Executable, dialect: Dialect) -> PositionalStatement:
     found = _compiled.get(id(stmt))
     if found is not None and found[0] is stmt:
         return found[1]
@@ -98,7 +85,7 @@ def _compiled_for(stmt: Executable, dialect: Dialect) -> _Compiled:
 @asynccontextmanager
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
     """Borrow a connection from `engine`'s pool (PostgreSQL) for asyncpg-level use."""
-    proxied = await greenlet_spawn(engine.sync_engine.raw_connection)
+    proxied = await engine.raw_connection()
     driver = proxied.driver_connection
     try:
         yield DriverConnection(engine.dialect, driver)
@@ -110,11 +97,11 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnecti
         # error), so the connection is discarded rather than handed to the next tap.
         proxied.invalidate(exc if isinstance(exc, Exception) else None)
         # Return it even if this task is cancelled again meanwhile.
-        await asyncio.shield(greenlet_spawn(proxied.close))
+        await asyncio.shield(in_greenlet(proxied.close))
         raise
     # The check-in never waits on the network (nothing to roll back), so it cannot be
     # interrupted half-way; no shielded task needed on the common path.
-    await greenlet_spawn(proxied.close)
+    await in_greenlet(proxied.close)
 
 
 async def fetch_all(conn: Executor, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Row]:

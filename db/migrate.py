@@ -23,15 +23,19 @@ from db.session import create_engine
 if TYPE_CHECKING:
     from alembic.config import Config
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# The migrations ship inside the `db` package (db/migrations), so an installed wheel can
+# migrate; alembic.ini at the repository root names the same place for the `alembic` CLI.
+SCRIPT_LOCATION = "db:migrations"
+# Where `db` is importable from: the child process runs here (a source tree or site-packages).
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
 def alembic_config(url: str) -> Config:
-    """An Alembic config for `url`, independent of the current directory."""
+    """An Alembic config for `url`, independent of the current directory and of alembic.ini."""
     from alembic.config import Config
 
-    cfg = Config(str(REPO_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg = Config()
+    cfg.set_main_option("script_location", SCRIPT_LOCATION)
     # ConfigParser treats % as interpolation; URLs may contain percent-escapes.
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
@@ -74,7 +78,7 @@ async def _in_child(fn: str, url: str, revision: str) -> None:
         sys.executable,
         "-m",
         "db.migrate",
-        cwd=REPO_ROOT,
+        cwd=PACKAGE_PARENT,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )

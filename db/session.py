@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool
 
 from db.driver import Executor, driver_connection
 from db.errors import DatabaseUnavailableError, DatabaseUrlError, is_unavailable
+from db.sqlalchemy_private import invalidate_pooled
 
 _ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
 TAP_DEADLINE_S = 5.0
@@ -121,7 +122,7 @@ def invalidate_pool(engine: AsyncEngine) -> None:
     What SQLAlchemy itself does when a statement on its own path meets a disconnect; the
     tap's statements bypass that path (`db.driver`), so it is done here for them.
     """
-    engine.sync_engine.pool._invalidate(None, None, _checkin=False)  # type: ignore[arg-type]
+    invalidate_pooled(engine)
 
 
 def create_engine(url: str | URL, *, pool_size: int = 20, null_pool: bool = False) -> AsyncEngine:

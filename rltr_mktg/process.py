@@ -13,7 +13,8 @@ import asyncio
 import logging
 import signal
 
-from bot.app import App, build_application, start_application, stop_application
+from bot.app import build_application, start_application, stop_application
+from bot.app_type import App
 from bot.dashboard_sync import TelegramDraftSync
 from bot.handlers.dashboard import DASHBOARD_URL_KEY
 from bot.readiness import bot_probe, jobs_probe

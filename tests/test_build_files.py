@@ -113,3 +113,14 @@ def test_the_docker_image_installs_from_the_constraints() -> None:
     lines = (REPO / "Dockerfile").read_text().splitlines()
     assert any(line.startswith("COPY") and "constraints.txt" in line for line in lines)
     assert any("pip install -c constraints.txt ." in line for line in lines)
+
+
+def test_the_docker_image_installs_the_package_normally() -> None:
+    # Not editable: the migrations travel inside the package (db/migrations), so the image
+    # needs neither alembic.ini nor the source tree at run time.
+    lines = (REPO / "Dockerfile").read_text().splitlines()
+    installs = [line for line in lines if "pip install" in line]
+    assert installs and not any(" -e " in line or "--editable" in line for line in installs)
+    assert any("pip install --no-deps -c constraints.txt ." in line for line in installs)
+    assert not any(line.startswith("COPY") and "migrations" in line for line in lines)
+    assert any("rm -rf /app/*" in line for line in lines), "the sources stay in the image"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, filters
 
+from bot.app_type import App
 from bot.handlers.admin import admin_only
 from bot.handlers.lists import platform_name
 from bot.handlers.replies import replies_service_errors, reply_long
@@ -20,9 +20,6 @@ from services import admin_reports, agent_admin
 from services.admin_reports import AgentSummary, Stats
 from services.errors import InvalidInputError
 from services.status_display import DISPLAY
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 MAX_ERROR_CHARS = 300
 

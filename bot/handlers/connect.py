@@ -11,13 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -26,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.app_type import App
 from bot.callback_data import Action, CallbackData, ForgedCallback, pattern
 from bot.jobs.publish_job import graph
 from bot.render import bold, code, escape, fit_answer, fit_text
@@ -51,7 +50,7 @@ _ID_HELP: dict[Platform, tuple[str, str]] = {
 CONFIRM, KEEP = "y", "n"
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: App) -> None:
     """Add /connect, /accounts, their buttons and the credentials reply handler."""
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("connect", connect_command, filters=private), group=GROUP)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
+from bot.app_type import App
 from bot.callback_data import Action, pattern
 from bot.handlers.draft_buttons import decode
 from bot.render import escape, fit_answer
@@ -52,6 +52,6 @@ async def on_flyer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.message.reply_text(escape(result.message))
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: App) -> None:
     """Route the flyer button (register before any catch-all button handler)."""
     app.add_handler(CallbackQueryHandler(on_flyer_button, pattern=pattern(Action.FLYER)))

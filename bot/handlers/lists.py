@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, filters
 
+from bot.app_type import App
 from bot.handlers.replies import replies_service_errors, reply_long
 from bot.render import bold, escape, fit_text, fmt_dt, italic, link, money
 from bot.runtime import runtime
@@ -16,9 +16,6 @@ from db.repositories.reports import PostRow
 from db.status import ListingStatus, NotificationType, ScheduleStatus
 from services import agent_lists
 from services.agent_lists import AgentListings, AgentSchedule, UnreadNotifications
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 MAX_ERROR_CHARS = 300
 MAX_NOTIFICATION_CHARS = 600

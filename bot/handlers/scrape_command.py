@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 
 from telegram import Message, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
+from bot.app_type import App
 from bot.handlers.admin import admin_only
 from bot.jobs.scrape_job import run_now
 from bot.render import bold, escape, fit_text
@@ -151,6 +151,6 @@ async def scrape_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await live.finish(summary_text(summary, rt.settings.listings_base))
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: App) -> None:
     """Add /scrape to the application."""
     app.add_handler(CommandHandler("scrape", scrape_command, filters=filters.ChatType.PRIVATE))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.app_type import App
 from bot.callback_data import Action, CallbackSigner, ForgedCallback, pattern
 from bot.handlers.replies import replies_service_errors
 from bot.render import bold, code, escape, italic
@@ -17,9 +17,6 @@ from bot.runtime import runtime
 from services import agent_settings
 from services.agent_settings import TOGGLE_KEYS, AgentSettings
 from services.errors import ServiceError
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 

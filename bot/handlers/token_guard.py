@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, ContextTypes, MessageHandler, filters
 
+from bot.app_type import App
 from bot.handlers.connect import prompt_platform
 from services.pasted_tokens import looks_like_token
 
@@ -33,7 +33,7 @@ NOT_DELETED = (
 )
 
 
-def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def register(app: App) -> None:
     """Add the guard in its own group, before every other handler."""
     app.add_handler(MessageHandler(filters.TEXT | filters.CAPTION, on_text), group=GROUP)
 

@@ -5,15 +5,12 @@ One module per job: deliver (drafts and notifications), scrape, regenerate, publ
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import Application
-
+from bot.app_type import App
 from bot.jobs import delivery_job, publish_job, regenerate_job, scrape_job
 from bot.jobs.job_metrics import meter_all
 
 
-def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule_jobs(app: App) -> None:
     """Register every recurring job."""
     delivery_job.schedule(app)
     publish_job.schedule(app)

@@ -6,8 +6,9 @@ from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
+from bot.app_type import App
 from services import metrics
 
 Callback = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any]]
@@ -24,7 +25,7 @@ def metered(callback: Callback) -> Callback:
     return run
 
 
-def meter_all(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def meter_all(app: App) -> None:
     """Wrap every job scheduled so far, so that no job module has to remember to."""
     assert app.job_queue is not None
     for job in app.job_queue.jobs():

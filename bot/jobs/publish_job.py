@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
+from bot.app_type import App
 from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from services import social_accounts
@@ -39,7 +39,7 @@ def graph(rt: Runtime) -> GraphResources:
     return resources
 
 
-async def close_graph(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+async def close_graph(app: App) -> None:
     """Close the Graph session, if one was opened (safe to call more than once)."""
     rt = app.bot_data.get(RUNTIME_KEY)
     if isinstance(rt, Runtime):
@@ -84,7 +84,7 @@ async def token_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("token expiry warnings written", extra={"count": count})
 
 
-def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule(app: App) -> None:
     """Register recovery (once), publishing (every PUBLISH_INTERVAL_SECONDS), token check."""
     jq = app.job_queue
     assert jq is not None, "python-telegram-bot[job-queue] is required"

@@ -4,10 +4,10 @@ restart, or retries after a failed rewrite) and writes drafts that should exist 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
+from bot.app_type import App
 from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import runtime
 from services.drafting.listing_drafts import DraftMaker
@@ -40,7 +40,7 @@ async def backfill_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         await maker.backfill()
 
 
-def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule(app: App) -> None:
     """Register the regenerate and draft backfill jobs."""
     jq = app.job_queue
     assert jq is not None, "python-telegram-bot[job-queue] is required"

@@ -7,10 +7,10 @@ The job and the admin's /scrape share `run_now`, so both use the bot's listing e
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
+from bot.app_type import App
 from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import Runtime, runtime
 from services.scraping.scrape_pass import (
@@ -54,7 +54,7 @@ async def scrape_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("scrape pass", extra=summary.log_fields())
 
 
-def schedule(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+def schedule(app: App) -> None:
     """Register the scrape job every SCRAPE_INTERVAL_MINUTES (never overlapping itself)."""
     jq = app.job_queue
     assert jq is not None, "python-telegram-bot[job-queue] is required"

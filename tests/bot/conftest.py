@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import App, build_application, start_application, stop_application
+from bot.app import build_application, start_application, stop_application
+from bot.app_type import App
 from bot.runtime import RUNTIME_KEY, Runtime
 from services.context import Database
 from services.notifying import delivery

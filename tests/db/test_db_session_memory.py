@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from db.migrate import REPO_ROOT
+from db.migrate import PACKAGE_PARENT
 
 # Counts glibc's malloc arenas (malloc_info's <heap> elements) after every connection of
 # an SQLite engine has worked in its thread.
@@ -39,9 +39,9 @@ print(os.read(read, 1 << 20).decode().count("<heap nr="))
 
 @pytest.mark.skipif(sys.platform != "linux", reason="glibc malloc arenas")
 async def test_sqlite_connection_threads_share_one_malloc_arena() -> None:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)}  # no MALLOC_ARENA_MAX
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PACKAGE_PARENT)}  # no MALLOC_ARENA_MAX
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _SCRIPT, cwd=REPO_ROOT, env=env, stdout=asyncio.subprocess.PIPE
+        sys.executable, "-c", _SCRIPT, cwd=PACKAGE_PARENT, env=env, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await process.communicate()
     assert process.returncode == 0

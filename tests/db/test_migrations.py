@@ -123,7 +123,7 @@ async def test_migrating_leaves_alembic_out_of_the_callers_process(tmp_path: Pat
         "print('alembic' in sys.modules)\n"
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, cwd=migrate.REPO_ROOT, stdout=asyncio.subprocess.PIPE
+        sys.executable, "-c", script, cwd=migrate.PACKAGE_PARENT, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await process.communicate()
     assert process.returncode == 0 and out.decode().strip() == "False"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from db.models import ContentPiece, Listing
 from services.context import Database
 from services.drafting.listing_drafts import DraftMaker
-from services.generation.writer import build_writer
+from services.generation.writer_factory import build_writer
 from services.scraping.scrape_pass import run_scrape_pass
 from tests.factories import make_agent
 from tests.fakes.builder_site import FakeBuilderSite

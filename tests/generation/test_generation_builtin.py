@@ -16,7 +16,8 @@ from services.generation.checks.limits import count_hashtags
 from services.generation.content import content_from_json
 from services.generation.listing_facts import ListingFacts
 from services.generation.pipeline import produce
-from services.generation.writer import WriteRequest, build_writer
+from services.generation.writer import WriteRequest
+from services.generation.writer_factory import build_writer
 from tests.generation.gen_listings import (
     AGENT,
     AGENT_NO_COMPANY,

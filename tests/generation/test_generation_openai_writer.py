@@ -10,7 +10,8 @@ import time
 import pytest
 
 from services.generation.openai_writer import OpenAIWriter
-from services.generation.writer import GenerationFailed, WriteRequest, build_writer, close_writer
+from services.generation.writer import GenerationFailed, WriteRequest
+from services.generation.writer_factory import build_writer, close_writer
 from tests.fakes.openai_server import Behaviour, FakeOpenAI
 from tests.generation.gen_listings import AGENT, BASE, PRICE_DROP, SENIOR
 

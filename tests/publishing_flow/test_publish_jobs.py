@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from bot.app import App, build_application, start_application, stop_application
+from bot.app import build_application, start_application, stop_application
+from bot.app_type import App
 from bot.jobs.publish_job import GRAPH_KEY
 from bot.runtime import RUNTIME_KEY, Runtime
 from db.base import utcnow

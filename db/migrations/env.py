@@ -1,7 +1,8 @@
 """Alembic environment: async engines, batch mode on SQLite.
 
 `db.migrate` passes an open connection in `config.attributes["connection"]`; the
-`alembic` command line builds its own engine from DATABASE_URL.
+`alembic` command line builds its own engine for the database the app itself would use
+(DATABASE_URL, or the SQLite file in DATA_DIR when it is unset).
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from services.settings import load_settings
+    from services.settings import load_settings, make_data_dir
 
-    return load_settings().database_url
+    settings = load_settings()
+    url = settings.resolved_database_url
+    if not settings.database_url:
+        make_data_dir(settings.data_dir)  # as `rltr-mktg migrate` does for its SQLite file
+    return url
 
 
 def _configure(connection: Connection) -> None:
