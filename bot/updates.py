@@ -20,7 +20,9 @@ from services.settings import ConfigError
 App = Application[Any, Any, Any, Any, Any, Any]
 
 RECEIVING_KEY = "receiving_updates"
-"""bot_data key: "polling" or "webhook" once updates are being received."""
+"""bot_data key: "polling" or "webhook" once updates are being received; WORKER in a
+`rltr-mktg worker`, which takes none."""
+WORKER = "worker"
 POLL_TIMEOUT_S = 10
 
 

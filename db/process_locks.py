@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 SCRAPE_LOCK = "rltr_mktg:scrape_pass"
 """One scrape pass at a time across processes."""
+POLLING = "rltr_mktg:polling"
+"""The one `rltr-mktg run` that long-polls Telegram (held for the life of the process)."""
 FANOUT = "rltr_mktg:fanout"
 """One process at a time spends the bot's Telegram send budget on queued drafts and
 notifications (the budget is per bot, not per process)."""
