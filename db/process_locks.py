@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 SCRAPE_LOCK = "rltr_mktg:scrape_pass"
 """One scrape pass at a time across processes."""
+MIGRATIONS = "rltr_mktg:migrations"
+"""Schema upgrades, one process at a time (a transaction lock, migrations/env.py)."""
 POLLING = "rltr_mktg:polling"
 """The one `rltr-mktg run` that long-polls Telegram (held for the life of the process)."""
 FANOUT = "rltr_mktg:fanout"
