@@ -126,16 +126,24 @@ async def wait_ready(port: int, timeout: float = 60) -> None:
 
 @asynccontextmanager
 async def cluster(
-    database_url: str, work_dir: Path, *, replicas: int = 2, telegram_latency: float = 0.0
+    database_url: str,
+    work_dir: Path,
+    *,
+    replicas: int = 2,
+    telegram_latency: float = 0.0,
+    flood: FloodLimits | None = None,
 ) -> AsyncIterator[Cluster]:
     """Start the fakes, the proxy and `replicas` processes; stop them all (SIGTERM) after.
 
     `telegram_latency` (seconds per Bot API call) stretches delivery rounds so that the
-    processes' rounds overlap, as they do under load."""
+    processes' rounds overlap, as they do under load. `flood`: the fake's flood limits
+    (default: off)."""
     ports = [free_port() for _ in range(replicas)]
     key = generate_key()
     async with (
-        FakeTelegram(flood=FloodLimits(enabled=False), latency=telegram_latency) as telegram,
+        FakeTelegram(
+            flood=flood or FloodLimits(enabled=False), latency=telegram_latency
+        ) as telegram,
         SiteWithPhotos() as site,
         FakeGraphApi() as graph,
         RoundRobinProxy(ports) as proxy,
