@@ -129,7 +129,9 @@ async def _setup(
     url_pg: str, replicas: int, agents: int, rate: float, work: Path
 ) -> dict[str, Any]:
     url = await fresh_database_url("postgresql", url_pg, work)
-    async with cluster(url, work / f"x{replicas}", replicas=replicas, flood=FloodLimits()) as c:
+    async with cluster(
+        url, work / f"x{replicas}", replicas=replicas, flood=FloodLimits(), site_homes=False
+    ) as c:
         users = [c.telegram.user(FIRST_TG_ID + i) for i in range(agents)]
         async with open_database(url, pool_size=4) as database:
             c.telegram.reset_stats()
@@ -149,8 +151,13 @@ async def _setup(
             }
             await asyncio.sleep(1.0)  # the last round's edits and logs settle
             drafts = {u.id: [m.message_id for m in _drafts(u)] for u in users}
-            if any(len(ids) != 2 for ids in drafts.values()):
-                raise BenchError("an agent did not get exactly two drafts; see the logs")
+            odd = {uid: len(ids) for uid, ids in drafts.items() if len(ids) != 2}
+            if odd:
+                sample = next(iter(odd))
+                texts = [m.content[:60] for m in c.telegram.user(sample).messages]
+                raise BenchError(
+                    f"{len(odd)} agents did not get exactly two drafts ({sample}: {texts})"
+                )
             paced = await _taps(c, [(u, drafts[u.id][0]) for u in users], rate)
             burst = await _taps(c, [(u, drafts[u.id][1]) for u in users], None)
             await asyncio.sleep(6.0)  # every job runs again: anything sent twice shows now

@@ -56,9 +56,3 @@ async def try_advisory_lock(engine: AsyncEngine, name: str) -> AsyncIterator[boo
                     # closing the connection ends its session and the lock with it.
                     await conn.invalidate()
                     raise
-
-
-async def lock_held_elsewhere(engine: AsyncEngine, name: str) -> bool:
-    """Whether another session holds the lock `name` right now (a moment's answer)."""
-    async with try_advisory_lock(engine, name) as held:
-        return not held

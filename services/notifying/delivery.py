@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -85,8 +86,21 @@ async def _sending_turn(database: Database, bulk: bool) -> AsyncIterator[bool]:
     if not bulk:
         yield True
         return
-    async with try_advisory_lock(database.engine, FANOUT) as held:
+    # Within the process the rounds queue (a draft pushed right after a scrape waits for
+    # the deliver job's round instead of being left for the next one); across processes
+    # they skip.
+    async with _local_turn(database), try_advisory_lock(database.engine, FANOUT) as held:
         yield held
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _local_turn(database: Database) -> asyncio.Lock:
+    per_engine = _turns.setdefault(asyncio.get_running_loop(), {})
+    return per_engine.setdefault(id(database.engine.sync_engine), asyncio.Lock())
 
 
 @dataclass(frozen=True)

@@ -132,19 +132,21 @@ async def cluster(
     replicas: int = 2,
     telegram_latency: float = 0.0,
     flood: FloodLimits | None = None,
+    site_homes: bool = True,
 ) -> AsyncIterator[Cluster]:
     """Start the fakes, the proxy and `replicas` processes; stop them all (SIGTERM) after.
 
     `telegram_latency` (seconds per Bot API call) stretches delivery rounds so that the
     processes' rounds overlap, as they do under load. `flood`: the fake's flood limits
-    (default: off)."""
+    (default: off). Without `site_homes` the builder's site lists no homes, so the scrape
+    job (first run 20 s after start) writes no drafts of its own."""
     ports = [free_port() for _ in range(replicas)]
     key = generate_key()
     async with (
         FakeTelegram(
             flood=flood or FloodLimits(enabled=False), latency=telegram_latency
         ) as telegram,
-        SiteWithPhotos() as site,
+        SiteWithPhotos(include_fixtures=site_homes) as site,
         FakeGraphApi() as graph,
         RoundRobinProxy(ports) as proxy,
     ):
