@@ -50,7 +50,7 @@ from bot.rate_limit import SendRateLimiter
 from bot.render import escape, fit_text
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.telegram_notifier import TelegramNotifier
-from bot.updates import WebhookTarget, start_receiving
+from bot.updates import RECEIVING_KEY, WORKER, WebhookTarget, start_receiving
 from services.context import Database, open_database
 from services.drafting.listing_drafts import DraftMaker
 from services.generation.writer_factory import build_writer, close_writer
@@ -255,13 +255,22 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.effective_message.reply_text(SORRY)
 
 
-async def start_application(app: App, *, webhook: WebhookTarget | None = None) -> None:
-    """Initialize, run post_init, start jobs, then poll (or set the webhook when given)."""
+async def start_application(
+    app: App, *, webhook: WebhookTarget | None = None, take_updates: bool = True
+) -> None:
+    """Initialize, run post_init, start jobs, then poll (or set the webhook when given).
+
+    Without `take_updates` (a worker) nothing asks Telegram for updates: neither polling nor
+    the webhook is touched, so the process taking the updates keeps them.
+    """
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
-    await start_receiving(app, ALLOWED_UPDATES, webhook)
+    if take_updates:
+        await start_receiving(app, ALLOWED_UPDATES, webhook)
+    else:
+        app.bot_data[RECEIVING_KEY] = WORKER
 
 
 async def stop_application(app: App) -> None:

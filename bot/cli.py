@@ -55,14 +55,26 @@ def _reason(exc: BaseException) -> str:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Apply migrations, then run the bot and its jobs until stopped."""
+    return await _run(settings, take_updates=True)
+
+
+async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Like `run`, without taking Telegram updates: the jobs and the web side."""
+    return await _run(settings, take_updates=False)
+
+
+async def _run(settings: Settings, *, take_updates: bool) -> int:
     settings.require_bot_token()
     await _migrate(settings)
     from telegram.error import InvalidToken, NetworkError
 
+    from db.sqlite_lock import DatabaseInUse
     from rltr_mktg.process import run_process
 
     try:
-        await run_process(settings)
+        await run_process(settings, take_updates=take_updates)
+    except DatabaseInUse as exc:
+        _fail(str(exc))
     except InvalidToken:
         _fail(
             "TELEGRAM_BOT_TOKEN was refused by Telegram; copy it again from @BotFather "
@@ -183,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("run", cmd_run, "Apply migrations, then run the bot and its jobs until stopped.")
+    add(
+        "worker",
+        cmd_worker,
+        "Like run, without taking Telegram updates: the jobs and the web side, for a second "
+        "process next to a polling bot (PostgreSQL).",
+    )
     add("migrate", cmd_migrate, "Apply pending database migrations.")
     add("scrape", cmd_scrape, "Run one scrape pass of the builder site now and print a summary.")
     p = add("add-agent", cmd_add_agent, "Create an agent and print their single-use invite link.")

@@ -25,7 +25,8 @@ MIN_OVERDUE_S = 60.0
 
 
 def bot_probe(app: App) -> Probe:
-    """Ready once the application runs and polling or the webhook is set up."""
+    """Ready once the application runs and polling or the webhook is set up (a worker,
+    which takes no updates, once the application runs)."""
 
     async def probe() -> str | None:
         if not app.running:

@@ -28,6 +28,7 @@ from services.scraping.scrape_pass import (
     FetcherFactory,
     PriceChange,
     ScrapeProgress,
+    ScrapeRunningElsewhere,
     ScrapeSummary,
     run_scrape_pass,
 )
@@ -217,15 +218,20 @@ async def run_scrape_once(
         open_database(settings) as database,
         listing_events(database, settings) as events,
     ):
-        with _ProgressDisplay(err) as display:
-            summary = await run_scrape_pass(
-                database,
-                base_url=base_url,
-                fetcher_factory=fetcher_factory,
-                progress=display,
-                events=events,
-                deadline_s=settings.scrape_pass_deadline_minutes * 60.0,
-            )
+        try:
+            with _ProgressDisplay(err) as display:
+                summary = await run_scrape_pass(
+                    database,
+                    base_url=base_url,
+                    fetcher_factory=fetcher_factory,
+                    progress=display,
+                    events=events,
+                    deadline_s=settings.scrape_pass_deadline_minutes * 60.0,
+                )
+        except ScrapeRunningElsewhere as exc:
+            # Not a failure: that process's pass brings the listings up to date.
+            out.print(exc.message, highlight=False)
+            return 0
     if summary.site_unreachable:
         failure = summary.failures[0] if summary.failures else None
         where = failure.url if failure else f"{base_url}/homes-sitemap.xml"

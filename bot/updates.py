@@ -18,7 +18,9 @@ from bot.app_type import App
 from services.settings import ConfigError
 
 RECEIVING_KEY = "receiving_updates"
-"""bot_data key: "polling" or "webhook" once updates are being received."""
+"""bot_data key: "polling" or "webhook" once updates are being received; WORKER in a
+`rltr-mktg worker`, which takes none."""
+WORKER = "worker"
 POLL_TIMEOUT_S = 10
 
 

@@ -340,6 +340,10 @@ class ContentPiece(Base):
     delivery_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     delivery_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    # Leases: the process delivering or rewriting this draft holds it until then; a crashed
+    # one's drafts come back when the lease runs out.
+    delivery_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revision_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[Listing] = relationship(back_populates="content_pieces", lazy="raise")
     agent: Mapped[Agent] = relationship(back_populates="content_pieces", lazy="raise")
@@ -463,6 +467,7 @@ class Notification(Base):
     delivery_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     delivery_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_error: Mapped[str | None] = mapped_column(Text)
+    delivery_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApprovalLog(Base):

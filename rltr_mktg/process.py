@@ -21,6 +21,7 @@ from bot.readiness import bot_probe, jobs_probe
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.updates import WebhookTarget, update_sink
 from services.context import Database
+from services.process_roles import process_role
 from services.readiness import database_problem
 from services.settings import TELEGRAM_WEBHOOK_PATH, ConfigError, Settings
 from web.app import build_web_app
@@ -61,11 +62,11 @@ def dashboard(settings: Settings, app: App) -> Dashboard:
     )
 
 
-def web_server(settings: Settings, app: App) -> WebServer:
+def web_server(settings: Settings, app: App, *, take_updates: bool = True) -> WebServer:
     """The web server for this bot: health, metrics, the dashboard and, in webhook mode,
-    the webhook."""
+    the webhook (never in a worker)."""
     webhook = None
-    if settings.telegram_mode == "webhook":
+    if take_updates and settings.telegram_mode == "webhook":
         webhook = TelegramWebhook(secret=settings.webhook_secret(), deliver=update_sink(app))
     web_app = build_web_app(
         probes=readiness_probes(app),
@@ -75,8 +76,17 @@ def web_server(settings: Settings, app: App) -> WebServer:
     return WebServer(web_app, settings.web_host, settings.web_port)
 
 
-async def serve(settings: Settings, app: App, server: WebServer, stop: asyncio.Event) -> None:
-    """Start the server and the bot, wait for `stop`, then shut down in order."""
+async def serve(
+    settings: Settings,
+    app: App,
+    server: WebServer,
+    stop: asyncio.Event,
+    *,
+    take_updates: bool = True,
+) -> None:
+    """Start the server and the bot, wait for `stop`, then shut down in order.
+
+    Without `take_updates` (`rltr-mktg worker`): the jobs and the web side only."""
     try:
         # getMe first: a refused token or an unreachable Bot API is then one sentence,
         # before anything listens or logs that it does.
@@ -94,11 +104,12 @@ async def serve(settings: Settings, app: App, server: WebServer, stop: asyncio.E
             ) from None
         app.bot_data[DASHBOARD_URL_KEY] = settings.public_base_url(server.port)
         webhook = None
-        if settings.telegram_mode == "webhook":
+        if take_updates and settings.telegram_mode == "webhook":
             url = settings.public_base_url(server.port) + TELEGRAM_WEBHOOK_PATH
             webhook = WebhookTarget(url=url, secret=settings.webhook_secret())
-        await start_application(app, webhook=webhook)
-        log.info("running", extra={"mode": settings.telegram_mode, "web_port": server.port})
+        await start_application(app, webhook=webhook, take_updates=take_updates)
+        mode = settings.telegram_mode if take_updates else "worker"
+        log.info("running", extra={"mode": mode, "web_port": server.port})
         await stop.wait()
     finally:
         log.info("shutting down")
@@ -106,11 +117,15 @@ async def serve(settings: Settings, app: App, server: WebServer, stop: asyncio.E
         await stop_application(app)
 
 
-async def run_process(settings: Settings) -> None:
-    """Run until SIGINT/SIGTERM, then shut down cleanly."""
-    app = build_application(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await serve(settings, app, web_server(settings, app), stop)
+async def run_process(settings: Settings, *, take_updates: bool = True) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly; `take_updates=False` is
+    `rltr-mktg worker`."""
+    polling = take_updates and settings.telegram_mode == "polling"
+    async with process_role(settings.resolved_database_url, polling=polling):
+        app = build_application(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        server = web_server(settings, app, take_updates=take_updates)
+        await serve(settings, app, server, stop, take_updates=take_updates)

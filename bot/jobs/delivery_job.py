@@ -21,6 +21,8 @@ async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     tz = rt.settings.default_timezone
     drafts = await delivery.deliver_drafts(rt.database, rt.notifier, default_timezone=tz)
     notes = await delivery.deliver_notifications(rt.database, rt.notifier, default_timezone=tz)
+    if drafts.elsewhere or notes.elsewhere:
+        log.debug("delivery round skipped: another process is sending")
     if drafts.sent or notes.sent or drafts.failed or notes.failed:
         log.info(
             "delivery round",

@@ -16,6 +16,7 @@ from bot.runtime import Runtime, runtime
 from services.scraping.scrape_pass import (
     ProgressCallback,
     ScrapeAlreadyRunning,
+    ScrapeRunningElsewhere,
     ScrapeSummary,
     run_scrape_pass,
 )
@@ -48,6 +49,9 @@ async def scrape_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Run one pass and log its summary as one structured line."""
     try:
         summary = await run_now(runtime(context))
+    except ScrapeRunningElsewhere:
+        log.info("scrape skipped: another process is scraping")
+        return
     except ScrapeAlreadyRunning:
         log.info("scrape skipped: a pass started by /scrape is still running")
         return

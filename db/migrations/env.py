@@ -11,10 +11,12 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 import db.models  # noqa: F401  (registers every table on the metadata)
 from db.base import Base
+from db.process_locks import MIGRATIONS, lock_key
 from db.session import create_engine
 
 config = context.config
@@ -50,6 +52,12 @@ def _configure(connection: Connection) -> None:
 def _run_sync(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one after the other; the second then finds
+            # the schema at head and does nothing. Released when the transaction ends.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(MIGRATIONS)}
+            )
         context.run_migrations()
 
 

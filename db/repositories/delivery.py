@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.base import utcnow
@@ -61,13 +62,18 @@ async def drafts_to_deliver(
     telegram_user_id: int | None = None,
     include_delivered: bool = False,
     now: datetime | None = None,
+    claim_until: datetime | None = None,
     limit: int = 500,
 ) -> list[DraftRow]:
     """Drafts waiting for the agent whose current version is not on their phone yet.
 
     Versions whose delivery was given up, or is waiting out a back-off at `now`, are left
     out, except with `include_delivered` (the agent asked for their drafts again).
+    With `claim_until`, the drafts returned are claimed until then: drafts another process
+    claims (or is claiming right now) are left out, so each goes out from one process.
+    Release them with `release_draft_claims(…, claim_until)`.
     """
+    now = now or utcnow()
     stmt = (
         select(ContentPiece, Agent, Listing)
         .join(Agent, Agent.id == ContentPiece.agent_id)
@@ -82,14 +88,49 @@ async def drafts_to_deliver(
                 ContentPiece.delivered_version.is_(None),
                 ContentPiece.delivered_version != ContentPiece.version,
             ),
-            _draft_due(now or utcnow()),
+            _draft_due(now),
         )
     if piece_ids is not None:
         stmt = stmt.where(ContentPiece.id.in_(list(piece_ids)))
     if telegram_user_id is not None:
         stmt = stmt.where(Agent.telegram_user_id == telegram_user_id)
+    if claim_until is not None:
+        stmt = stmt.where(_unclaimed(ContentPiece.delivery_claimed_until, now)).with_for_update(
+            of=ContentPiece, skip_locked=True
+        )
     rows = (await session.execute(stmt)).all()
+    if claim_until is not None and rows:
+        await session.execute(
+            update(ContentPiece)
+            .where(ContentPiece.id.in_([p.id for p, _, _ in rows]))
+            .values(delivery_claimed_until=claim_until)
+            .execution_options(synchronize_session=False)
+        )
     return [DraftRow(piece=p, agent=a, listing=lst) for p, a, lst in rows]
+
+
+def _unclaimed(
+    claimed_until: InstrumentedAttribute[datetime | None], now: datetime
+) -> ColumnElement[bool]:
+    """No process holds the row, or the lease of the one that did ran out (it crashed)."""
+    return or_(claimed_until.is_(None), claimed_until <= now)
+
+
+async def release_draft_claims(
+    session: AsyncSession, piece_ids: Sequence[uuid.UUID], claim_until: datetime
+) -> None:
+    """Give back the drafts this round claimed; a claim another process has taken since
+    (after this one's lease ran out) stays."""
+    if piece_ids:
+        await session.execute(
+            update(ContentPiece)
+            .where(
+                ContentPiece.id.in_(list(piece_ids)),
+                ContentPiece.delivery_claimed_until == claim_until,
+            )
+            .values(delivery_claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def mark_draft_delivered(
@@ -178,10 +219,16 @@ async def record_draft_failure(
 
 
 async def notifications_to_deliver(
-    session: AsyncSession, *, now: datetime | None = None, limit: int = 500
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    claim_until: datetime | None = None,
+    limit: int = 500,
 ) -> list[NotificationRow]:
     """Queued notifications (drafts excepted: they travel as draft messages), oldest first;
-    those waiting out a back-off at `now` are left out."""
+    those waiting out a back-off at `now` are left out. `claim_until` claims them as in
+    `drafts_to_deliver`; release with `release_notification_claims`."""
+    now = now or utcnow()
     stmt = (
         select(Notification, Agent, ContentPiece.version)
         .join(Agent, Agent.id == Notification.agent_id)
@@ -191,15 +238,40 @@ async def notifications_to_deliver(
             Notification.notification_type != NotificationType.CONTENT_AWAITING_APPROVAL.value,
             or_(
                 Notification.delivery_retry_at.is_(None),
-                Notification.delivery_retry_at <= (now or utcnow()),
+                Notification.delivery_retry_at <= now,
             ),
             _reachable(),
         )
         .order_by(Notification.created_at, Notification.id)
         .limit(limit)
     )
+    if claim_until is not None:
+        stmt = stmt.where(_unclaimed(Notification.delivery_claimed_until, now)).with_for_update(
+            of=Notification, skip_locked=True
+        )
     rows = (await session.execute(stmt)).all()
+    if claim_until is not None and rows:
+        await session.execute(
+            update(Notification)
+            .where(Notification.id.in_([n.id for n, _, _ in rows]))
+            .values(delivery_claimed_until=claim_until)
+        )
     return [NotificationRow(n, a, v) for n, a, v in rows]
+
+
+async def release_notification_claims(
+    session: AsyncSession, notification_ids: Sequence[uuid.UUID], claim_until: datetime
+) -> None:
+    """Give back the notifications this round claimed (see `release_draft_claims`)."""
+    if notification_ids:
+        await session.execute(
+            update(Notification)
+            .where(
+                Notification.id.in_(list(notification_ids)),
+                Notification.delivery_claimed_until == claim_until,
+            )
+            .values(delivery_claimed_until=None)
+        )
 
 
 async def set_notification_status(

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -245,9 +245,19 @@ async def pending_flyer(
 
 
 async def pieces_to_revise(
-    session: AsyncSession, *, piece_ids: Sequence[uuid.UUID] | None, limit: int
+    session: AsyncSession,
+    *,
+    piece_ids: Sequence[uuid.UUID] | None,
+    limit: int,
+    claim_until: datetime | None = None,
+    now: datetime | None = None,
 ) -> list[PieceToRevise]:
-    """Drafts in `pending_ai_revision`, longest waiting first."""
+    """Drafts in `pending_ai_revision`, longest waiting first.
+
+    With `claim_until` the drafts returned are claimed until then (each is rewritten by one
+    process): drafts another process holds are left out. Release with
+    `release_revision_claims`.
+    """
     stmt = (
         select(ContentPiece, Agent, Listing)
         .join(Agent, Agent.id == ContentPiece.agent_id)
@@ -258,7 +268,39 @@ async def pieces_to_revise(
     )
     if piece_ids is not None:
         stmt = stmt.where(ContentPiece.id.in_(list(piece_ids)))
-    return [PieceToRevise(p, a, lst) for p, a, lst in (await session.execute(stmt)).all()]
+    if claim_until is not None:
+        now = now or utcnow()
+        stmt = stmt.where(
+            or_(
+                ContentPiece.revision_claimed_until.is_(None),
+                ContentPiece.revision_claimed_until <= now,
+            )
+        ).with_for_update(of=ContentPiece, skip_locked=True)
+    rows = [PieceToRevise(p, a, lst) for p, a, lst in (await session.execute(stmt)).all()]
+    if claim_until is not None and rows:
+        await session.execute(
+            update(ContentPiece)
+            .where(ContentPiece.id.in_([r.piece.id for r in rows]))
+            .values(revision_claimed_until=claim_until)
+            .execution_options(synchronize_session=False)
+        )
+    return rows
+
+
+async def release_revision_claims(
+    session: AsyncSession, piece_ids: Sequence[uuid.UUID], claim_until: datetime
+) -> None:
+    """Give back drafts claimed for rewriting; one claimed since by another process stays."""
+    if piece_ids:
+        await session.execute(
+            update(ContentPiece)
+            .where(
+                ContentPiece.id.in_(list(piece_ids)),
+                ContentPiece.revision_claimed_until == claim_until,
+            )
+            .values(revision_claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def revision_values(

@@ -140,13 +140,14 @@ class _Courier:
             batch, self._pending = self._pending, []
             await self.deliver(batch)
 
-    async def deliver(self, piece_ids: Sequence[uuid.UUID]) -> None:
+    async def deliver(self, piece_ids: Sequence[uuid.UUID], *, bulk: bool = True) -> None:
         try:
             await delivery.deliver_drafts(
                 self._database,
                 self._notifier,
                 default_timezone=self._timezone,
                 piece_ids=list(piece_ids),
+                bulk=bulk,
             )
         except Exception:
             # The deliver job sends whatever is still undelivered on its next round.
@@ -254,7 +255,8 @@ class DraftMaker:
             self.database, self.writer, piece_ids=piece_ids, limit=limit, gate=self.gate
         )
         if ids and self._courier is not None:
-            await self._courier.deliver(ids)
+            # The agent is waiting for these: sent at once, not in turn with fan-outs.
+            await self._courier.deliver(ids, bulk=False)
         return ids
 
     async def rewrite(self, piece_id: uuid.UUID) -> None:
@@ -278,7 +280,7 @@ class DraftMaker:
             on_accepted=on_accepted,
         )
         if result.ok and result.piece_id is not None and self._courier is not None:
-            await self._courier.deliver([result.piece_id])
+            await self._courier.deliver([result.piece_id], bulk=False)
         return result
 
 

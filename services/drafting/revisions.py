@@ -41,6 +41,9 @@ MAX_REVISION_ATTEMPTS = 3
 REVISE_LIMIT = 20
 # A failed rewrite is tried again after this times the attempts so far (the job's pace).
 RETRY_BACKOFF = timedelta(seconds=30)
+REVISION_LEASE = timedelta(minutes=5)
+"""A draft being rewritten is held this long by its process (the writer's timeouts and
+retries fit well within it); a crashed process's drafts are rewritten by another after."""
 GAVE_UP = "I could not rewrite this draft; try different feedback or edit it yourself."
 
 
@@ -164,9 +167,29 @@ async def regenerate(
     """
     gate = gate or WriterGate()
     now = utcnow()
+    claim_until = now + REVISION_LEASE
     async with database.unit_of_work() as session:
-        rows = await repo.pieces_to_revise(session, piece_ids=piece_ids, limit=limit)
-        if piece_ids is None:  # the job's sweep waits out the back-off; a direct call does not
+        claimed = await repo.pieces_to_revise(
+            session, piece_ids=piece_ids, limit=limit, claim_until=claim_until, now=now
+        )
+    try:
+        return await _revise_rows(database, writer, gate, claimed, now, due_only=piece_ids is None)
+    finally:
+        async with database.unit_of_work() as session:
+            await repo.release_revision_claims(session, [r.piece.id for r in claimed], claim_until)
+
+
+async def _revise_rows(
+    database: Database,
+    writer: Writer,
+    gate: WriterGate,
+    rows: Sequence[repo.PieceToRevise],
+    now: datetime,
+    *,
+    due_only: bool,
+) -> list[uuid.UUID]:
+    async with database.unit_of_work() as session:
+        if due_only:  # the job's sweep waits out the back-off; a direct call does not
             rows = [r for r in rows if _due(r.piece, now)]
         histories: dict[uuid.UUID, list[repo.PricePoint]] = {}
         for row in rows:

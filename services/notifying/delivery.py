@@ -15,16 +15,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+import weakref
 from collections import OrderedDict, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Agent, Notification
+from db.process_locks import FANOUT, try_advisory_lock
 from db.repositories import delivery as repo
 from db.status import DeliveryStatus, NotificationType
 from services import metrics
@@ -53,6 +56,9 @@ _recently_sent: OrderedDict[_Key, None] = OrderedDict()
 _RECENT_MAX = 10_000
 # With retry_delay's 1, 2, 4… minutes, about two hours of trying.
 MAX_ATTEMPTS = 8
+CLAIM_LEASE = timedelta(minutes=5)
+"""How long a round holds the rows it claimed: 500 drafts of two messages each take about
+40 s at the send budget; a crashed process's rows go out from another after this."""
 
 
 @dataclass
@@ -64,6 +70,37 @@ class DeliveryStats:
     skipped: int = 0
     failed: int = 0
     given_up: list[str] = field(default_factory=list)
+    elsewhere: bool = False  # another process is spending the send budget: nothing was read
+
+
+@asynccontextmanager
+async def _sending_turn(database: Database, bulk: bool) -> AsyncIterator[bool]:
+    """Whether this process may spend the bot's send budget now.
+
+    Telegram's ~30 messages/s is per bot, and each process paces its own sends
+    (bot/rate_limit.py), so a round that may send many messages runs in one process at a
+    time: the others skip it and the rows wait for the next round of whichever process
+    gets the turn. `bulk=False` (a draft the agent is waiting for, right after their own
+    tap or feedback) sends at once: a few messages in the agent's own chat.
+    """
+    if not bulk:
+        yield True
+        return
+    # Within the process the rounds queue (a draft pushed right after a scrape waits for
+    # the deliver job's round instead of being left for the next one); across processes
+    # they skip.
+    async with _local_turn(database), try_advisory_lock(database.engine, FANOUT) as held:
+        yield held
+
+
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _local_turn(database: Database) -> asyncio.Lock:
+    per_engine = _turns.setdefault(asyncio.get_running_loop(), {})
+    return per_engine.setdefault(id(database.engine.sync_engine), asyncio.Lock())
 
 
 @dataclass(frozen=True)
@@ -152,12 +189,39 @@ async def deliver_drafts(
     piece_ids: Sequence[uuid.UUID] | None = None,
     now: datetime | None = None,
     concurrency: int = 32,
+    bulk: bool = True,
 ) -> DeliveryStats:
-    """Send every draft whose newest version is not on the agent's phone yet."""
+    """Send every draft whose newest version is not on the agent's phone yet.
+
+    Each draft is claimed for the round, so with several processes it goes out from one;
+    see `_sending_turn` for `bulk`."""
     now = now or utcnow()
+    async with _sending_turn(database, bulk) as turn:
+        if not turn:
+            return DeliveryStats(elsewhere=True)
+        claim_until = utcnow() + CLAIM_LEASE
+        async with database.unit_of_work() as session:
+            rows = await repo.drafts_to_deliver(
+                session, piece_ids=piece_ids, now=now, claim_until=claim_until
+            )
+        try:
+            return await _deliver_draft_rows(
+                database, notifier, rows, default_timezone, now, concurrency
+            )
+        finally:
+            async with database.unit_of_work() as session:
+                await repo.release_draft_claims(session, [r.piece.id for r in rows], claim_until)
+
+
+async def _deliver_draft_rows(
+    database: Database,
+    notifier: Notifier,
+    rows: Sequence[repo.DraftRow],
+    default_timezone: str,
+    now: datetime,
+    concurrency: int,
+) -> DeliveryStats:
     stats = DeliveryStats()
-    async with database.unit_of_work() as session:
-        rows = await repo.drafts_to_deliver(session, piece_ids=piece_ids, now=now)
     unreachable: set[uuid.UUID] = set()
 
     async def send(row: repo.DraftRow) -> None:
@@ -317,11 +381,35 @@ async def deliver_notifications(
     now: datetime | None = None,
     concurrency: int = 32,
 ) -> DeliveryStats:
-    """Send queued notifications outside each agent's quiet hours, in order."""
+    """Send queued notifications outside each agent's quiet hours, in order; each is
+    claimed for the round, and the round waits its turn like `deliver_drafts`."""
     now = now or utcnow()
+    async with _sending_turn(database, bulk=True) as turn:
+        if not turn:
+            return DeliveryStats(elsewhere=True)
+        claim_until = utcnow() + CLAIM_LEASE
+        async with database.unit_of_work() as session:
+            rows = await repo.notifications_to_deliver(session, now=now, claim_until=claim_until)
+        try:
+            return await _deliver_notification_rows(
+                database, notifier, rows, default_timezone, now, concurrency
+            )
+        finally:
+            async with database.unit_of_work() as session:
+                await repo.release_notification_claims(
+                    session, [r.notification.id for r in rows], claim_until
+                )
+
+
+async def _deliver_notification_rows(
+    database: Database,
+    notifier: Notifier,
+    rows: Sequence[repo.NotificationRow],
+    default_timezone: str,
+    now: datetime,
+    concurrency: int,
+) -> DeliveryStats:
     stats = DeliveryStats()
-    async with database.unit_of_work() as session:
-        rows = await repo.notifications_to_deliver(session, now=now)
     unreachable: set[uuid.UUID] = set()
 
     async def send(row: repo.NotificationRow) -> None:

@@ -22,7 +22,8 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +32,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
+from db.process_locks import SCRAPE_LOCK, try_advisory_lock
 from db.repositories import ingest as repo
 from db.repositories import transitions
 from db.repositories.transitions import Request
@@ -58,6 +60,9 @@ OFF_MARKET_AFTER = 2
 """Consecutive passes a home may be missing from the sitemap before it goes off_market."""
 
 ALREADY_RUNNING = "A scrape pass is already running; wait for its summary, then try again."
+RUNNING_ELSEWHERE = (
+    "Another process is scraping the builder's site; its summary is in that process's log."
+)
 WITHDRAWN_SOLD = "Withdrawn automatically: the home is sold"
 WITHDRAWN_OFF_MARKET = "Withdrawn automatically: the home is off the market"
 REQUIRED_FIELDS: tuple[tuple[str, str], ...] = (
@@ -72,6 +77,10 @@ ScrapePhase = Literal["sitemap", "homes", "saving", "done"]
 
 class ScrapeAlreadyRunning(ConflictError):
     """Another pass holds the lock in this process."""
+
+
+class ScrapeRunningElsewhere(ScrapeAlreadyRunning):
+    """Another process sharing the database is running a pass."""
 
 
 @dataclass(frozen=True)
@@ -345,6 +354,15 @@ def _acquire(lock: asyncio.Lock | None) -> asyncio.Lock:
     return guard
 
 
+@asynccontextmanager
+async def _across_processes(database: Database) -> AsyncIterator[None]:
+    """The pass lock shared by every process on the database, held for the whole pass."""
+    async with try_advisory_lock(database.engine, SCRAPE_LOCK) as held:
+        if not held:
+            raise ScrapeRunningElsewhere(RUNNING_ELSEWHERE)
+        yield
+
+
 async def run_scrape_pass(
     database: Database,
     *,
@@ -367,7 +385,7 @@ async def run_scrape_pass(
     reached keep their old lastmod, so the next pass fetches them.
     """
     guard = _acquire(lock)
-    async with guard:
+    async with guard, _across_processes(database):
         started = time.monotonic()
         report = _Reporter(progress)
         known = await _known(database)
@@ -403,7 +421,7 @@ async def save_crawl_result(
     Takes the same lock as `run_scrape_pass`; `duration_s` covers the writing only.
     """
     guard = _acquire(lock)
-    async with guard:
+    async with guard, _across_processes(database):
         started = time.monotonic()
         known = await _known(database)
         return await _save_result(

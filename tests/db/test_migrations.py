@@ -133,3 +133,10 @@ async def test_migrating_leaves_alembic_out_of_the_callers_process(tmp_path: Pat
 async def test_a_failed_migration_raises_what_alembic_raised(tmp_path: Path) -> None:
     with pytest.raises(OperationalError, match="unable to open database file"):
         await migrate.upgrade(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_replicas_starting_together_migrate_one_after_the_other(scratch_url: str) -> None:
+    # Each upgrade runs in a child process of its own, as two replicas' `run` would.
+    await asyncio.gather(*(migrate.upgrade(scratch_url) for _ in range(2)))
+    assert await migrate.pending_revisions(scratch_url) == []

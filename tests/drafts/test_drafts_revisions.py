@@ -204,3 +204,33 @@ async def test_no_flyer_for_a_sold_home(database: Database) -> None:
         database, BuiltinWriter(), piece_id=piece.id, telegram_user_id=8106
     )
     assert not result.ok and "no longer for sale" in result.message
+
+
+async def test_a_draft_another_process_is_rewriting_is_left_to_it(database: Database) -> None:
+    from datetime import timedelta
+
+    from db.repositories import drafts as drafts_repo
+    from services.drafting.revisions import REVISION_LEASE
+
+    piece = await _draft(database, 8190)
+    await _feedback(database, piece, 8190, "mention the pool")
+    async with database.unit_of_work() as s:
+        held = await drafts_repo.pieces_to_revise(
+            s, piece_ids=None, limit=5, claim_until=utcnow() + REVISION_LEASE
+        )
+    assert [r.piece.id for r in held] == [piece.id]
+
+    assert await regenerate(database, BuiltinWriter()) == []
+    assert await regenerate(database, BuiltinWriter(), piece_ids=[piece.id]) == []
+    assert (await _row(database, piece.id)).version == piece.version
+
+    # That process crashed: once its lease is over the draft is rewritten here, once.
+    async with database.unit_of_work() as s:
+        await s.execute(
+            update(ContentPiece)
+            .where(ContentPiece.id == piece.id)
+            .values(revision_claimed_until=utcnow() - timedelta(seconds=1))
+        )
+    assert await regenerate(database, BuiltinWriter()) == [piece.id]
+    row = await _row(database, piece.id)
+    assert row.version == piece.version + 1 and row.revision_claimed_until is None

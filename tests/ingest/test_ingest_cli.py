@@ -140,3 +140,37 @@ async def test_run_scrape_once_writes_listings_and_drafts_on_each_backend(
     assert drafts and drafts > 0  # the drafts service wrote posts for the new homes
     line = next(line for line in out.getvalue().splitlines() if "Drafts written" in line)
     assert line.split()[-2] == str(drafts)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_run_scrape_once_skips_quietly_while_another_process_scrapes(
+    database: Database, site: FakeBuilderSite, tmp_path: Path
+) -> None:
+    from db.process_locks import SCRAPE_LOCK, try_advisory_lock
+    from db.session import create_engine
+    from services.scraping.scrape_pass import RUNNING_ELSEWHERE
+
+    settings = load_settings(
+        database_url=database.engine.url.render_as_string(hide_password=False),
+        listings_base_url=site.base_url,
+        data_dir=tmp_path,
+        _env_file=None,
+    )
+    other = create_engine(database.engine.url, null_pool=True)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        async with try_advisory_lock(other, SCRAPE_LOCK) as held:
+            assert held
+            code = await run_scrape_once(
+                settings,
+                fetcher_factory=fast_fetcher_factory(),
+                out=Console(file=out, width=200),
+                err=Console(file=err, width=200),
+            )
+    finally:
+        await other.dispose()
+    assert code == 0
+    assert out.getvalue().strip() == RUNNING_ELSEWHERE
+    assert site.requests == []
+    async with database.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(Listing)) == 0
