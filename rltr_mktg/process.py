@@ -36,6 +36,8 @@ from web.webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
 
+LOGIN_GRAPH_TIMEOUT_S = 15.0
+
 
 def open_database(app: App) -> Database | None:
     """The bot's database once post_init opened it."""
@@ -66,10 +68,20 @@ def dashboard(settings: Settings, app: App) -> Dashboard:
     )
 
 
-def graph_client(app: App) -> GraphClient | None:
-    """The bot's Graph client once post_init made the runtime."""
+def login_graph_client(app: App) -> GraphClient | None:
+    """A Graph client for the Facebook callback on the bot's HTTP session (once post_init
+    made the runtime): a person waits on that page, so one quick retry, not the jobs' three."""
     rt = app.bot_data.get(RUNTIME_KEY)
-    return graph(rt).client if isinstance(rt, Runtime) else None
+    if not isinstance(rt, Runtime):
+        return None
+    resources = graph(rt)
+    return GraphClient(
+        resources.session,
+        resources.client.base_url,
+        timeout_s=LOGIN_GRAPH_TIMEOUT_S,
+        max_retries=1,
+        backoff_base_s=0.5,
+    )
 
 
 def facebook_callback(settings: Settings, app: App) -> FacebookCallback | None:
@@ -84,7 +96,7 @@ def facebook_callback(settings: Settings, app: App) -> FacebookCallback | None:
     return FacebookCallback(
         app=meta_app,
         database=lambda: open_database(app),
-        graph=lambda: graph_client(app),
+        graph=lambda: login_graph_client(app),
         sink=TelegramPageOffer(app.bot, app.bot_data),
     )
 

@@ -81,6 +81,10 @@ FAILED = (
     "Facebook refused to finish connecting; open /connect in Telegram and try again, and ask "
     "your administrator if it keeps failing."
 )
+APP_MISCONFIGURED = (
+    "Facebook refused this bot's app settings, so nothing was connected; ask your "
+    "administrator to check FACEBOOK_APP_ID and FACEBOOK_APP_SECRET."
+)
 STARTING = "The bot is starting; reload this page in a few seconds."
 OFFER_GONE = "This choice has expired or was already made; use /connect to connect again."
 
@@ -337,6 +341,10 @@ async def _graph(call: Any) -> Any:
     except PublishError as exc:
         if exc.subcode in (36007, 36009):  # the code expired or was used (spec §5.3)
             raise _LoginFailed(STALE_CODE) from None
+        message = (exc.graph_message or "").lower()
+        if exc.code == 101 or (exc.code == 1 and "client secret" in message):
+            log.error("Facebook refused FACEBOOK_APP_ID or FACEBOOK_APP_SECRET: %s", message)
+            raise _LoginFailed(APP_MISCONFIGURED, 502) from None
         log.warning(
             "facebook login graph call failed",
             extra={"kind": exc.kind, "code": exc.code, "subcode": exc.subcode},

@@ -105,6 +105,8 @@ class FakeFacebookLogin:
         self.codes: dict[str, CodeGrant] = {}
         self.user_tokens: dict[str, UserGrant] = {}
         self.dialogs: list[dict[str, Any]] = []
+        # Meta caps `limit`; a small cap makes a test walk `paging.next`.
+        self.max_limit = 100
         graph.extensions.append(self.handle)
 
     @property
@@ -237,7 +239,7 @@ class FakeFacebookLogin:
         if "pages_show_list" not in grant.granted:
             raise GraphFault(10, "(#10) Application does not have permission for this action")
         fields = str(params.get("fields", "id,name"))
-        limit = max(1, min(int(params.get("limit", 25)), 100))
+        limit = max(1, min(int(params.get("limit", 25)), self.max_limit))
         start = _cursor_index(params.get("after"))
         pages = grant.person.pages[start : start + limit]
         data = [self._page_entry(page, grant, fields) for page in pages]

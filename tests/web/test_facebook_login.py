@@ -5,7 +5,10 @@ dialog's redirect to our callback, and the fake Graph's token exchanges and Page
 from __future__ import annotations
 
 import asyncio
+import html
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -97,13 +100,21 @@ def sunny_person(**values: object) -> FacebookPerson:
     return FacebookPerson("5550001", "Chris Doe", **{"pages": pages, **values})  # type: ignore[arg-type]
 
 
-@pytest.fixture
-async def running(database: Database, tmp_path: Path) -> AsyncIterator[Running]:
+@asynccontextmanager
+async def run_process(
+    database: Database, tmp_path: Path, *, with_app: bool = True
+) -> AsyncIterator[Running]:
+    """`rltr-mktg run` (polling, no jobs) with the fakes; a Meta app configured or not."""
     async with (
         FakeTelegram(flood=FloodLimits(enabled=False)) as telegram,
         FakeGraphApi() as graph,
     ):
         login = FakeFacebookLogin(graph)
+        meta = {
+            "facebook_app_id": APP_ID,
+            "facebook_app_secret": APP_SECRET,
+            "facebook_oauth_dialog_url": login.dialog_url,
+        }
         settings = load_settings(
             telegram_bot_token=telegram.token,
             telegram_api_base_url=telegram.base_url,
@@ -112,10 +123,8 @@ async def running(database: Database, tmp_path: Path) -> AsyncIterator[Running]:
             web_host="127.0.0.1",
             web_port=0,
             graph_api_base_url=graph.base_url,
-            facebook_app_id=APP_ID,
-            facebook_app_secret=APP_SECRET,
-            facebook_oauth_dialog_url=login.dialog_url,
             _env_file=None,
+            **(meta if with_app else {}),
         )
         app = build_application(settings, database=database, with_jobs=False)
         server = web_server(settings, app)
@@ -126,15 +135,15 @@ async def running(database: Database, tmp_path: Path) -> AsyncIterator[Running]:
                 await asyncio.sleep(0.01)
         async with database.unit_of_work() as s:
             agent = await make_agent(s, name="Chris Doe", telegram_user_id=AGENT_TG)
-        meta_app = app.bot_data[FACEBOOK_APP_KEY]
-        assert isinstance(meta_app, FacebookApp)
+        meta_app = app.bot_data.get(FACEBOOK_APP_KEY)
+        assert isinstance(meta_app, FacebookApp) == with_app
         run = Running(
             telegram,
             graph,
             login,
             database,
             server,
-            meta_app,
+            meta_app,  # type: ignore[arg-type]
             telegram.user(AGENT_TG, "Chris"),
             agent,
             stop,
@@ -146,6 +155,12 @@ async def running(database: Database, tmp_path: Path) -> AsyncIterator[Running]:
         finally:
             stop.set()
             await task
+
+
+@pytest.fixture
+async def running(database: Database, tmp_path: Path) -> AsyncIterator[Running]:
+    async with run_process(database, tmp_path) as run:
+        yield run
 
 
 async def browse(url: str) -> tuple[int, str, str]:
@@ -318,3 +333,73 @@ async def test_a_forged_state_is_refused(running: Running) -> None:
     assert status == 400 and "This link is not valid" in text
     assert r.graph.graph_calls(path="/oauth/access_token") == []
     assert await r.accounts() == [] and await r.offered() == 0
+
+
+async def test_pages_are_read_across_every_result_page(running: Running) -> None:
+    r = running
+    r.login.max_limit = 1
+    r.login.person = sunny_person()
+    _, url = await r.connect_link()
+    assert CONNECTED in (await browse(url))[2]
+    offer = await r.chris.next_message()
+    assert offer.button_labels == ["Sunny Homes + Instagram @sunnyhomes", "Lake Homes"]
+    listings = r.graph.graph_calls(path="/me/accounts")
+    assert len(listings) == 3  # one Page per answer; the last has no `next`
+    assert [bool(c.params.get("after")) for c in listings] == [False, True, True]
+
+
+async def test_a_code_facebook_refuses_changes_nothing(running: Running) -> None:
+    r = running
+    r.login.person = sunny_person()
+    r.graph.fail_next(
+        "/oauth/access_token",
+        code=100,
+        subcode=36009,
+        message="This authorization code has been used.",
+    )
+    _, url = await r.connect_link()
+    status, _, text = await browse(url)
+    assert status == 400 and "this sign-in expired or was already finished" in text
+    assert "expired or was already finished" in (await r.chris.next_message()).content
+    assert await r.accounts() == [] and await r.offered() == 0
+
+
+async def test_a_refused_app_secret_says_so_and_changes_nothing(running: Running) -> None:
+    r = running
+    r.login.person = sunny_person()
+    r.login.app_secret = "rotated-in-the-meta-dashboard"
+    _, url = await r.connect_link()
+    status, _, text = await browse(url)
+    assert status == 502
+    assert "Facebook refused this bot's app settings" in html.unescape(text)
+    assert "FACEBOOK_APP_SECRET" in text
+    assert "ask your administrator" in (await r.chris.next_message()).content
+    assert await r.accounts() == [] and await r.offered() == 0
+
+
+async def test_without_an_app_connect_asks_for_a_pasted_token(
+    database: Database, tmp_path: Path
+) -> None:
+    async with run_process(database, tmp_path, with_app=False) as r:
+        await r.chris.send_command("/connect")
+        reply = await r.chris.next_message()
+        assert reply.button_labels == ["Facebook Page", "Instagram"]
+        assert all("url" not in b for b in reply.buttons)
+        status, _, _ = await browse(r.callback_url + "?code=x&state=y")
+        assert status == 404
+
+
+def test_a_state_is_bound_to_the_agent_and_the_secret() -> None:
+    app = FacebookApp(APP_ID, APP_SECRET, "https://www.facebook.com/v27.0/dialog/oauth", str)
+    agent, other = uuid.uuid4(), uuid.uuid4()
+    now = utcnow().replace(microsecond=0)
+    state = app.sign_state(agent, now)
+    assert app.read_state(state) == (agent, now)
+    assert app.sign_state(agent, now) != state  # a fresh nonce every time
+    body, mac = state.rsplit(".", 1)
+    swapped = app.sign_state(other, now).split(".")[0] + "." + body.split(".", 1)[1]
+    assert app.read_state(f"{swapped}.{mac}") is None
+    assert app.read_state(state[:-1] + ("A" if state[-1] != "A" else "B")) is None
+    assert FacebookApp(APP_ID, "rotated", "", str).read_state(state) is None
+    for junk in ("", ".", "a.b.c.d", "x" * 300):
+        assert app.read_state(junk) is None
