@@ -29,9 +29,9 @@ from urllib.parse import urlencode
 
 from db.base import utcnow
 from db.repositories import facebook_logins as repo
-from services import social_accounts
+from services import metrics, social_accounts
 from services.context import Database
-from services.errors import ConflictError
+from services.errors import ConflictError, ServiceError
 from services.publishing import GraphClient, PublishError
 from services.publishing.graph_client import ParamValue
 from services.settings import FACEBOOK_CALLBACK_PATH, Settings
@@ -214,15 +214,11 @@ class OfferSink(Protocol):
 
 @dataclass(frozen=True)
 class CallbackOutcome:
-    """What the callback page says, and with which HTTP status."""
+    """What the callback page says, with which HTTP status, and its kind (for the metrics)."""
 
+    kind: str
     message: str
     status: int = 200
-
-    @property
-    def connected(self) -> bool:
-        """Whether Pages were offered in Telegram."""
-        return self.message == CONNECTED
 
 
 @dataclass(frozen=True)
@@ -232,8 +228,9 @@ class _Found:
 
 
 class _LoginFailed(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, kind: str, message: str, status: int = 400) -> None:
         super().__init__(message)
+        self.kind = kind
         self.message = message
         self.status = status
 
@@ -254,11 +251,11 @@ async def finish_login(
     read = app.read_state(params.get("state", ""))
     if read is None:
         log.info("facebook login callback with a state we did not sign")
-        return CallbackOutcome(INVALID_LINK, 400)
+        return _outcome("invalid", INVALID_LINK, 400)
     agent_id, issued_at = read
     if now >= issued_at + STATE_TTL:
         log.info("facebook login callback after expiry", extra={"agent_id": str(agent_id)})
-        return CallbackOutcome(EXPIRED_LINK, 400)
+        return _outcome("expired", EXPIRED_LINK, 400)
     state_hash = _hash(params["state"])
     async with database.unit_of_work() as session:
         login_id = await repo.claim_login(
@@ -269,15 +266,17 @@ async def finish_login(
     if login_id is None:
         log.info("facebook login state refused", extra={"agent_id": str(agent_id)})
         if known is not None and known[1] is not None:
-            return CallbackOutcome(USED_LINK, 400)
-        return CallbackOutcome(EXPIRED_LINK if known is not None else INVALID_LINK, 400)
+            return _outcome("used", USED_LINK, 400)
+        if known is not None:
+            return _outcome("expired", EXPIRED_LINK, 400)
+        return _outcome("invalid", INVALID_LINK, 400)
     try:
         found = await _pages_of_login(client, app, params, database.cipher.encrypt)
     except _LoginFailed as failed:
         log.info("facebook login ended", extra={"agent_id": str(agent_id), "why": failed.message})
         if chat_id is not None:
             await sink.tell(chat_id, failed.message)
-        return CallbackOutcome(failed.message, failed.status)
+        return _outcome(failed.kind, failed.message, failed.status)
     async with database.unit_of_work() as session:
         rows = await repo.offer_pages(
             session,
@@ -292,7 +291,12 @@ async def finish_login(
     )
     if chat_id is not None:
         await sink.offer_pages(chat_id, offers, found.note)
-    return CallbackOutcome(CONNECTED)
+    return _outcome("offered", CONNECTED)
+
+
+def _outcome(kind: str, message: str, status: int = 200) -> CallbackOutcome:
+    metrics.FACEBOOK_LOGINS.labels(kind).inc()
+    return CallbackOutcome(kind, message, status)
 
 
 async def _pages_of_login(
@@ -303,10 +307,10 @@ async def _pages_of_login(
 ) -> _Found:
     if params.get("error"):
         # Branch on `error`, never on its description: the wording changes (spec §5.2).
-        raise _LoginFailed(DENIED, 200)
+        raise _LoginFailed("denied", DENIED, 200)
     code = params.get("code", "")
     if not code:
-        raise _LoginFailed(INVALID_LINK)
+        raise _LoginFailed("invalid", INVALID_LINK)
     app_auth = {"client_id": app.app_id, "client_secret": app.app_secret}
     short = await _token(
         client,
@@ -321,11 +325,11 @@ async def _pages_of_login(
     granted = await _granted(client, user_token)
     missing = [p for p in PAGE_PERMISSIONS if p not in granted]
     if missing:
-        raise _LoginFailed(missing_permissions_message(missing), 200)
+        raise _LoginFailed("missing_permissions", missing_permissions_message(missing), 200)
     with_instagram = all(p in granted for p in IG_PERMISSIONS)
     pages = await _publishable_pages(client, user_token, with_instagram, encrypt)
     if not pages:
-        raise _LoginFailed(NO_PAGES, 200)
+        raise _LoginFailed("no_pages", NO_PAGES, 200)
     note = ""
     if not with_instagram:
         note = (
@@ -340,16 +344,18 @@ async def _graph(call: Any) -> Any:
         return await call
     except PublishError as exc:
         if exc.subcode in (36007, 36009):  # the code expired or was used (spec §5.3)
-            raise _LoginFailed(STALE_CODE) from None
+            raise _LoginFailed("stale_code", STALE_CODE) from None
         message = (exc.graph_message or "").lower()
         if exc.code == 101 or (exc.code == 1 and "client secret" in message):
             log.error("Facebook refused FACEBOOK_APP_ID or FACEBOOK_APP_SECRET: %s", message)
-            raise _LoginFailed(APP_MISCONFIGURED, 502) from None
+            raise _LoginFailed("app_settings", APP_MISCONFIGURED, 502) from None
         log.warning(
             "facebook login graph call failed",
             extra={"kind": exc.kind, "code": exc.code, "subcode": exc.subcode},
         )
-        raise _LoginFailed(UNREACHABLE if exc.retryable else FAILED, 502) from None
+        if exc.retryable:
+            raise _LoginFailed("unreachable", UNREACHABLE, 502) from None
+        raise _LoginFailed("failed", FAILED, 502) from None
 
 
 async def _token(client: GraphClient, form: dict[str, str], *, idempotent: bool) -> str:
@@ -357,7 +363,7 @@ async def _token(client: GraphClient, form: dict[str, str], *, idempotent: bool)
     answer = await _graph(client.post("oauth/access_token", None, form, idempotent=idempotent))
     token = answer.get("access_token")
     if not isinstance(token, str) or not token:
-        raise _LoginFailed(FAILED, 502)
+        raise _LoginFailed("failed", FAILED, 502)
     return token
 
 
@@ -423,9 +429,11 @@ def _offered(
 
 @dataclass(frozen=True)
 class Picked:
-    """What a pick connected: the Page, and its Instagram account when it has one."""
+    """What a pick connected: the Page, and its Instagram account unless that failed."""
 
     connected: list[social_accounts.Connected]
+    # Why the Page's Instagram account could not be connected (one sentence), if it could not.
+    instagram_problem: str | None = None
 
 
 async def pick_page(
@@ -436,10 +444,11 @@ async def pick_page(
     offer_id: uuid.UUID,
     now: datetime | None = None,
 ) -> Picked:
-    """Connect the offered Page (and its Instagram account) with its Page token.
+    """Connect the offered Page, then its Instagram account, with the Page token.
 
-    Instagram publishes with the Page's token under Facebook Login (spec §5.7). The
-    offers of that login are deleted afterwards. Raises `ServiceError` with one sentence.
+    Instagram publishes with the Page's token under Facebook Login (spec §5.7). The offers
+    of that login are deleted afterwards. Raises `ServiceError` with one sentence when the
+    Page cannot be connected (then nothing is).
     """
     now = now or utcnow()
     async with database.unit_of_work() as session:
@@ -447,18 +456,36 @@ async def pick_page(
         if offer is None:
             raise ConflictError(OFFER_GONE)
         token = database.cipher.decrypt(offer.page_token_encrypted, what="an offered Page token")
-        login_id, targets = offer.login_id, [("facebook", offer.page_id)]
-        if offer.ig_user_id:
-            targets.append(("instagram", offer.ig_user_id))
+        login_id, page_id, ig_user_id = offer.login_id, offer.page_id, offer.ig_user_id
     connected = [
         await social_accounts.connect(
-            database, client, agent_id=agent_id, platform=platform, account_id=account, token=token
+            database,
+            client,
+            agent_id=agent_id,
+            platform="facebook",
+            account_id=page_id,
+            token=token,
         )
-        for platform, account in targets
     ]
+    problem = None
+    if ig_user_id:
+        try:
+            connected.append(
+                await social_accounts.connect(
+                    database,
+                    client,
+                    agent_id=agent_id,
+                    platform="instagram",
+                    account_id=ig_user_id,
+                    token=token,
+                )
+            )
+        except ServiceError as exc:
+            problem = exc.message
     async with database.unit_of_work() as session:
         await repo.drop_offers(session, login_id)
     log.info(
-        "facebook login page picked", extra={"agent_id": str(agent_id), "accounts": len(connected)}
+        "facebook login page picked",
+        extra={"agent_id": str(agent_id), "accounts": len(connected), "ig_failed": bool(problem)},
     )
-    return Picked(connected)
+    return Picked(connected, problem)

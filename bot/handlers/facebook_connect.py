@@ -14,7 +14,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackQueryHandl
 
 from bot.callback_data import Action, ForgedCallback, pattern
 from bot.jobs.publish_job import graph
-from bot.render import bold, fit_answer
+from bot.render import bold, escape, fit_answer
 from bot.runtime import runtime
 from db.models import Agent
 from services import facebook_login, social_accounts
@@ -79,6 +79,8 @@ async def on_page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         f"{done.account.service} {bold(done.account.display_name)}" for done in picked.connected
     )
     text = f"✅ Connected {names}. Posts you approve will be published there."
+    if picked.instagram_problem:
+        text += f"\n\n⚠️ Its Instagram account was not connected: {escape(picked.instagram_problem)}"
     message = query.message if isinstance(query.message, Message) else None
     try:
         if message is None:

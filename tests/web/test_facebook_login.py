@@ -24,7 +24,7 @@ from bot.updates import RECEIVING_KEY
 from db.base import utcnow
 from db.models import Agent, FacebookLogin, FacebookLoginPage, SocialMediaAccount
 from rltr_mktg.process import serve, web_server
-from services import facebook_login
+from services import facebook_login, metrics
 from services.context import Database
 from services.facebook_login import FacebookApp
 from services.settings import load_settings
@@ -163,6 +163,14 @@ async def running(database: Database, tmp_path: Path) -> AsyncIterator[Running]:
         yield run
 
 
+def _logins(outcome: str) -> float:
+    """The /metrics count of dialog returns with this outcome."""
+    value = metrics.REGISTRY.get_sample_value(
+        "rltr_mktg_facebook_logins_total", {"outcome": outcome}
+    )
+    return value or 0.0
+
+
 async def browse(url: str) -> tuple[int, str, str]:
     """Open `url` as a browser would, following redirects: status, final URL, page text."""
     async with aiohttp.ClientSession() as browser, browser.get(url) as resp:
@@ -253,7 +261,9 @@ async def test_denied_access_changes_nothing_and_tells_the_agent(running: Runnin
     r = running
     r.login.person = sunny_person(decision="deny")
     _, url = await r.connect_link()
+    before = _logins("denied")
     status, final, text = await browse(url)
+    assert _logins("denied") == before + 1
     assert "error=access_denied" in final
     assert status == 200 and "You did not allow access on Facebook" in text
     told = await r.chris.next_message()
@@ -329,7 +339,9 @@ async def test_a_forged_state_is_refused(running: Running) -> None:
     state = parse_qs(urlsplit(url).query)["state"][0]
     other = facebook_login.FacebookApp(APP_ID, "another secret", "", lambda: "")
     forged = other.sign_state(r.agent.id, utcnow())
+    before = _logins("invalid")
     status, _, text = await browse(url.replace(state, forged))
+    assert _logins("invalid") == before + 1
     assert status == 400 and "This link is not valid" in text
     assert r.graph.graph_calls(path="/oauth/access_token") == []
     assert await r.accounts() == [] and await r.offered() == 0
@@ -403,3 +415,33 @@ def test_a_state_is_bound_to_the_agent_and_the_secret() -> None:
     assert FacebookApp(APP_ID, "rotated", "", str).read_state(state) is None
     for junk in ("", ".", "a.b.c.d", "x" * 300):
         assert app.read_state(junk) is None
+
+
+async def test_an_instagram_account_that_fails_leaves_the_page_connected(running: Running) -> None:
+    r = running
+    r.login.person = sunny_person()
+    _, url = await r.connect_link()
+    assert CONNECTED in (await browse(url))[2]
+    offer = await r.chris.next_message()
+    r.graph.fail_next(f"/{IG_ID}", code=10, message="(#10) Application does not have permission")
+    await r.chris.tap(offer.message_id, "Sunny Homes")
+    await r.chris.wait_for(lambda: offer.edits or None)
+    assert "Connected Facebook Sunny Homes." in offer.content
+    assert "Its Instagram account was not connected" in offer.content
+    assert await r.accounts() == [("facebook", PAGE_ID, PAGE_TOKEN)]
+    assert await r.offered() == 0
+
+
+async def test_two_redirects_with_one_state_offer_pages_once(running: Running) -> None:
+    r = running
+    r.login.person = sunny_person()
+    _, url = await r.connect_link()
+    results = await asyncio.gather(browse(url), browse(url))
+    assert sorted(status for status, _, _ in results) == [200, 400]
+    assert sum(CONNECTED in text for _, _, text in results) == 1
+    offer = await r.chris.next_message()
+    assert len(offer.buttons) == 2
+    await asyncio.sleep(0.2)
+    assert r.chris.messages[-1] is offer
+    assert len(r.graph.graph_calls(path="/me/accounts")) == 1
+    assert await r.offered() == 2
