@@ -85,6 +85,10 @@ APP_MISCONFIGURED = (
     "Facebook refused this bot's app settings, so nothing was connected; ask your "
     "administrator to check FACEBOOK_APP_ID and FACEBOOK_APP_SECRET."
 )
+NOT_AGENT = (
+    "Only active agents linked in Telegram can connect accounts, so nothing was connected; "
+    "ask your administrator."
+)
 STARTING = "The bot is starting; reload this page in a few seconds."
 OFFER_GONE = "This choice has expired or was already made; use /connect to connect again."
 
@@ -270,12 +274,14 @@ async def finish_login(
         if known is not None:
             return _outcome("expired", EXPIRED_LINK, 400)
         return _outcome("invalid", INVALID_LINK, 400)
+    if chat_id is None:
+        # Deactivated (or unlinked) since the link was given: nothing to connect for.
+        return _outcome("not_agent", NOT_AGENT, 403)
     try:
         found = await _pages_of_login(client, app, params, database.cipher.encrypt)
     except _LoginFailed as failed:
         log.info("facebook login ended", extra={"agent_id": str(agent_id), "why": failed.message})
-        if chat_id is not None:
-            await sink.tell(chat_id, failed.message)
+        await sink.tell(chat_id, failed.message)
         return _outcome(failed.kind, failed.message, failed.status)
     async with database.unit_of_work() as session:
         rows = await repo.offer_pages(
@@ -289,8 +295,7 @@ async def finish_login(
     log.info(
         "facebook login offered pages", extra={"agent_id": str(agent_id), "pages": len(offers)}
     )
-    if chat_id is not None:
-        await sink.offer_pages(chat_id, offers, found.note)
+    await sink.offer_pages(chat_id, offers, found.note)
     return _outcome("offered", CONNECTED)
 
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import build_application
 from bot.handlers.facebook_connect import FACEBOOK_APP_KEY
@@ -445,3 +445,15 @@ async def test_two_redirects_with_one_state_offer_pages_once(running: Running) -
     assert r.chris.messages[-1] is offer
     assert len(r.graph.graph_calls(path="/me/accounts")) == 1
     assert await r.offered() == 2
+
+
+async def test_a_deactivated_agent_connects_nothing(running: Running) -> None:
+    r = running
+    r.login.person = sunny_person()
+    _, url = await r.connect_link()
+    async with r.database.unit_of_work() as s:
+        await s.execute(update(Agent).values(is_active=False))
+    status, _, text = await browse(url)
+    assert status == 403 and "Only active agents linked in Telegram" in text
+    assert r.graph.graph_calls(path="/oauth/access_token") == []
+    assert await r.accounts() == [] and await r.offered() == 0
