@@ -170,6 +170,13 @@ class FacebookApp:
         return f"{self.dialog_url}?{query}"
 
 
+async def check_app(client: GraphClient, app: FacebookApp) -> str:
+    """The app's name as Facebook knows it, read with the app access token (`id|secret`);
+    raises `PublishError` when Facebook refuses the id or the secret."""
+    answer = await client.get(app.app_id, f"{app.app_id}|{app.app_secret}", {"fields": "id,name"})
+    return str(answer.get("name") or answer.get("id") or app.app_id)
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 

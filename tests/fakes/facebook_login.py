@@ -15,6 +15,7 @@ What it speaks:
 - `GET|POST /oauth/access_token`: the code exchange (single use, byte-identical
   redirect_uri, a code lifetime) and `grant_type=fb_exchange_token`, with the error bodies of
   spec §5.3; `grant_type=authorization_code` is ignored.
+- `GET /{app-id}` with the app access token `id|secret` (what `rltr-mktg doctor` checks).
 - `GET /me/accounts` (fields, `limit`, `after` cursors, `paging.next` except on the last
   page; `instagram_business_account` only where one is linked) and `GET /me/permissions`.
 Page tokens handed out by `me/accounts` are registered on the fake Graph with the granted
@@ -127,11 +128,21 @@ class FakeFacebookLogin:
             return self._dialog(params)
         if path == "/oauth/access_token" and method in ("GET", "POST"):
             return self._access_token(params)
+        if path == f"/{self.app_id}" and method == "GET":
+            return self._app(token)
         if path == "/me/accounts" and method == "GET":
             return self._accounts(self._user(token), params)
         if path == "/me/permissions" and method == "GET":
             return self._permissions(self._user(token))
         return None
+
+    # ------------------------------------------------------------ the app
+
+    def _app(self, token: str | None) -> dict[str, Any]:
+        """The app node, read with the app access token `id|secret`."""
+        if token != f"{self.app_id}|{self.app_secret}":
+            raise GraphFault(190, "Invalid OAuth access token signature.")
+        return {"id": self.app_id, "name": "rltr-mktg test app"}
 
     # ------------------------------------------------------------ the dialog
 
