@@ -213,6 +213,7 @@ async def test_connect_with_facebook_offers_pages_and_the_pick_stores_page_and_i
     # The code was exchanged once, then swapped for a long-lived token; no secret in a URL.
     exchanges = r.graph.graph_calls(path="/oauth/access_token")
     assert [c.method for c in exchanges] == ["POST", "POST"]
+    assert [c.token for c in exchanges] == [None, None]  # the app authenticates by id+secret
     assert exchanges[1].params["grant_type"] == "fb_exchange_token"
     assert not [c for c in r.graph.calls if APP_SECRET in c.url]
 
