@@ -36,6 +36,7 @@ from bot.handlers import (
     admin_tools,
     dashboard,
     draft_buttons,
+    facebook_connect,
     flyer,
     lists,
     start,
@@ -155,6 +156,7 @@ def _register_handlers(app: App) -> None:
     lists.register(app)
     admin_tools.register(app)
     connect_handlers.register(app)
+    facebook_connect.register(app)
     flyer.register(app)
     scrape_handlers.register(app)
     for action in DRAFT_ACTIONS:

@@ -23,6 +23,7 @@ Actions (code on the wire) and what ``entity_id`` / ``extra`` carry:
     settings (toggles)  s   agent                       setting key, e.g. "n.new"
     disconnect          d   social media account        -
     connect (platform)  k   agent                       "fb" or "ig"
+    facebook_page       g   Page offered after a login  -
 
 ``extra`` is at most :data:`MAX_EXTRA` characters from ``[A-Za-z0-9_.-]``.
 """
@@ -75,6 +76,7 @@ class Action(StrEnum):
     SETTINGS = "s"
     DISCONNECT = "d"
     CONNECT = "k"
+    FACEBOOK_PAGE = "g"
 
     @classmethod
     def parse(cls, value: str) -> Action:

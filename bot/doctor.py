@@ -12,7 +12,9 @@ from sqlalchemy import text
 
 from db import migrate
 from db.session import create_engine
+from services.facebook_login import FacebookApp, check_app
 from services.graph_versions import version_status
+from services.publishing import GraphClient, PublishError
 from services.redaction import redact
 from services.settings import ConfigError, Settings
 
@@ -100,6 +102,38 @@ async def _http(name: str, url: str, hint: str) -> Check:
         return Check(name, False, f"cannot reach {url} ({_short(exc)}); {hint}")
 
 
+async def _facebook_login(settings: Settings) -> Check:
+    base = settings.public_base_url()
+    app = FacebookApp.from_settings(settings, public_url=lambda: base)
+    if app is None:
+        return Check(
+            "facebook login",
+            True,
+            "not configured: agents paste a Page token (set FACEBOOK_APP_ID and "
+            "FACEBOOK_APP_SECRET for Connect with Facebook)",
+        )
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        client = GraphClient(session, settings.graph_api_base_url, max_retries=0)
+        try:
+            name = await check_app(client, app)
+        except PublishError as exc:
+            return Check(
+                "facebook login",
+                False,
+                f"Facebook refused the app ({exc.graph_message or exc.kind}); check "
+                "FACEBOOK_APP_ID and FACEBOOK_APP_SECRET",
+            )
+    https = app.redirect_uri.startswith("https://")
+    return Check(
+        "facebook login",
+        True,
+        f"app {name}; its Valid OAuth Redirect URIs must list {app.redirect_uri}"
+        + ("" if https else " (Facebook wants https: set PUBLIC_URL)"),
+        warning=not https,
+    )
+
+
 def _short(exc: BaseException) -> str:
     text_ = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text_[:160]
@@ -123,6 +157,7 @@ async def run_doctor(settings: Settings, *, today: date | None = None) -> int:
         lambda: _telegram(settings),
         lambda: _openai(settings),
         lambda: _http("graph api", settings.graph_api_base_url, "check GRAPH_API_BASE_URL"),
+        lambda: _facebook_login(settings),
         lambda: _http(
             "builder site", f"{settings.listings_base}/robots.txt", "check LISTINGS_BASE_URL"
         ),

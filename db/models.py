@@ -567,3 +567,49 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(320))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --------------------------------------------------------------------------------------
+# Connect with Facebook (added)
+# --------------------------------------------------------------------------------------
+
+
+class FacebookLogin(Base):
+    """(added) One "Connect with Facebook" link given to an agent; only its state's SHA-256.
+
+    Single use: the callback sets `used_at` in one compare-and-set, so a replayed or
+    second redirect finds nothing to use.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}facebook_logins"
+
+    id: Mapped[uuid.UUID] = _pk()
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{TABLE_PREFIX}agents.id", ondelete="CASCADE"), index=True
+    )
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime | None] = _created()
+
+
+class FacebookLoginPage(Base):
+    """(added) A Page (and its Instagram account) offered after a login, until the agent
+    picks one in Telegram; its Page token is stored encrypted and deleted after the pick."""
+
+    __tablename__ = f"{TABLE_PREFIX}facebook_login_pages"
+
+    id: Mapped[uuid.UUID] = _pk()
+    login_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{TABLE_PREFIX}facebook_logins.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{TABLE_PREFIX}agents.id", ondelete="CASCADE"), index=True
+    )
+    page_id: Mapped[str] = mapped_column(String(64))
+    page_name: Mapped[str] = mapped_column(String(200))
+    page_token_encrypted: Mapped[str] = mapped_column(Text)
+    ig_user_id: Mapped[str | None] = mapped_column(String(64))
+    ig_username: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime | None] = _created()

@@ -16,21 +16,29 @@ import signal
 from bot.app import build_application, start_application, stop_application
 from bot.app_type import App
 from bot.dashboard_sync import TelegramDraftSync
+from bot.facebook_offer import TelegramPageOffer
 from bot.handlers.dashboard import DASHBOARD_URL_KEY
+from bot.handlers.facebook_connect import FACEBOOK_APP_KEY
+from bot.jobs.publish_job import graph
 from bot.readiness import bot_probe, jobs_probe
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.updates import WebhookTarget, update_sink
 from services.context import Database
+from services.facebook_login import FacebookApp
 from services.process_roles import process_role
+from services.publishing import GraphClient
 from services.readiness import database_problem
 from services.settings import TELEGRAM_WEBHOOK_PATH, ConfigError, Settings
 from web.app import build_web_app
 from web.dashboard import Dashboard, origin_of
 from web.health import Probe
 from web.server import WebServer
+from web.views.facebook_callback import FacebookCallback
 from web.webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
+
+LOGIN_GRAPH_TIMEOUT_S = 15.0
 
 
 def open_database(app: App) -> Database | None:
@@ -62,9 +70,42 @@ def dashboard(settings: Settings, app: App) -> Dashboard:
     )
 
 
+def login_graph_client(app: App) -> GraphClient | None:
+    """A Graph client for the Facebook callback on the bot's HTTP session (once post_init
+    made the runtime): a person waits on that page, so one quick retry, not the jobs' three."""
+    rt = app.bot_data.get(RUNTIME_KEY)
+    if not isinstance(rt, Runtime):
+        return None
+    resources = graph(rt)
+    return GraphClient(
+        resources.session,
+        resources.client.base_url,
+        timeout_s=LOGIN_GRAPH_TIMEOUT_S,
+        max_retries=1,
+        backoff_base_s=0.5,
+    )
+
+
+def facebook_callback(settings: Settings, app: App) -> FacebookCallback | None:
+    """Connect with Facebook when FACEBOOK_APP_ID/SECRET are set; /connect then offers it."""
+    meta_app = FacebookApp.from_settings(
+        settings,
+        public_url=lambda: str(app.bot_data.get(DASHBOARD_URL_KEY) or settings.public_base_url()),
+    )
+    if meta_app is None:
+        return None
+    app.bot_data[FACEBOOK_APP_KEY] = meta_app
+    return FacebookCallback(
+        app=meta_app,
+        database=lambda: open_database(app),
+        graph=lambda: login_graph_client(app),
+        sink=TelegramPageOffer(app.bot, app.bot_data),
+    )
+
+
 def web_server(settings: Settings, app: App, *, take_updates: bool = True) -> WebServer:
-    """The web server for this bot: health, metrics, the dashboard and, in webhook mode,
-    the webhook (never in a worker)."""
+    """The web server for this bot: health, metrics, the dashboard, Connect with Facebook
+    and, in webhook mode, the webhook (never in a worker)."""
     webhook = None
     if take_updates and settings.telegram_mode == "webhook":
         webhook = TelegramWebhook(secret=settings.webhook_secret(), deliver=update_sink(app))
@@ -72,6 +113,7 @@ def web_server(settings: Settings, app: App, *, take_updates: bool = True) -> We
         probes=readiness_probes(app),
         telegram_webhook=webhook,
         dashboard=dashboard(settings, app),
+        facebook=facebook_callback(settings, app),
     )
     return WebServer(web_app, settings.web_host, settings.web_port)
 

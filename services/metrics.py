@@ -101,6 +101,13 @@ SCRAPE_FAILURES = Counter(
     registry=REGISTRY,
 )
 
+FACEBOOK_LOGINS = Counter(
+    _PREFIX + "facebook_logins",
+    "Returns from the Facebook Login dialog, by outcome (offered, denied, expired, used, ...).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+
 _TELEGRAM_KINDS = {
     400: "bad_request",
     401: "unauthorized",

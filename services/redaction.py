@@ -19,11 +19,12 @@ _MIN_SECRET_LEN = 8
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A Bot API token anywhere (URL path `/bot<id>:<secret>/`, PTB's "The token `…`").
     (re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}"), MASK),
-    # A token as a URL or form parameter.
+    # A token as a URL or form parameter (an OAuth `code` and `state` too: the Login link
+    # sent to an agent holds a state, Facebook's redirect back a code).
     (
         re.compile(
             r"(?i)\b((?:access_token|input_token|client_secret|fb_exchange_token|api_key|"
-            r"token)=)[^&\s\"'<>]+"
+            r"token|code|state)=)[^&\s\"'<>]+"
         ),
         r"\1" + MASK,
     ),

@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.errors import DatabaseUrlError
 from db.session import normalize_url
-from services.graph_versions import DEFAULT_GRAPH_API_BASE_URL
+from services.graph_versions import CURRENT_GRAPH_VERSION, DEFAULT_GRAPH_API_BASE_URL
 from services.redaction import remember_secret
 
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -40,6 +40,8 @@ running". A pass slowed further (a Crawl-delay) stops there and the next one goe
 log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/telegram/webhook"
+FACEBOOK_CALLBACK_PATH = "/auth/facebook/callback"
+DEFAULT_FACEBOOK_OAUTH_DIALOG_URL = f"https://www.facebook.com/{CURRENT_GRAPH_VERSION}/dialog/oauth"
 # What the default webhook secret is derived from, together with the bot token.
 _WEBHOOK_SECRET_LABEL = b"rltr-mktg telegram webhook secret v1"
 # Telegram's rule for secret_token: 1-256 characters, only A-Z a-z 0-9 _ -.
@@ -80,6 +82,17 @@ class Settings(BaseSettings):
     public_url: str = ""
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_secret: SecretStr | None = None
+    facebook_app_id: str = ""
+    facebook_app_secret: SecretStr | None = None
+    facebook_oauth_dialog_url: str = DEFAULT_FACEBOOK_OAUTH_DIALOG_URL
+
+    @field_validator("facebook_app_id")
+    @classmethod
+    def _app_id(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.isdigit():
+            raise ValueError("must be the numeric App ID shown in the Meta app dashboard")
+        return value
 
     @field_validator("telegram_admin_ids")
     @classmethod
@@ -120,6 +133,7 @@ class Settings(BaseSettings):
         "listings_base_url",
         "openai_base_url",
         "public_url",
+        "facebook_oauth_dialog_url",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -134,6 +148,7 @@ class Settings(BaseSettings):
         "openai_api_key",
         "encryption_key",
         "telegram_webhook_secret",
+        "facebook_app_secret",
         mode="before",
     )
     @classmethod
@@ -175,6 +190,11 @@ class Settings(BaseSettings):
             return self.public_url.rstrip("/")
         host = f"[{self.web_host}]" if ":" in self.web_host else self.web_host
         return f"http://{host}:{bound_port or self.web_port}"
+
+    @property
+    def facebook_login_enabled(self) -> bool:
+        """Whether "Connect with Facebook" is configured (FACEBOOK_APP_ID and _SECRET)."""
+        return bool(self.facebook_app_id) and self.facebook_app_secret is not None
 
     def webhook_secret(self) -> str:
         """TELEGRAM_WEBHOOK_SECRET, or one derived from the bot token (64 hex characters)."""
@@ -310,7 +330,11 @@ def load_settings(**overrides: object) -> Settings:
     remember_secret(
         *(
             secret.get_secret_value()
-            for secret in (settings.telegram_bot_token, settings.openai_api_key)
+            for secret in (
+                settings.telegram_bot_token,
+                settings.openai_api_key,
+                settings.facebook_app_secret,
+            )
             if secret is not None
         )
     )
@@ -323,6 +347,12 @@ def load_settings(**overrides: object) -> Settings:
             f"DATABASE_URL is not usable ({exc}); write it like "
             "postgresql+asyncpg://user:password@localhost:5432/rltr."
         ) from None
+    if bool(settings.facebook_app_id) != (settings.facebook_app_secret is not None):
+        missing = "FACEBOOK_APP_SECRET" if settings.facebook_app_id else "FACEBOOK_APP_ID"
+        raise ConfigError(
+            f"{missing} is not set: Connect with Facebook needs both FACEBOOK_APP_ID and "
+            "FACEBOOK_APP_SECRET (from the Meta app dashboard), or neither for manual tokens."
+        )
     if settings.telegram_mode == "webhook" and not _webhook_capable(settings.public_base_url()):
         raise ConfigError(
             "PUBLIC_URL must be an https:// address that Telegram can reach when "

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from services.settings import TELEGRAM_WEBHOOK_PATH
+from services.settings import FACEBOOK_CALLBACK_PATH, TELEGRAM_WEBHOOK_PATH
 from web import health, webhook
 from web.dashboard import Dashboard, setup_dashboard
 from web.health import PROBES, Probe
-from web.views import actions, export, login, pages
+from web.views import actions, export, facebook_callback, login, pages
+from web.views.facebook_callback import FACEBOOK_CALLBACK, FacebookCallback
 from web.webhook import TELEGRAM_WEBHOOK, TelegramWebhook
 
 ROUTES = [
@@ -18,6 +19,8 @@ ROUTES = [
     web.get("/readyz", health.readyz),
     web.get("/metrics", health.metrics_view),
     web.post(TELEGRAM_WEBHOOK_PATH, webhook.receive_update),
+    # Connect with Facebook (404 when no Meta app is configured).
+    web.get(FACEBOOK_CALLBACK_PATH, facebook_callback.callback),
     # The dashboard (404 without one; every page but the sign-in ones needs a session).
     web.get("/login", login.login_form, name="login"),
     web.post("/login", login.login),
@@ -41,14 +44,18 @@ def build_web_app(
     probes: Mapping[str, Probe],
     telegram_webhook: TelegramWebhook | None = None,
     dashboard: Dashboard | None = None,
+    facebook: FacebookCallback | None = None,
 ) -> web.Application:
     """The application; `telegram_webhook` is None in polling mode (the route answers 404),
-    and so is `dashboard` where no dashboard is served (its routes answer 404)."""
+    `dashboard` where no dashboard is served and `facebook` where no Meta app is configured
+    (their routes answer 404 too)."""
     app = web.Application()
     app[PROBES] = dict(probes)
     if telegram_webhook is not None:
         app[TELEGRAM_WEBHOOK] = telegram_webhook
     if dashboard is not None:
         setup_dashboard(app, dashboard)
+    if facebook is not None:
+        app[FACEBOOK_CALLBACK] = facebook
     app.add_routes(ROUTES)
     return app

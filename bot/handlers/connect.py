@@ -1,5 +1,8 @@
 """/connect (guided, no state in memory), /accounts and the Disconnect buttons.
 
+With FACEBOOK_APP_ID/SECRET set, /connect offers Connect with Facebook instead
+(bot/handlers/facebook_connect.py); what follows is the manual fallback.
+
 /connect shows Facebook / Instagram buttons; a tap asks, with a ForceReply prompt, for
 "<account id> <token>" in one message. The reply is recognised by the prompt it answers
 (so a restart loses nothing), deleted at once, validated and stored. These handlers sit
@@ -26,6 +29,7 @@ from telegram.ext import (
 
 from bot.app_type import App
 from bot.callback_data import Action, CallbackData, ForgedCallback, pattern
+from bot.handlers.facebook_connect import facebook_app, offer_login
 from bot.jobs.publish_job import graph
 from bot.render import bold, code, escape, fit_answer, fit_text
 from bot.runtime import Runtime, runtime
@@ -78,7 +82,8 @@ def _decode(rt: Runtime, data: str | None) -> CallbackData | None:
 
 
 async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/connect: choose the platform."""
+    """/connect: the Connect with Facebook link when an app is configured, else choose the
+    platform and paste a token."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
@@ -89,6 +94,10 @@ async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except ServiceError as exc:
         await message.reply_text(escape(exc.message))
         raise ApplicationHandlerStop from None
+    app = facebook_app(context)
+    if app is not None:
+        await offer_login(context, message, app, agent)
+        raise ApplicationHandlerStop
     keyboard = InlineKeyboardMarkup(
         [
             [

@@ -42,9 +42,9 @@ class GraphClient:
     """Calls the Graph API at `base_url` (e.g. `https://graph.facebook.com/vNN.N`; the version
     this product uses is in `services.graph_versions`).
 
-    Every call takes the access token explicitly; it travels in an `Authorization: Bearer`
-    header (never in a URL, which proxies and servers log) and is redacted from everything
-    this client logs or raises.
+    Every call takes the access token explicitly (None for the OAuth token endpoints); it
+    travels in an `Authorization: Bearer` header (never in a URL, which proxies and servers
+    log) and is redacted from everything this client logs or raises.
     """
 
     def __init__(
@@ -72,7 +72,7 @@ class GraphClient:
     async def get(
         self,
         path: str,
-        token: str,
+        token: str | None,
         params: Mapping[str, ParamValue] | None = None,
         *,
         platform: Platform | None = None,
@@ -83,7 +83,7 @@ class GraphClient:
     async def post(
         self,
         path: str,
-        token: str,
+        token: str | None,
         data: Mapping[str, ParamValue] | None = None,
         *,
         idempotent: bool = False,
@@ -98,7 +98,7 @@ class GraphClient:
         self,
         method: str,
         path: str,
-        token: str,
+        token: str | None,
         params: Mapping[str, ParamValue] | None = None,
         *,
         idempotent: bool,
@@ -141,7 +141,7 @@ class GraphClient:
         self,
         method: str,
         path: str,
-        token: str,
+        token: str | None,
         params: Mapping[str, ParamValue] | None,
         idempotent: bool,
         platform: Platform | None,
@@ -149,7 +149,8 @@ class GraphClient:
         url = f"{self._base_url}/{quote(path.lstrip('/'), safe='/_-.')}"
         fields = {k: _encode(v) for k, v in (params or {}).items() if v is not None}
         query, form = (fields or None, None) if method == "GET" else (None, fields or None)
-        auth = {"Authorization": f"Bearer {token}"}
+        # No token: the OAuth endpoints authenticate the app by its id and secret instead.
+        auth = {"Authorization": f"Bearer {token}"} if token else {}
         remember_secret(token)
         started = time.monotonic()
         try:
@@ -192,7 +193,7 @@ class GraphClient:
         headers: Mapping[str, str],
         body: Any,
         raw: bytes,
-        token: str,
+        token: str | None,
         idempotent: bool,
         platform: Platform | None,
     ) -> NoReturn:
@@ -226,7 +227,7 @@ class GraphClient:
         path: str,
         status: int,
         raw: bytes,
-        token: str,
+        token: str | None,
         idempotent: bool,
         platform: Platform | None,
     ) -> PublishError:

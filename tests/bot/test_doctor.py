@@ -10,6 +10,7 @@ import pytest
 from bot.doctor import run_doctor
 from services.graph_versions import CURRENT_GRAPH_VERSION, DEFAULT_GRAPH_API_BASE_URL
 from services.settings import load_settings
+from tests.fakes.facebook_login import APP_ID, APP_SECRET, FakeFacebookLogin
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -106,3 +107,34 @@ async def test_doctor_is_quiet_about_the_current_graph_version(
     assert await _doctor_lines(DEFAULT_GRAPH_API_BASE_URL, date(2027, 8, 1), tmp_path, capsys) == [
         f"✓ graph api version: {CURRENT_GRAPH_VERSION}, usable until 2028-11-04"
     ]
+
+
+async def test_doctor_checks_the_facebook_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with FakeGraphApi() as graph:
+        login = FakeFacebookLogin(graph)
+        values = {
+            "graph_api_base_url": graph.base_url,
+            "listings_base_url": graph.base_url,
+            "public_url": "https://bot.example.com",
+            "data_dir": tmp_path,
+            "_env_file": None,
+        }
+        await run_doctor(load_settings(**values))
+        assert (
+            "✓ facebook login: not configured: agents paste a Page token" in capsys.readouterr().out
+        )
+        app = {"facebook_app_id": APP_ID, "facebook_app_secret": APP_SECRET}
+        await run_doctor(load_settings(**values, **app))
+        out = capsys.readouterr().out
+        assert (
+            "✓ facebook login: app rltr-mktg test app; its Valid OAuth Redirect URIs must list "
+            "https://bot.example.com/auth/facebook/callback"
+        ) in out
+        login.app_secret = "rotated-in-the-meta-dashboard"
+        await run_doctor(load_settings(**values, **app))
+        out = capsys.readouterr().out
+        assert "✗ facebook login: Facebook refused the app" in out
+        assert "check FACEBOOK_APP_ID and FACEBOOK_APP_SECRET" in out
+        assert APP_SECRET not in out

@@ -36,6 +36,7 @@ import re
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -46,6 +47,12 @@ from PIL import Image
 from services.graph_versions import CURRENT_GRAPH_VERSION
 
 Action = Literal["error", "disconnect", "disconnect_after", "delay"]
+# A mounted module's handler (e.g. tests/fakes/facebook_login.py): given the method, the path
+# without its version, the parameters and the token, it answers a JSON body or a response,
+# or None when the path is not its own. Raising GraphFault answers a Graph error.
+Extension = Callable[
+    [str, str, dict[str, Any], str | None], "dict[str, Any] | web.StreamResponse | None"
+]
 Final = Literal["FINISHED", "ERROR", "EXPIRED"]
 
 IG_MAX_BYTES = 8 * 1024 * 1024
@@ -318,6 +325,7 @@ class FakeGraphApi:
         self._failures: list[Failure] = []
         self._path_latency: list[tuple[str | None, str, float]] = []
         self._container_plans: deque[ContainerPlan] = deque()
+        self.extensions: list[Extension] = []
         self._seq = 0
         self._host = host
         self._port = port
@@ -616,8 +624,7 @@ class FakeGraphApi:
         if failure is not None and failure.action == "delay":
             await asyncio.sleep(failure.delay_s)
         try:
-            body = self._route(request.method, path, params, token)
-            response: web.StreamResponse = web.json_response(body)
+            response: web.StreamResponse = self._answer(request.method, path, params, token)
         except GraphFault as fault:
             response = web.json_response(
                 graph_error_body(
@@ -637,6 +644,17 @@ class FakeGraphApi:
         if failure is not None and failure.action == "disconnect_after":
             return _drop(request)
         return response
+
+    def _answer(
+        self, method: str, path: str, params: dict[str, Any], token: str | None
+    ) -> web.StreamResponse:
+        for extension in self.extensions:
+            answer = extension(method, path, params, token)
+            if isinstance(answer, web.StreamResponse):
+                return answer
+            if answer is not None:
+                return web.json_response(answer)
+        return web.json_response(self._route(method, path, params, token))
 
     def _take_failure(self, method: str, path: str) -> Failure | None:
         for failure in self._failures:

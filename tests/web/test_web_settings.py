@@ -118,3 +118,27 @@ async def test_run_in_webhook_mode_without_an_https_url_exits_2(tmp_path: Path) 
     lines = err.decode().strip().splitlines()
     assert proc.returncode == 2
     assert len(lines) == 1 and "PUBLIC_URL must be an https:// address" in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"facebook_app_id": "1234567890"}, "FACEBOOK_APP_SECRET is not set"),
+        ({"facebook_app_secret": "s3cret-value"}, "FACEBOOK_APP_ID is not set"),
+        ({"facebook_app_id": "my-app", "facebook_app_secret": "x"}, "FACEBOOK_APP_ID must be"),
+        ({"facebook_oauth_dialog_url": "www.facebook.com/dialog"}, "FACEBOOK_OAUTH_DIALOG_URL"),
+    ],
+)
+def test_facebook_login_needs_both_app_values(values: dict[str, object], words: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{words}"):
+        _load(**values)
+
+
+def test_facebook_login_is_off_without_an_app_and_on_with_one() -> None:
+    assert not _load().facebook_login_enabled
+    assert not _load(facebook_app_id=" ", facebook_app_secret="").facebook_login_enabled
+    on = _load(facebook_app_id="1234567890", facebook_app_secret="s3cret-value-123")
+    assert on.facebook_login_enabled
+    assert on.facebook_oauth_dialog_url.startswith("https://www.facebook.com/v")
+    assert on.facebook_oauth_dialog_url.endswith("/dialog/oauth")
+    assert "s3cret-value-123" not in repr(on)
