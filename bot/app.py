@@ -77,6 +77,7 @@ ADMIN_COMMANDS = [
     BotCommand("agents", "Agents and their status"),
     BotCommand("areas", "Set an agent's service areas"),
     BotCommand("marketing", "Require marketing sign-off for an agent"),
+    BotCommand("setlicense", "Set an agent's license number"),
     BotCommand("scrape", "Check the builder's site now"),
     BotCommand("stats", "Numbers at a glance"),
     BotCommand("failed", "Posts that failed"),
@@ -208,7 +209,11 @@ async def _post_init(app: App) -> None:
         model=settings.openai_model,
     )
     maker = DraftMaker(
-        database, writer, notifier=rt.notifier, default_timezone=settings.default_timezone
+        database,
+        writer,
+        notifier=rt.notifier,
+        default_timezone=settings.default_timezone,
+        builder_name=settings.builder_name,
     )
     rt.extras.update(writer=writer, draft_maker=maker, listing_events=maker, rewrite=maker.rewrite)
     await _set_commands(app, settings)

@@ -83,7 +83,12 @@ async def listing_events(database: Database, settings: Settings) -> AsyncIterato
     )
     try:
         yield DraftingEvents(
-            DraftMaker(database, writer, default_timezone=settings.default_timezone)
+            DraftMaker(
+                database,
+                writer,
+                default_timezone=settings.default_timezone,
+                builder_name=settings.builder_name,
+            )
         )
     finally:
         await close_writer(writer)

@@ -27,6 +27,18 @@ class ContentPurpose(StrEnum):
     NEW_LISTING = "new_listing"
     PRICE_IMPROVEMENT = "price_improvement"
     FLYER = "flyer"
+    # Lifecycle events (PRODUCT.md §10): `now selling`, `just sold`, back on the market.
+    NOW_SELLING = "now_selling"
+    JUST_SOLD = "just_sold"
+    BACK_ON_MARKET = "back_on_market"
+
+
+# The lifecycle purposes, each made once per status change per assigned agent.
+LIFECYCLE_PURPOSES: tuple[ContentPurpose, ...] = (
+    ContentPurpose.NOW_SELLING,
+    ContentPurpose.JUST_SOLD,
+    ContentPurpose.BACK_ON_MARKET,
+)
 
 
 class ScheduleStatus(StrEnum):

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.errors import DatabaseUrlError
 from db.session import normalize_url
+from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.graph_versions import DEFAULT_GRAPH_API_BASE_URL
 from services.redaction import remember_secret
 
@@ -67,6 +68,8 @@ class Settings(BaseSettings):
     openai_model: str = DEFAULT_OPENAI_MODEL
     graph_api_base_url: str = DEFAULT_GRAPH_API_BASE_URL
     listings_base_url: str = "https://holidaybuilders.com"
+    # Every post and flyer credits the builder: "Home built by Holiday Builders".
+    builder_name: str = Field(default=DEFAULT_BUILDER_NAME, min_length=1, max_length=120)
     scrape_interval_minutes: int = Field(default=30, ge=1, le=24 * 60)
     scrape_pass_deadline_minutes: float = Field(
         default=DEFAULT_SCRAPE_PASS_DEADLINE_MINUTES, gt=0, le=24 * 60

@@ -1,4 +1,4 @@
-"""/settings with notification toggles, and /times, /quiet, /timezone."""
+"""/settings with notification toggles, and /times, /quiet, /timezone, /license."""
 
 from __future__ import annotations
 
@@ -68,6 +68,11 @@ def settings_text(s: AgentSettings) -> str:
         f"🌎 {bold('Time zone')}: {escape(s.timezone)}"
         + (default if s.timezone_is_default else ""),
         f"Change: {code('/timezone America/Chicago')}",
+        "",
+        f"🪪 {bold('License number')}: "
+        + (escape(s.license_number) if s.license_number else italic("not set")),
+        f"Change: {code('/license SL3412345')} or {code('/license off')} "
+        "(every post and flyer names it)",
     ]
     return "\n".join(lines)
 
@@ -212,6 +217,29 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     )
 
 
+@replies_service_errors
+async def license_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/license SL3412345 or /license off."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        s = await agent_settings.set_license(
+            session,
+            telegram_user_id=user.id,
+            text=" ".join(context.args or []),
+            default_timezone=rt.settings.default_timezone,
+        )
+    if s.license_number is None:
+        await message.reply_text("🪪 License number cleared: new posts no longer show one.")
+        return
+    await message.reply_text(
+        f"🪪 License number set: {escape(s.license_number)}. New drafts and revisions "
+        "carry it next to your brokerage."
+    )
+
+
 def register(app: App) -> None:
     """Add the settings commands and the toggle buttons to the application."""
     private = filters.ChatType.PRIVATE
@@ -219,4 +247,5 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("times", times_command, filters=private))
     app.add_handler(CommandHandler("quiet", quiet_command, filters=private))
     app.add_handler(CommandHandler("timezone", timezone_command, filters=private))
+    app.add_handler(CommandHandler("license", license_command, filters=private))
     app.add_handler(CallbackQueryHandler(on_settings_button, pattern=pattern(Action.SETTINGS)))

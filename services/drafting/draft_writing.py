@@ -31,7 +31,12 @@ from db.repositories import drafts as repo
 from db.status import ContentPurpose, ContentStatus, NotificationType
 from services.context import Database
 from services.generation.content import ContentKind
-from services.generation.listing_facts import AgentProfile, ListingFacts, format_price
+from services.generation.listing_facts import (
+    DEFAULT_BUILDER_NAME,
+    AgentProfile,
+    ListingFacts,
+    format_price,
+)
 from services.generation.pipeline import DraftOutcome, produce
 from services.generation.writer import GenerationFailed, Purpose, Writer, WriteRequest
 from services.notifying.notification_rows import notify
@@ -146,6 +151,7 @@ class DraftJob:
         kind: ContentKind,
         purpose: ContentPurpose,
         new_price: Decimal | None = None,
+        builder: str = DEFAULT_BUILDER_NAME,
     ) -> DraftJob:
         """The job for this agent; its key names the draft (a price drop's by the new price)."""
         key: tuple[Any, ...] = (purpose.value, agent.id, listing_id)
@@ -158,7 +164,7 @@ class DraftJob:
             kind=kind,
             purpose=purpose,
             facts=facts,
-            agent=agent_profile(agent),
+            agent=agent_profile(agent, builder=builder),
             variant=writer_variant(agent.id),
             new_price=new_price,
         )
@@ -198,10 +204,15 @@ def listing_facts(listing: Listing, previous_price: Decimal | None = None) -> Li
     )
 
 
-def agent_profile(agent: Agent) -> AgentProfile:
-    """The writer's view of an agent row."""
+def agent_profile(agent: Agent, *, builder: str = DEFAULT_BUILDER_NAME) -> AgentProfile:
+    """The writer's view of an agent row; `builder` is the home builder posts credit."""
     return AgentProfile(
-        name=agent.name, email=agent.email, company=agent.company, phone=agent.phone
+        name=agent.name,
+        email=agent.email,
+        company=agent.company,
+        phone=agent.phone,
+        license_number=agent.license_number,
+        builder=builder,
     )
 
 

@@ -40,6 +40,7 @@ from services.drafting.draft_writing import (
 )
 from services.drafting.flyers import FlyerResult, request_flyer
 from services.drafting.revisions import REVISE_LIMIT, regenerate
+from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.generation.writer import Writer
 from services.notifying import delivery
 from services.notifying.notifier import Notifier
@@ -61,27 +62,28 @@ BACKFILL_LIMIT = 20
 # --- jobs for new homes and price drops ---------------------------------------------------
 
 
-def _new_listing_job(agent: Agent, listing: Listing) -> DraftJob:
+def _new_listing_job(agent: Agent, listing: Listing, builder: str) -> DraftJob:
     return DraftJob.for_agent(
         agent,
         listing.id,
         listing_facts(listing),
         kind="social_media_post",
         purpose=ContentPurpose.NEW_LISTING,
+        builder=builder,
     )
 
 
 async def _new_listing_jobs(
-    session: AsyncSession, pairs: Sequence[tuple[Agent, Listing]]
+    session: AsyncSession, pairs: Sequence[tuple[Agent, Listing]], builder: str
 ) -> tuple[list[DraftJob], int]:
     ids = [(a.id, lst.id) for a, lst in pairs]
     done = await repo.pairs_with_piece(session, ids, ContentPurpose.NEW_LISTING.value)
-    jobs = [_new_listing_job(a, lst) for a, lst in pairs if (a.id, lst.id) not in done]
+    jobs = [_new_listing_job(a, lst, builder) for a, lst in pairs if (a.id, lst.id) not in done]
     return jobs, len(pairs) - len(jobs)
 
 
 async def _price_jobs(
-    session: AsyncSession, drops: Sequence[tuple[uuid.UUID, Decimal, Decimal]]
+    session: AsyncSession, drops: Sequence[tuple[uuid.UUID, Decimal, Decimal]], builder: str
 ) -> tuple[list[DraftJob], int]:
     jobs: list[DraftJob] = []
     skipped = 0
@@ -111,6 +113,7 @@ async def _price_jobs(
                     kind="social_media_post",
                     purpose=ContentPurpose.PRICE_IMPROVEMENT,
                     new_price=new,
+                    builder=builder,
                 )
             )
     return jobs, skipped
@@ -170,8 +173,10 @@ class DraftMaker:
         default_timezone: str = "UTC",
         gate: WriterGate | None = None,
         backfill_window: timedelta = BACKFILL_WINDOW,
+        builder_name: str = DEFAULT_BUILDER_NAME,
     ) -> None:
         self.database = database
+        self.builder = builder_name
         self.writer = writer
         self.gate = gate or WriterGate()
         self.backfill_window = backfill_window
@@ -203,7 +208,7 @@ class DraftMaker:
         """A `social_media_post` for every agent assigned to each new listing."""
         async with self.database.unit_of_work() as session:
             pairs = await repo.assignments(session, listing_ids)
-            jobs, skipped = await _new_listing_jobs(session, pairs)
+            jobs, skipped = await _new_listing_jobs(session, pairs, self.builder)
         run = await self._write(jobs)
         run.skipped += skipped
         return run
@@ -218,7 +223,7 @@ class DraftMaker:
         if not drops:
             return DraftRun()
         async with self.database.unit_of_work() as session:
-            jobs, skipped = await _price_jobs(session, drops)
+            jobs, skipped = await _price_jobs(session, drops, self.builder)
         run = await self._write(jobs)
         run.skipped += skipped
         return run
@@ -235,9 +240,9 @@ class DraftMaker:
         since = (now or utcnow()) - self.backfill_window
         async with self.database.unit_of_work() as session:
             missing = await repo.missing_new_listing_drafts(session, since=since, limit=limit)
-            new_jobs, _ = await _new_listing_jobs(session, missing)
+            new_jobs, _ = await _new_listing_jobs(session, missing, self.builder)
             drops = await repo.recent_price_drops(session, since=since, limit=limit)
-            price_jobs, _ = await _price_jobs(session, drops)
+            price_jobs, _ = await _price_jobs(session, drops, self.builder)
         run = await self._write([*new_jobs, *price_jobs])
         if run.created or run.failed:
             log.info(
@@ -251,7 +256,12 @@ class DraftMaker:
     ) -> list[uuid.UUID]:
         """`regenerate()` sharing this maker's writing slots; delivers the results."""
         ids = await regenerate(
-            self.database, self.writer, piece_ids=piece_ids, limit=limit, gate=self.gate
+            self.database,
+            self.writer,
+            piece_ids=piece_ids,
+            limit=limit,
+            gate=self.gate,
+            builder=self.builder,
         )
         if ids and self._courier is not None:
             await self._courier.deliver(ids)
@@ -276,6 +286,7 @@ class DraftMaker:
             telegram_user_id=telegram_user_id,
             gate=self.gate,
             on_accepted=on_accepted,
+            builder=self.builder,
         )
         if result.ok and result.piece_id is not None and self._courier is not None:
             await self._courier.deliver([result.piece_id])

@@ -30,6 +30,7 @@ from services.drafting.draft_writing import (
     writer_variant,
 )
 from services.generation.content import ContentKind
+from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.generation.pipeline import produce
 from services.generation.writer import GenerationFailed, Writer, WriteRequest
 
@@ -55,6 +56,7 @@ async def _revise_one(
     gate: WriterGate,
     row: repo.PieceToRevise,
     history: Sequence[repo.PricePoint],
+    builder: str,
 ) -> uuid.UUID | None:
     piece = row.piece
     key = ("revise", piece.id)
@@ -68,7 +70,7 @@ async def _revise_one(
             kind=kind,
             purpose="revision",
             facts=listing_facts(row.listing, previous_price=price_before_drop(piece, history)),
-            agent=agent_profile(row.agent),
+            agent=agent_profile(row.agent, builder=builder),
             previous=dict(piece.generated_text),
             feedback=piece.feedback,
             variant_seed=writer_variant(row.agent.id),
@@ -143,6 +145,7 @@ async def regenerate(
     piece_ids: Sequence[uuid.UUID] | None = None,
     limit: int = REVISE_LIMIT,
     gate: WriterGate | None = None,
+    builder: str = DEFAULT_BUILDER_NAME,
 ) -> list[uuid.UUID]:
     """Rewrite drafts in `pending_ai_revision` (all of them, or these) from their feedback.
 
@@ -163,7 +166,7 @@ async def regenerate(
                     histories[lid] = await repo.price_history(session, lid)
     done = await asyncio.gather(
         *(
-            _revise_one(database, writer, gate, row, histories.get(row.listing.id, []))
+            _revise_one(database, writer, gate, row, histories.get(row.listing.id, []), builder)
             for row in rows
         )
     )

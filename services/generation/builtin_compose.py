@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from services.generation.builtin_style import Channel, Style
-from services.generation.checks.disclosure import EQUAL_HOUSING_OPPORTUNITY
+from services.generation.checks.disclosure import (
+    EQUAL_HOUSING_OPPORTUNITY,
+    builder_credit,
+    license_words,
+)
 from services.generation.checks.fact_check import check_facts
 from services.generation.checks.fair_housing import find_flags, neutralize
 from services.generation.content import normalize_hashtag, normalize_hashtags
@@ -702,11 +706,17 @@ def default_hashtags(listing: Listing, style: Style, count: int) -> list[str]:
 
 
 def disclosure(agent: AgentProfile) -> str:
-    """'Presented by Jane Doe, Sunshine Realty · Equal Housing Opportunity'."""
+    """'Home built by Holiday Builders · Presented by Jane Doe, Sunshine Realty (License
+    #SL123) · Equal Housing Opportunity' (brokerage and license only when the agent has them)."""
     who = agent.name.strip()
     if agent.company and agent.company.strip():
         who += f", {agent.company.strip()}"
-    return f"Presented by {who} · {EQUAL_HOUSING_OPPORTUNITY}"
+    if agent.license_number and agent.license_number.strip():
+        who += f" ({license_words(agent.license_number)})"
+    parts = [f"Presented by {who}", EQUAL_HOUSING_OPPORTUNITY]
+    if agent.builder.strip():
+        parts.insert(0, builder_credit(agent.builder))
+    return " · ".join(parts)
 
 
 def facebook_text(
@@ -823,9 +833,13 @@ def agent_contact(agent: AgentProfile) -> str:
     lines = [agent.name.strip()]
     if agent.company and agent.company.strip():
         lines.append(agent.company.strip())
+    if agent.license_number and agent.license_number.strip():
+        lines.append(license_words(agent.license_number))
     if agent.phone and agent.phone.strip():
         lines.append(agent.phone.strip())
     lines.append(agent.email.strip())
+    if agent.builder.strip():
+        lines.append(builder_credit(agent.builder))
     lines.append(EQUAL_HOUSING_OPPORTUNITY)
     return "\n".join(lines)
 
