@@ -24,6 +24,9 @@ _PURPOSE_TITLE = {
     ContentPurpose.NEW_LISTING: "New listing post",
     ContentPurpose.PRICE_IMPROVEMENT: "Price improvement post",
     ContentPurpose.FLYER: "Flyer text",
+    ContentPurpose.NOW_SELLING: "Now selling post",
+    ContentPurpose.JUST_SOLD: "Just sold post",
+    ContentPurpose.BACK_ON_MARKET: "Back on the market post",
 }
 _PLATFORM = {"facebook": "Facebook", "instagram": "Instagram"}
 # The last line of a draft, replaced by the status line once the agent decided.

@@ -29,6 +29,7 @@ from services.scraping.scrape_pass import (
     PriceChange,
     ScrapeProgress,
     ScrapeSummary,
+    StatusChange,
     run_scrape_pass,
 )
 from services.settings import Settings
@@ -67,6 +68,10 @@ class DraftingEvents:
     async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
         """The pass itself withdraws the drafts of sold homes; the service may add more."""
         await self.maker.on_sold(listing_ids)
+
+    async def on_status_change(self, changes: Sequence[StatusChange]) -> None:
+        """`now selling`, `just sold` and back-on-the-market drafts."""
+        self._count(await self.maker.lifecycle(changes))
 
 
 @asynccontextmanager

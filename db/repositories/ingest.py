@@ -26,9 +26,17 @@ from db.models import (
     ContentPiece,
     Listing,
     ListingPriceChange,
+    ListingStatusChange,
     PostSchedule,
 )
-from db.status import ApprovalAction, AreaKind, ContentStatus, ListingStatus, ScheduleStatus
+from db.status import (
+    ApprovalAction,
+    AreaKind,
+    ContentPurpose,
+    ContentStatus,
+    ListingStatus,
+    ScheduleStatus,
+)
 
 T = TypeVar("T")
 
@@ -227,6 +235,33 @@ async def add_price_changes(
     )
 
 
+async def add_status_changes(
+    session: AsyncSession,
+    changes: Sequence[tuple[uuid.UUID, str, str]],
+    now: datetime,
+) -> list[tuple[uuid.UUID, uuid.UUID, str, str]]:
+    """One status-history row per (listing id, old, new); returns (row id, listing id, old,
+    new), the row id naming the event."""
+    if not changes:
+        return []
+    made = [(uuid.uuid4(), listing_id, old, new) for listing_id, old, new in changes]
+    await session.execute(
+        insert(ListingStatusChange).values(
+            [
+                {
+                    "id": change_id,
+                    "listing_id": listing_id,
+                    "old_status": old,
+                    "new_status": new,
+                    "changed_at": now,
+                }
+                for change_id, listing_id, old, new in made
+            ]
+        )
+    )
+    return made
+
+
 async def active_agents_with_areas(
     session: AsyncSession, agent_id: uuid.UUID | None = None
 ) -> list[AgentAreas]:
@@ -363,9 +398,11 @@ async def withdraw_drafts(
 ) -> list[WithdrawnPiece]:
     """Withdraw the not-yet-posted drafts of homes that left the market.
 
-    Drafts waiting for a decision, for marketing or for a rewrite become `rejected` with
+    Drafts waiting for a decision, for marketing or for a rewrite (except `just sold`
+    drafts, written for exactly this moment) become `rejected` with
     an audit row carrying the listing's feedback sentence; so do approved drafts none of
-    whose posts has gone out yet. Every pending post of these listings is cancelled.
+    whose posts has gone out yet. Every pending post of these listings (but a `just sold`
+    one's) is cancelled.
 
     "None has gone out" is checked again by the write itself: a post claimed after the
     read keeps its draft approved. On PostgreSQL the read locks the drafts (FOR UPDATE),
@@ -394,7 +431,12 @@ async def withdraw_drafts(
                     ContentPiece.status,
                     ContentPiece.version,
                 )
-                .where(ContentPiece.listing_id.in_(list(chunk)), withdrawable)
+                .where(
+                    ContentPiece.listing_id.in_(list(chunk)),
+                    withdrawable,
+                    # The `just sold` post is the one a home off the market keeps.
+                    ContentPiece.purpose != ContentPurpose.JUST_SOLD.value,
+                )
                 .with_for_update()
             )
         ).all()
@@ -436,7 +478,10 @@ async def withdraw_drafts(
             .where(
                 PostSchedule.status == ScheduleStatus.PENDING.value,
                 PostSchedule.content_piece_id.in_(
-                    select(ContentPiece.id).where(ContentPiece.listing_id.in_(list(chunk)))
+                    select(ContentPiece.id).where(
+                        ContentPiece.listing_id.in_(list(chunk)),
+                        ContentPiece.purpose != ContentPurpose.JUST_SOLD.value,
+                    )
                 ),
             )
             .values(status=ScheduleStatus.CANCELLED.value, updated_at=now)

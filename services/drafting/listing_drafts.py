@@ -1,4 +1,5 @@
-"""Events in, drafts out: new homes and price drops become drafts; feedback becomes versions.
+"""Events in, drafts out: new homes, price drops and status changes become drafts; feedback
+becomes versions.
 
 Every draft follows the same path (`services.drafting.draft_writing`): read the facts in a short
 transaction, write outside any transaction, store the draft with its first version and its
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Agent, Listing
 from db.repositories import drafts as repo
+from db.repositories import lifecycle as lifecycle_repo
 from db.status import ContentPurpose
 from services.context import Database
 from services.drafting.draft_writing import (
@@ -39,6 +41,7 @@ from services.drafting.draft_writing import (
     write_drafts,
 )
 from services.drafting.flyers import FlyerResult, request_flyer
+from services.drafting.lifecycle_drafts import StatusEvent, lifecycle_jobs
 from services.drafting.revisions import REVISE_LIMIT, regenerate
 from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.generation.writer import Writer
@@ -202,7 +205,21 @@ class DraftMaker:
         await self.price_drops(changes)
 
     async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
-        """`ListingEvents`: nothing to write; the scrape withdraws the pending drafts itself."""
+        """`ListingEvents`: nothing to write; the scrape withdraws the pending drafts itself
+        (the `just sold` post comes with the status change)."""
+
+    async def on_status_change(self, changes: Sequence[StatusEvent]) -> None:
+        """`ListingEvents`: homes changed status."""
+        await self.lifecycle(changes)
+
+    async def lifecycle(self, changes: Sequence[StatusEvent]) -> DraftRun:
+        """A `now selling`, `just sold` or back-on-the-market post per assigned agent for each
+        status change that calls for one (once per event, see `lifecycle_drafts`)."""
+        async with self.database.unit_of_work() as session:
+            jobs, skipped = await lifecycle_jobs(session, changes, self.builder)
+        run = await self._write(jobs)
+        run.skipped += skipped
+        return run
 
     async def new_listings(self, listing_ids: Sequence[uuid.UUID]) -> DraftRun:
         """A `social_media_post` for every agent assigned to each new listing."""
@@ -232,8 +249,9 @@ class DraftMaker:
         self, *, limit: int = BACKFILL_LIMIT, now: datetime | None = None
     ) -> DraftRun:
         """Write drafts that should exist but do not: homes first seen and assigned recently
-        with no post (a failed writer, or a crash after the scrape committed) and recent price
-        drops with no price-improvement post. Bounded by `limit` per kind per run.
+        with no post (a failed writer, or a crash after the scrape committed), recent price
+        drops with no price-improvement post and recent status changes with no lifecycle post.
+        Bounded by `limit` per kind per run.
 
         Homes seen before the window get no post even when newly assigned (an agent joining
         or changing areas is not news about the home)."""
@@ -243,7 +261,9 @@ class DraftMaker:
             new_jobs, _ = await _new_listing_jobs(session, missing, self.builder)
             drops = await repo.recent_price_drops(session, since=since, limit=limit)
             price_jobs, _ = await _price_jobs(session, drops, self.builder)
-        run = await self._write([*new_jobs, *price_jobs])
+            changes = await lifecycle_repo.recent_status_changes(session, since=since, limit=limit)
+            event_jobs, _ = await lifecycle_jobs(session, changes, self.builder)
+        run = await self._write([*new_jobs, *price_jobs, *event_jobs])
         if run.created or run.failed:
             log.info(
                 "draft backfill",

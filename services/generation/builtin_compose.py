@@ -31,7 +31,10 @@ from services.generation.listing_facts import (
     plural,
 )
 
-Base = Literal["new_listing", "price_improvement", "flyer"]
+Base = Literal[
+    "new_listing", "price_improvement", "flyer", "now_selling", "just_sold", "back_on_market"
+]
+_LIFECYCLE: frozenset[str] = frozenset({"now_selling", "just_sold", "back_on_market"})
 T = TypeVar("T")
 
 _AMENITY = re.compile(
@@ -129,6 +132,57 @@ _OPENINGS: dict[tuple[str, str], list[_Tpl]] = {
         _t("Price drop alert {where}! {address} just got more affordable.", "drop"),
         _t("New price, same beautiful home! {address} {where_full} is now {price}.", "price"),
     ],
+    ("now_selling", "neutral"): [
+        _t("Now selling {where_full}: {plan_ref} at {address} is officially for sale.", "plan"),
+        _t("The wait is over {where}: {address} is now selling."),
+        _t("It's official: {address} {where_full} is now for sale."),
+        _t("Previously coming soon, {address} {where_full} is now on the market."),
+    ],
+    ("now_selling", "formal"): [
+        _t("Now selling {where_full}: {plan_ref} at {address}.", "plan"),
+        _t("{address} {where_full} is now available for purchase."),
+        _t("I am pleased to announce that {address} {where_full} is now on the market."),
+    ],
+    ("now_selling", "casual"): [
+        _t("It's here! {address} {where_full} is now selling!"),
+        _t("The wait is over {where}! {address} is officially for sale."),
+        _t(
+            "Now selling {where}! {plan_ref_cap} at {address} is ready for its first owners.",
+            "plan",
+        ),
+    ],
+    ("just_sold", "neutral"): [
+        _t("Just sold {where_full}: {address}."),
+        _t("Another one sold {where}: {address} has found its owners."),
+        _t("{address} {where_full} is officially sold."),
+        _t("Sold! {plan_ref_cap} at {address} {where_full} is off the market.", "plan"),
+    ],
+    ("just_sold", "formal"): [
+        _t("Just sold: {address} {where_full}."),
+        _t("{address} {where_full} has sold."),
+        _t("I am pleased to share that {address} {where_full} has sold."),
+    ],
+    ("just_sold", "casual"): [
+        _t("SOLD! {address} {where_full} is spoken for."),
+        _t("Another one sold {where}! {address} is off the market."),
+        _t("Just sold {where}! Congratulations to the new owners of {address}."),
+    ],
+    ("back_on_market", "neutral"): [
+        _t("Back on the market {where_full}: {address}."),
+        _t("Good news {where}: {address} is available again."),
+        _t("A second chance {where_full}: {address} is back on the market."),
+        _t("{address} {where_full} is for sale again."),
+    ],
+    ("back_on_market", "formal"): [
+        _t("Back on the market {where_full}: {address}."),
+        _t("{address} {where_full} is once again available."),
+        _t("{plan_ref_cap} at {address} {where_full} has returned to the market.", "plan"),
+    ],
+    ("back_on_market", "casual"): [
+        _t("It's back! {address} {where_full} is on the market again."),
+        _t("Missed it the first time? {address} {where} is back on the market!"),
+        _t("Second chance alert {where}! {address} is available again."),
+    ],
 }
 _WAS_NOW = {
     "neutral": ["Was {prev}, now {price}: that's {diff} less.", "Now {price}, down from {prev}."],
@@ -221,6 +275,31 @@ _HEADLINES: dict[tuple[str, str], list[_Tpl]] = {
         _t("Price Drop in {city}!", "drop"),
         _t("New Price: {price}!", "price"),
     ],
+    ("now_selling", "neutral"): [
+        _t("Now Selling in {place}"),
+        _t("Now Selling: {plan_ref_title}", "plan"),
+        _t("Now For Sale: {beds} Bed, {baths} Bath in {city}", "beds", "baths"),
+    ],
+    ("now_selling", "formal"): [_t("Now Selling in {place}"), _t("Now Available: {address}")],
+    ("now_selling", "casual"): [
+        _t("Now Selling in {place}!"),
+        _t("It's Here: {plan_ref_title}!", "plan"),
+    ],
+    ("just_sold", "neutral"): [_t("Just Sold in {place}"), _t("Sold: {address}")],
+    ("just_sold", "formal"): [_t("Just Sold: {address}"), _t("Sold in {place}")],
+    ("just_sold", "casual"): [_t("Just Sold in {city}!"), _t("SOLD in {place}!")],
+    ("back_on_market", "neutral"): [
+        _t("Back on the Market in {place}"),
+        _t("Available Again: {address}"),
+    ],
+    ("back_on_market", "formal"): [
+        _t("Back on the Market: {address}"),
+        _t("Available Again in {place}"),
+    ],
+    ("back_on_market", "casual"): [
+        _t("It's Back in {city}!"),
+        _t("Back on the Market in {place}!"),
+    ],
 }
 _CTAS: dict[tuple[Channel, str], list[str]] = {
     ("call", "neutral"): [
@@ -238,6 +317,24 @@ _CTAS: dict[tuple[Channel, str], list[str]] = {
     ("dm", "neutral"): ["Send {name} a message to schedule a tour."],
     ("dm", "formal"): ["To arrange a private showing, please send {name} a message."],
     ("dm", "casual"): ["Slide into {name}'s DMs and let's go see it!"],
+}
+# A sold home cannot be toured: the `just sold` post invites the next client instead.
+_SOLD_CTAS: dict[tuple[Channel, str], list[str]] = {
+    ("call", "neutral"): [
+        "Thinking of buying or selling {where}? Call or text {name} at {phone}.",
+        "Looking for a home like this one? Call {name} at {phone}.",
+    ],
+    ("call", "formal"): ["To discuss buying or selling {where}, please contact {name} at {phone}."],
+    ("call", "casual"): ["Want to be next? Call or text {name} at {phone}!"],
+    ("text", "neutral"): ["Thinking of buying or selling {where}? Text {name} at {phone}."],
+    ("text", "formal"): ["To discuss buying or selling {where}, please text {name} at {phone}."],
+    ("text", "casual"): ["Want to be next? Shoot {name} a text at {phone}!"],
+    ("email", "neutral"): ["Thinking of buying or selling {where}? Email {name} at {email}."],
+    ("email", "formal"): ["To discuss buying or selling {where}, please email {name} at {email}."],
+    ("email", "casual"): ["Want to be next? Drop {name} a line at {email}!"],
+    ("dm", "neutral"): ["Thinking of buying or selling {where}? Send {name} a message."],
+    ("dm", "formal"): ["To discuss buying or selling {where}, please send {name} a message."],
+    ("dm", "casual"): ["Want to be next? Slide into {name}'s DMs!"],
 }
 _IG_LINK = {
     "neutral": "Photos and details at the link in bio.",
@@ -409,7 +506,8 @@ def _values(
         "phone": (agent.phone or "").strip(),
         "url": facts.source_url or "",
     }
-    if facts.price is not None:
+    # A sold home's last asking price is not its sale price: a `just sold` post names none.
+    if facts.price is not None and base != "just_sold":
         values["price"] = format_price(facts.price)
         available.add("price")
     if facts.previous_price is not None and facts.price is not None:
@@ -454,8 +552,8 @@ def _key(listing: Listing, style: Style) -> str:
 
 
 def _moment(listing: Listing) -> str:
-    if listing.base == "price_improvement":
-        return "price_improvement"
+    if listing.base == "price_improvement" or listing.base in _LIFECYCLE:
+        return listing.base
     return "upcoming" if listing.facts.status == "upcoming" else "new_listing"
 
 
@@ -611,7 +709,8 @@ def call_to_action(listing: Listing, style: Style) -> str:
     if style.cta:
         return style.cta
     channel = resolve_channel(listing.agent, style.channel)
-    return pick(_key(listing, style), "cta", _CTAS[(channel, style.tone)]).format_map(
+    table = _SOLD_CTAS if listing.base == "just_sold" else _CTAS
+    return pick(_key(listing, style), "cta", table[(channel, style.tone)]).format_map(
         listing.values
     )
 
@@ -628,9 +727,10 @@ def resolve_channel(agent: AgentProfile, wanted: Channel | None) -> Channel:
 def all_ctas(listing: Listing, style: Style) -> dict[str, Channel]:
     """Every built-in call to action for this listing and agent (to recognise a previous one)."""
     out: dict[str, Channel] = {}
-    for (channel, _tone), templates in _CTAS.items():
-        for template in templates:
-            out[template.format_map(listing.values)] = channel
+    for table in (_CTAS, _SOLD_CTAS):
+        for (channel, _tone), templates in table.items():
+            for template in templates:
+                out[template.format_map(listing.values)] = channel
     return out
 
 
@@ -683,6 +783,9 @@ def default_hashtags(listing: Listing, style: Style, count: int) -> list[str]:
         "price_improvement": ["#PriceImprovement", "#NewPrice"],
         "upcoming": ["#ComingSoon"],
         "new_listing": ["#JustListed"],
+        "now_selling": ["#NowSelling", "#NewListing"],
+        "just_sold": ["#JustSold", "#Sold"],
+        "back_on_market": ["#BackOnTheMarket", "#AvailableAgain"],
     }[moment]
     city = normalize_hashtag(f.city) or ""
     state = _STATES.get(f.state.strip().upper(), f.state.strip())
