@@ -13,9 +13,11 @@ from db.repositories import ingest as ingest_repo
 from services.context import Database
 from services.drafting.listing_drafts import DraftMaker
 from services.generation.builtin_writer import BuiltinWriter
+from services.generation.openai_writer import OpenAIWriter
 from services.scraping.scrape_pass import WITHDRAWN_OFF_MARKET
 from tests.factories import make_agent, make_listing, make_piece
 from tests.fakes.builder_site import FakeBuilderSite
+from tests.fakes.openai_server import FakeOpenAI
 from tests.ingest.conftest import (
     OCALA,
     PORT_ST_LUCIE,
@@ -170,3 +172,34 @@ async def test_the_database_refuses_a_second_draft_for_one_event(database: Datab
     with pytest.raises(IntegrityError):
         async with database.unit_of_work() as s:
             await make_piece(s, agent, listing, purpose="just_sold", event_key="just_sold:x")
+
+
+async def test_the_openai_writer_writes_each_event_its_own_way(
+    database: Database,
+    site: FakeBuilderSite,  # noqa: F811
+    fake_openai: FakeOpenAI,
+) -> None:
+    scraper = _scraper(database, site)
+    await _agents(database, 1)
+    writer = OpenAIWriter(
+        api_key="sk-test", base_url=fake_openai.base_url, model="gpt-4o-mini", concurrency=2
+    )
+    try:
+        maker = DraftMaker(database, writer)
+        await scraper.run(events=maker)
+        replace_page(site, OCALA, page_with(OCALA, "Move In Ready", "Sold Out"))
+        replace_page(site, PORT_ST_LUCIE, page_with(PORT_ST_LUCIE, "Coming Soon", "Move In Ready"))
+        await scraper.run(events=maker)
+    finally:
+        await writer.aclose()
+    [sold] = await _pieces(database, "just_sold")
+    [selling] = await _pieces(database, "now_selling")
+    assert sold.writer == selling.writer == "openai:gpt-4o-mini"
+    assert sold.generated_text["facebook_text"].startswith("Just sold in")
+    assert "#JustSold" in sold.generated_text["hashtags"]
+    assert "$" not in sold.generated_text["instagram_text"]
+    assert selling.generated_text["facebook_text"].startswith("Now selling in")
+    assert "#NowSelling" in selling.generated_text["hashtags"]
+    for piece in (sold, selling):
+        assert "Home built by Holiday Builders" in piece.generated_text["facebook_text"]
+        assert not [w for w in piece.warnings or [] if w.get("kind") == "facts"]
