@@ -651,24 +651,28 @@ def highlight_sentence(item: str, tone: str) -> str:
     return _HIGHLIGHT[tone].format(feature=feature, feature_cap=_cap(feature))
 
 
-def _visible(items: Sequence[str], style: Style, cap: int) -> list[str]:
+def _visible(items: Sequence[str], style: Style, cap: int, said: str = "") -> list[str]:
     skip = [x.lower() for x in (*style.highlights, *style.excluded)]
     kept = [i for i in items if not any(s in i.lower() or i.lower() in s for s in skip)]
+    # A feature the post already names (in a sentence borrowed from the description) is not
+    # listed a second time.
+    spoken = " ".join(said.lower().split())
+    kept = [i for i in kept if " ".join(i.lower().split()) not in spoken]
     return kept[:cap]
 
 
-def features_sentence(listing: Listing, style: Style) -> str | None:
-    """Home features (normal/long drafts)."""
-    items = _visible(listing.features, style, _FEATURE_CAP[style.length])
+def features_sentence(listing: Listing, style: Style, said: str = "") -> str | None:
+    """Home features (normal/long drafts) not already named in `said`."""
+    items = _visible(listing.features, style, _FEATURE_CAP[style.length], said)
     if not items:
         return None
     template = pick(_key(listing, style), "features", _FEATURES[style.tone])
     return template.format_map({**listing.values, "list": _join([with_article(i) for i in items])})
 
 
-def amenities_sentence(listing: Listing, style: Style) -> str | None:
-    """Community amenities (normal/long drafts)."""
-    items = _visible(listing.amenities, style, _AMENITY_CAP[style.length])
+def amenities_sentence(listing: Listing, style: Style, said: str = "") -> str | None:
+    """Community amenities (normal/long drafts) not already named in `said`."""
+    items = _visible(listing.amenities, style, _AMENITY_CAP[style.length], said)
     if not items:
         return None
     table = _AMENITIES if listing.values["community"] else _AMENITIES_NO_COMMUNITY
@@ -750,12 +754,18 @@ def body_paragraphs(listing: Listing, style: Style) -> list[str]:
         if age:
             second.append(age)
         return [" ".join(p) for p in (first, second) if p]
+    fourth = description_sentences(listing, style)
+    said = " ".join(fourth)
     third = [
-        s for s in (features_sentence(listing, style), amenities_sentence(listing, style)) if s
+        s
+        for s in (
+            features_sentence(listing, style, said),
+            amenities_sentence(listing, style, said),
+        )
+        if s
     ]
     if age:
         third.append(age)
-    fourth = description_sentences(listing, style)
     if style.length == "long":
         fourth.append(_LOCATION[style.tone].format_map(listing.values))
     layout = pick(_key(listing, style), "layout", (0, 1, 2))
@@ -872,15 +882,17 @@ def instagram_text(
 
     middle = [highlight_sentence(h, style.tone) for h in style.highlights]
     age = age_sentence(listing)
+    borrowed = description_sentences(listing, style)[:1] if style.length == "long" else []
+    said = " ".join(borrowed)
     if style.length != "short":
-        fs = features_sentence(listing, style)
+        fs = features_sentence(listing, style, said)
         if fs:
             middle.append(fs)
     if style.length == "long":
-        am = amenities_sentence(listing, style)
+        am = amenities_sentence(listing, style, said)
         if am:
             middle.append(am)
-        middle += description_sentences(listing, style)[:1]
+        middle += borrowed
     if age:
         middle.append(age)
     if style.emoji == "more":
