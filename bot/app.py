@@ -54,6 +54,7 @@ from bot.telegram_notifier import TelegramNotifier
 from bot.updates import WebhookTarget, start_receiving
 from services.context import Database, open_database
 from services.drafting.listing_drafts import DraftMaker
+from services.drafting.printable_flyers import FlyerPrinter
 from services.generation.writer import build_writer, close_writer
 from services.redaction import redact
 from services.settings import Settings
@@ -208,14 +209,22 @@ async def _post_init(app: App) -> None:
         base_url=settings.openai_base_url,
         model=settings.openai_model,
     )
+    printer = FlyerPrinter(site_url=settings.listings_base_url, builder=settings.builder_name)
     maker = DraftMaker(
         database,
         writer,
         notifier=rt.notifier,
         default_timezone=settings.default_timezone,
         builder_name=settings.builder_name,
+        print_flyer=printer,
     )
-    rt.extras.update(writer=writer, draft_maker=maker, listing_events=maker, rewrite=maker.rewrite)
+    rt.extras.update(
+        writer=writer,
+        draft_maker=maker,
+        listing_events=maker,
+        rewrite=maker.rewrite,
+        print_flyer=printer,
+    )
     await _set_commands(app, settings)
     if app.bot_data.get("with_jobs", True):
         schedule_jobs(app)

@@ -129,10 +129,17 @@ class _Courier:
     """Pushes new drafts as they are stored, coalescing bursts into one delivery round
     (delivery keeps each agent's messages in order)."""
 
-    def __init__(self, database: Database, notifier: Notifier, default_timezone: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        notifier: Notifier,
+        default_timezone: str,
+        print_flyer: delivery.PrintFlyer | None,
+    ) -> None:
         self._database = database
         self._notifier = notifier
         self._timezone = default_timezone
+        self._print_flyer = print_flyer
         self._pending: list[uuid.UUID] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -153,6 +160,7 @@ class _Courier:
                 self._notifier,
                 default_timezone=self._timezone,
                 piece_ids=list(piece_ids),
+                print_flyer=self._print_flyer,
             )
         except Exception:
             # The deliver job sends whatever is still undelivered on its next round.
@@ -165,7 +173,8 @@ class _Courier:
 
 class DraftMaker:
     """Turns listing events into drafts (the scrape's `ListingEvents`), rewrites drafts from
-    feedback and writes flyers on request. With a notifier it pushes drafts at once."""
+    feedback and writes flyers on request. With a notifier it pushes drafts at once (a flyer
+    with its PDF when `print_flyer` is given)."""
 
     def __init__(
         self,
@@ -177,6 +186,7 @@ class DraftMaker:
         gate: WriterGate | None = None,
         backfill_window: timedelta = BACKFILL_WINDOW,
         builder_name: str = DEFAULT_BUILDER_NAME,
+        print_flyer: delivery.PrintFlyer | None = None,
     ) -> None:
         self.database = database
         self.builder = builder_name
@@ -185,7 +195,9 @@ class DraftMaker:
         self.backfill_window = backfill_window
         self.failures = 0
         self._courier = (
-            _Courier(database, notifier, default_timezone) if notifier is not None else None
+            _Courier(database, notifier, default_timezone, print_flyer)
+            if notifier is not None
+            else None
         )
 
     async def _write(self, jobs: Sequence[DraftJob]) -> DraftRun:

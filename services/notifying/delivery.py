@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Agent, Notification
 from db.repositories import delivery as repo
-from db.status import DeliveryStatus, NotificationType
+from db.status import ContentType, DeliveryStatus, NotificationType
 from services import metrics
 from services.context import Database
 from services.notifying.notification_rows import type_enabled
@@ -34,6 +34,7 @@ from services.notifying.notifier import (
     DeliveryFailed,
     DeliveryRefused,
     DraftView,
+    FlyerAttachment,
     ListingSummary,
     NotificationView,
     Notifier,
@@ -51,6 +52,8 @@ _Key = tuple[uuid.UUID, int, datetime | None]
 _in_flight: set[_Key] = set()
 _recently_sent: OrderedDict[_Key, None] = OrderedDict()
 _RECENT_MAX = 10_000
+PrintFlyer = Callable[[repo.DraftRow], Awaitable[FlyerAttachment | None]]
+"""Renders a flyer-text draft's PDF and preview (`services.drafting.printable_flyers`)."""
 # With retry_delay's 1, 2, 4… minutes, about two hours of trying.
 MAX_ATTEMPTS = 8
 
@@ -152,8 +155,10 @@ async def deliver_drafts(
     piece_ids: Sequence[uuid.UUID] | None = None,
     now: datetime | None = None,
     concurrency: int = 32,
+    print_flyer: PrintFlyer | None = None,
 ) -> DeliveryStats:
-    """Send every draft whose newest version is not on the agent's phone yet."""
+    """Send every draft whose newest version is not on the agent's phone yet; a flyer-text
+    draft comes with its printable flyer when `print_flyer` is given."""
     now = now or utcnow()
     stats = DeliveryStats()
     async with database.unit_of_work() as session:
@@ -177,6 +182,8 @@ async def deliver_drafts(
             stats.deferred += 1
             return
         view = draft_view(row)
+        if print_flyer is not None and piece.content_type == ContentType.FLYER_TEXT:
+            view = replace(view, flyer=await _printed(print_flyer, row))
         await _send_one(
             database,
             agent,
@@ -190,6 +197,15 @@ async def deliver_drafts(
     await _per_agent(rows, lambda r: r.agent.id, send, concurrency)
     await _tell_admins(notifier, stats)
     return stats
+
+
+async def _printed(print_flyer: PrintFlyer, row: repo.DraftRow) -> FlyerAttachment | None:
+    try:
+        return await print_flyer(row)
+    except Exception:
+        # The flyer's text still goes out; the agent can ask again for the PDF.
+        log.exception("flyer PDF not rendered", extra={"piece_id": str(row.piece.id)})
+        return None
 
 
 def _draft_failure(row: repo.DraftRow) -> _Failure:

@@ -55,6 +55,15 @@ class ListingSummary:
 
 
 @dataclass(frozen=True)
+class FlyerAttachment:
+    """A flyer-text draft's printable flyer: the PDF (sent as a document) and its preview."""
+
+    pdf: bytes
+    preview_png: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
 class DraftView:
     """One version of a draft as the agent will see it."""
 
@@ -78,6 +87,8 @@ class DraftView:
     # Parts of this version already on the phone (photos, then each text part) from an
     # earlier attempt: sending resumes after them.
     parts_done: int = 0
+    # A flyer-text draft's printable flyer, sent before its text (instead of the photos).
+    flyer: FlyerAttachment | None = None
 
 
 @dataclass(frozen=True)
