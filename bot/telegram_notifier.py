@@ -6,7 +6,14 @@ import enum
 import logging
 from collections.abc import Collection
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.callback_data import Action, CallbackSigner
@@ -173,6 +180,19 @@ class TelegramNotifier:
         try:
             await self._bot.send_message(
                 note.chat_id, fit_text(f"{icon} {escape(note.message)}"), reply_markup=markup
+            )
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+
+    async def send_reminder(self, chat_id: int, reply_to_message_id: int, text: str) -> None:
+        """A reply to the draft's message (sent anyway if the agent deleted it)."""
+        try:
+            await self._bot.send_message(
+                chat_id,
+                fit_text(escape(text)),
+                reply_parameters=ReplyParameters(
+                    reply_to_message_id, allow_sending_without_reply=True
+                ),
             )
         except TelegramError as exc:
             raise delivery_error(exc) from None

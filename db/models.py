@@ -119,6 +119,9 @@ class Agent(Base):
     quiet_hours_start: Mapped[str | None] = mapped_column(String(5))
     quiet_hours_end: Mapped[str | None] = mapped_column(String(5))
     license_number: Mapped[str | None] = mapped_column(String(64))
+    # Hours before an unanswered draft gets its one reminder (NULL: DRAFT_REMINDER_HOURS;
+    # 0: no reminders).
+    draft_reminder_hours: Mapped[float | None] = mapped_column(Double)
 
     user: Mapped[User | None] = relationship(back_populates="agent", lazy="raise")
     social_media_accounts: Mapped[list[SocialMediaAccount]] = relationship(
@@ -365,6 +368,8 @@ class ContentPiece(Base):
     delivery_error: Mapped[str | None] = mapped_column(Text)
     # "<purpose>:<status change id>" for lifecycle drafts; NULL for the others.
     event_key: Mapped[str | None] = mapped_column(String(80))
+    # When the one reminder about this unanswered draft was sent.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[Listing] = relationship(back_populates="content_pieces", lazy="raise")
     agent: Mapped[Agent] = relationship(back_populates="content_pieces", lazy="raise")

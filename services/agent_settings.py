@@ -60,6 +60,7 @@ class AgentSettings:
     timezone: str
     timezone_is_default: bool
     license_number: str | None = None
+    reminder_hours: float | None = None  # None: DRAFT_REMINDER_HOURS; 0: off
 
 
 def settings_of(agent: Agent, *, default_timezone: str) -> AgentSettings:
@@ -91,6 +92,7 @@ def settings_of(agent: Agent, *, default_timezone: str) -> AgentSettings:
         timezone=agent.timezone or default_timezone,
         timezone_is_default=not agent.timezone,
         license_number=agent.license_number,
+        reminder_hours=agent.draft_reminder_hours,
     )
 
 
@@ -258,5 +260,36 @@ async def set_license(
     number = parse_license(text)
     agent = await require_agent(session, telegram_user_id)
     agent.license_number = number
+    await session.flush()
+    return settings_of(agent, default_timezone=default_timezone)
+
+
+REMINDER_USAGE = "For example: /reminders 12 (hours, fractions allowed), or /reminders off."
+MAX_REMINDER_HOURS = 24 * 30
+
+
+def parse_reminder_hours(text: str) -> float:
+    """'12' or '1.5' → hours; 'off' → 0; InvalidInputError otherwise."""
+    value = text.strip().lower().removesuffix("h").removesuffix("hours").strip()
+    if value in {"off", "none", "no", "0"}:
+        return 0.0
+    try:
+        hours = float(value)
+    except ValueError:
+        raise InvalidInputError(REMINDER_USAGE) from None
+    if not 0 < hours <= MAX_REMINDER_HOURS or hours != hours:
+        raise InvalidInputError(
+            f"Give between 0.25 and {MAX_REMINDER_HOURS} hours. {REMINDER_USAGE}"
+        )
+    return max(hours, 0.25)
+
+
+async def set_reminder_hours(
+    session: AsyncSession, *, telegram_user_id: int, text: str, default_timezone: str
+) -> AgentSettings:
+    """Store after how many hours an unanswered draft gets its reminder (0: never)."""
+    hours = parse_reminder_hours(text)
+    agent = await require_agent(session, telegram_user_id)
+    agent.draft_reminder_hours = hours
     await session.flush()
     return settings_of(agent, default_timezone=default_timezone)

@@ -1,4 +1,5 @@
-"""lifecycle drafts, license numbers: status history, event keys, lifecycle purposes
+"""lifecycle drafts, license numbers, draft reminders: status history, event keys,
+lifecycle purposes, reminder settings and stamps
 
 Revision ID: 0007
 Revises: 0003
@@ -58,8 +59,12 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("rltr_mktg_agents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("license_number", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("draft_reminder_hours", sa.Double(), nullable=True))
     with op.batch_alter_table("rltr_mktg_content_pieces", schema=None) as batch_op:
         batch_op.add_column(sa.Column("event_key", sa.String(length=80), nullable=True))
+        batch_op.add_column(
+            sa.Column("reminded_at", db.base.UTCDateTime(timezone=True), nullable=True)
+        )
         batch_op.create_unique_constraint(
             batch_op.f("uq_rltr_mktg_content_pieces_agent_id_event_key"),
             ["agent_id", "event_key"],
@@ -79,8 +84,10 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("uq_rltr_mktg_content_pieces_agent_id_event_key"), type_="unique"
         )
+        batch_op.drop_column("reminded_at")
         batch_op.drop_column("event_key")
     with op.batch_alter_table("rltr_mktg_agents", schema=None) as batch_op:
+        batch_op.drop_column("draft_reminder_hours")
         batch_op.drop_column("license_number")
     with op.batch_alter_table("rltr_mktg_listing_status_history", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rltr_mktg_listing_status_history_listing_id"))

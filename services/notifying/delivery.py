@@ -40,6 +40,7 @@ from services.notifying.notifier import (
     Notifier,
     RecipientUnreachable,
 )
+from services.notifying.reminders import waiting_for
 from services.publishing.publish_rounds import retry_delay
 from services.scheduling import in_quiet_hours
 
@@ -384,14 +385,24 @@ def _notification_failure(note: Notification) -> _Failure:
     return _Failure(f"a {note.notification_type} notification", note.delivery_attempts, record)
 
 
-async def resend_drafts(database: Database, notifier: Notifier, *, telegram_user_id: int) -> int:
-    """Send again every draft waiting for this agent (the /drafts command)."""
+async def resend_drafts(
+    database: Database,
+    notifier: Notifier,
+    *,
+    telegram_user_id: int,
+    now: datetime | None = None,
+) -> int:
+    """Send again every draft waiting for this agent (the /drafts command), each saying how
+    long it has waited."""
+    now = now or utcnow()
     async with database.unit_of_work() as session:
         rows = await repo.drafts_to_deliver(
             session, telegram_user_id=telegram_user_id, include_delivered=True
         )
     for row in rows:
         view = draft_view(row)
+        if row.piece.created_at is not None:
+            view = replace(view, waiting=waiting_for(now - row.piece.created_at))
         if row.piece.telegram_message_id is not None and view.previous_message_id is None:
             # Re-sent: the older message of the same version loses its buttons.
             view = DraftView(

@@ -89,6 +89,8 @@ class DraftView:
     parts_done: int = 0
     # A flyer-text draft's printable flyer, sent before its text (instead of the photos).
     flyer: FlyerAttachment | None = None
+    # How long the draft has waited for the agent ("26 hours"), shown by /drafts.
+    waiting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,4 +124,8 @@ class Notifier(Protocol):
 
     async def alert_admins(self, text: str) -> None:
         """Tell the administrators, in plain text, about something they may need to act on."""
+        ...
+
+    async def send_reminder(self, chat_id: int, reply_to_message_id: int, text: str) -> None:
+        """Send plain `text` as a reply to a draft's message (raises as `send_draft` does)."""
         ...
