@@ -20,7 +20,7 @@ from bot.callback_data import Action, CallbackSigner
 from bot.draft_render import photo_caption, render_draft
 from bot.keyboards import draft_keyboard
 from bot.rate_limit import retry_after_s
-from bot.render import bold, escape, fit_text
+from bot.render import bold, escape, fit_caption, fit_text
 from db.status import NotificationType
 from services.notifying.notifier import (
     DeliveryFailed,
@@ -193,6 +193,15 @@ class TelegramNotifier:
                 reply_parameters=ReplyParameters(
                     reply_to_message_id, allow_sending_without_reply=True
                 ),
+            )
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> None:
+        """A PNG with its caption (escaped, cut to Telegram's caption limit)."""
+        try:
+            await self._bot.send_photo(
+                chat_id, InputFile(png, filename="chart.png"), caption=fit_caption(escape(caption))
             )
         except TelegramError as exc:
             raise delivery_error(exc) from None

@@ -122,6 +122,8 @@ class Agent(Base):
     # Hours before an unanswered draft gets its one reminder (NULL: DRAFT_REMINDER_HOURS;
     # 0: no reminders).
     draft_reminder_hours: Mapped[float | None] = mapped_column(Double)
+    # The Monday (ISO date, agent's time zone) whose weekly digest was sent last.
+    weekly_digest_on: Mapped[str | None] = mapped_column(String(10))
 
     user: Mapped[User | None] = relationship(back_populates="agent", lazy="raise")
     social_media_accounts: Mapped[list[SocialMediaAccount]] = relationship(

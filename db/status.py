@@ -66,6 +66,7 @@ class NotificationType(StrEnum):
     LISTING_PRICE_CHANGED = "listing_price_changed"
     LISTING_SOLD = "listing_sold"
     TOKEN_EXPIRING = "token_expiring"  # noqa: S105 (a status word, not a secret)
+    WEEKLY_DIGEST = "weekly_digest"
 
 
 class DeliveryStatus(StrEnum):

@@ -33,6 +33,7 @@ TOGGLE_KEYS: dict[str, str] = {
     "posted": NotificationType.POST_SUCCESS,
     "failed": NotificationType.POST_FAILED,
     "token": NotificationType.TOKEN_EXPIRING,
+    "digest": NotificationType.WEEKLY_DIGEST,
 }
 _KEY_OF_TYPE = {value: key for key, value in TOGGLE_KEYS.items()}
 

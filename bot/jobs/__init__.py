@@ -1,6 +1,6 @@
 """The in-process jobs on PTB's job queue (APScheduler); each is a thin call into services.
 
-One module per job: deliver (drafts and notifications), scrape, regenerate, publish, remind.
+One module per job: deliver (drafts and notifications), scrape, regenerate, publish, remind, digest.
 """
 
 from __future__ import annotations
@@ -9,7 +9,14 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.jobs import delivery_job, publish_job, regenerate_job, reminder_job, scrape_job
+from bot.jobs import (
+    delivery_job,
+    digest_job,
+    publish_job,
+    regenerate_job,
+    reminder_job,
+    scrape_job,
+)
 from bot.jobs.job_metrics import meter_all
 
 
@@ -19,5 +26,6 @@ def schedule_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     publish_job.schedule(app)
     regenerate_job.schedule(app)
     reminder_job.schedule(app)
+    digest_job.schedule(app)
     scrape_job.schedule(app)
     meter_all(app)

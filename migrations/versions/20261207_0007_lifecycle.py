@@ -1,5 +1,5 @@
-"""lifecycle drafts, license numbers, draft reminders: status history, event keys,
-lifecycle purposes, reminder settings and stamps
+"""lifecycle drafts, license numbers, draft reminders, weekly digests: status history, event
+keys, lifecycle purposes, reminder settings and stamps, the digest notification type
 
 Revision ID: 0007
 Revises: 0003
@@ -23,6 +23,13 @@ _NEW_PURPOSES = (
     "purpose IN ('new_listing', 'price_improvement', 'flyer', "
     "'now_selling', 'just_sold', 'back_on_market')"
 )
+
+_TYPES = (
+    "'content_awaiting_approval', 'post_success', 'post_failed', 'listing_ingested', "
+    "'listing_price_changed', 'listing_sold', 'token_expiring'"
+)
+_OLD_TYPES = f"notification_type IN ({_TYPES})"
+_NEW_TYPES = f"notification_type IN ({_TYPES}, 'weekly_digest')"
 
 
 def upgrade() -> None:
@@ -60,6 +67,7 @@ def upgrade() -> None:
     with op.batch_alter_table("rltr_mktg_agents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("license_number", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("draft_reminder_hours", sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column("weekly_digest_on", sa.String(length=10), nullable=True))
     with op.batch_alter_table("rltr_mktg_content_pieces", schema=None) as batch_op:
         batch_op.add_column(sa.Column("event_key", sa.String(length=80), nullable=True))
         batch_op.add_column(
@@ -71,9 +79,20 @@ def upgrade() -> None:
         )
         batch_op.drop_constraint(op.f("ck_rltr_mktg_content_pieces_purpose"), type_="check")
         batch_op.create_check_constraint("purpose", _NEW_PURPOSES)
+    with op.batch_alter_table("rltr_mktg_notifications", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            op.f("ck_rltr_mktg_notifications_notification_type"), type_="check"
+        )
+        batch_op.create_check_constraint("notification_type", _NEW_TYPES)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM rltr_mktg_notifications WHERE notification_type = 'weekly_digest'")
+    with op.batch_alter_table("rltr_mktg_notifications", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            op.f("ck_rltr_mktg_notifications_notification_type"), type_="check"
+        )
+        batch_op.create_check_constraint("notification_type", _OLD_TYPES)
     op.execute(
         "DELETE FROM rltr_mktg_content_pieces "
         "WHERE purpose IN ('now_selling', 'just_sold', 'back_on_market')"
@@ -87,6 +106,7 @@ def downgrade() -> None:
         batch_op.drop_column("reminded_at")
         batch_op.drop_column("event_key")
     with op.batch_alter_table("rltr_mktg_agents", schema=None) as batch_op:
+        batch_op.drop_column("weekly_digest_on")
         batch_op.drop_column("draft_reminder_hours")
         batch_op.drop_column("license_number")
     with op.batch_alter_table("rltr_mktg_listing_status_history", schema=None) as batch_op:

@@ -129,3 +129,7 @@ class Notifier(Protocol):
     async def send_reminder(self, chat_id: int, reply_to_message_id: int, text: str) -> None:
         """Send plain `text` as a reply to a draft's message (raises as `send_draft` does)."""
         ...
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> None:
+        """Send a picture with a plain-text caption, e.g. the weekly digest's chart."""
+        ...
