@@ -54,6 +54,7 @@ from bot.telegram_notifier import TelegramNotifier
 from bot.updates import RECEIVING_KEY, WORKER, WebhookTarget, start_receiving
 from services.context import Database, open_database
 from services.drafting.listing_drafts import DraftMaker
+from services.drafting.printable_flyers import FlyerPrinter
 from services.generation.writer_factory import build_writer, close_writer
 from services.redaction import redact
 from services.settings import Settings
@@ -77,6 +78,7 @@ ADMIN_COMMANDS = [
     BotCommand("agents", "Agents and their status"),
     BotCommand("areas", "Set an agent's service areas"),
     BotCommand("marketing", "Require marketing sign-off for an agent"),
+    BotCommand("setlicense", "Set an agent's license number"),
     BotCommand("scrape", "Check the builder's site now"),
     BotCommand("stats", "Numbers at a glance"),
     BotCommand("failed", "Posts that failed"),
@@ -207,10 +209,22 @@ async def _post_init(app: App) -> None:
         base_url=settings.openai_base_url,
         model=settings.openai_model,
     )
+    printer = FlyerPrinter(site_url=settings.listings_base_url, builder=settings.builder_name)
     maker = DraftMaker(
-        database, writer, notifier=rt.notifier, default_timezone=settings.default_timezone
+        database,
+        writer,
+        notifier=rt.notifier,
+        default_timezone=settings.default_timezone,
+        builder_name=settings.builder_name,
+        print_flyer=printer,
     )
-    rt.extras.update(writer=writer, draft_maker=maker, listing_events=maker, rewrite=maker.rewrite)
+    rt.extras.update(
+        writer=writer,
+        draft_maker=maker,
+        listing_events=maker,
+        rewrite=maker.rewrite,
+        print_flyer=printer,
+    )
     await _set_commands(app, settings)
     if app.bot_data.get("with_jobs", True):
         schedule_jobs(app)

@@ -25,6 +25,9 @@ _PURPOSE_TITLE = {
     ContentPurpose.NEW_LISTING: "New listing post",
     ContentPurpose.PRICE_IMPROVEMENT: "Price improvement post",
     ContentPurpose.FLYER: "Flyer text",
+    ContentPurpose.NOW_SELLING: "Now selling post",
+    ContentPurpose.JUST_SOLD: "Just sold post",
+    ContentPurpose.BACK_ON_MARKET: "Back on the market post",
 }
 _PLATFORM = {"facebook": "Facebook", "instagram": "Instagram"}
 # The last line of a draft, replaced by the status line once the agent decided.
@@ -104,13 +107,14 @@ def render_draft(draft: DraftView) -> list[str]:
     title = _PURPOSE_TITLE.get(draft.purpose, "Draft")  # type: ignore[call-overload]
     if draft.content_type == ContentType.FLYER_TEXT:
         title = "Flyer text"
-    header = "\n".join(
-        [
-            f"📝 {bold(title)} · v{draft.version}",
-            f"🏠 {_where(draft.listing)}",
-            facts_line(draft.listing),
-        ]
-    )
+    header_lines = [
+        f"📝 {bold(title)} · v{draft.version}",
+        f"🏠 {_where(draft.listing)}",
+        facts_line(draft.listing),
+    ]
+    if draft.waiting:
+        header_lines.append(f"⏳ Waiting for you for {escape(draft.waiting)}")
+    header = "\n".join(header_lines)
     blocks = [header]
     if draft.feedback:
         blocks.append(italic(f"Rewritten from your feedback: “{draft.feedback}”"))

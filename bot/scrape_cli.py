@@ -30,6 +30,7 @@ from services.scraping.scrape_pass import (
     ScrapeProgress,
     ScrapeRunningElsewhere,
     ScrapeSummary,
+    StatusChange,
     run_scrape_pass,
 )
 from services.settings import Settings
@@ -69,6 +70,10 @@ class DraftingEvents:
         """The pass itself withdraws the drafts of sold homes; the service may add more."""
         await self.maker.on_sold(listing_ids)
 
+    async def on_status_change(self, changes: Sequence[StatusChange]) -> None:
+        """`now selling`, `just sold` and back-on-the-market drafts."""
+        self._count(await self.maker.lifecycle(changes))
+
 
 @asynccontextmanager
 async def listing_events(database: Database, settings: Settings) -> AsyncIterator[DraftingEvents]:
@@ -84,7 +89,12 @@ async def listing_events(database: Database, settings: Settings) -> AsyncIterato
     )
     try:
         yield DraftingEvents(
-            DraftMaker(database, writer, default_timezone=settings.default_timezone)
+            DraftMaker(
+                database,
+                writer,
+                default_timezone=settings.default_timezone,
+                builder_name=settings.builder_name,
+            )
         )
     finally:
         await close_writer(writer)

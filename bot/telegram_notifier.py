@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Collection
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    ReplyParameters,
+)
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.callback_data import Action, CallbackSigner
 from bot.draft_render import photo_caption, render_draft
 from bot.keyboards import draft_keyboard
 from bot.rate_limit import retry_after_s
-from bot.render import bold, escape, fit_text
+from bot.render import bold, escape, fit_caption, fit_text
 from db.status import NotificationType
 from services.notifying.notifier import (
     DeliveryFailed,
@@ -25,6 +33,14 @@ from services.notifying.notifier import (
 
 log = logging.getLogger(__name__)
 MAX_PHOTOS = 10
+
+
+class _Step(enum.Enum):
+    """The non-text parts of a flyer draft."""
+
+    FLYER_PREVIEW = "flyer_preview"
+    FLYER_PDF = "flyer_pdf"
+
 
 _ICONS = {
     NotificationType.LISTING_INGESTED: "🏡",
@@ -64,8 +80,14 @@ class TelegramNotifier:
     async def send_draft(self, draft: DraftView, on_part: PartSent | None = None) -> int:
         """Photos first (first version only), then the draft's text parts, the last one with
         the buttons; parts an earlier attempt delivered are not sent again."""
-        photos = bool(draft.image_urls) and draft.previous_message_id is None
-        steps: list[str | None] = [None] if photos else []  # None: the photos
+        photos = (
+            bool(draft.image_urls) and draft.previous_message_id is None and draft.flyer is None
+        )
+        # None: the photos; a _Step: the flyer's preview or its PDF (every version: the PDF
+        # shows the text of that version); a string: a text part.
+        steps: list[str | _Step | None] = [None] if photos else []
+        if draft.flyer is not None:
+            steps += [_Step.FLYER_PREVIEW, _Step.FLYER_PDF]
         steps += render_draft(draft)
         last = len(steps) - 1
         keyboard = draft_keyboard(
@@ -77,9 +99,12 @@ class TelegramNotifier:
             try:
                 if text is None:
                     await self._send_photos(draft)
+                elif isinstance(text, _Step):
+                    await self._send_flyer(draft, text)
                 elif index < last:
                     await self._bot.send_message(draft.chat_id, text)
                 else:
+                    assert isinstance(text, str), "a draft ends with its text"
                     message = await self._bot.send_message(
                         draft.chat_id, text, reply_markup=keyboard
                     )
@@ -108,6 +133,23 @@ class TelegramNotifier:
             log.warning(
                 "draft photos not sent", extra={"piece_id": str(draft.piece_id), "error": str(exc)}
             )
+
+    async def _send_flyer(self, draft: DraftView, step: _Step) -> None:
+        flyer = draft.flyer
+        assert flyer is not None
+        where = escape(f"{draft.listing.address}, {draft.listing.city}")
+        if step == _Step.FLYER_PREVIEW:
+            await self._bot.send_photo(
+                draft.chat_id,
+                InputFile(flyer.preview_png, filename="flyer-preview.png"),
+                caption=f"🖨 Flyer preview: {where} (version {draft.version})",
+            )
+            return
+        await self._bot.send_document(
+            draft.chat_id,
+            InputFile(flyer.pdf, filename=flyer.filename),
+            caption="Printable flyer (PDF, US Letter). Flyers are never posted.",
+        )
 
     async def mark_superseded(self, chat_id: int, message_id: int, new_version: int) -> None:
         """Replace an older draft message by a pointer to the newer one."""
@@ -138,6 +180,28 @@ class TelegramNotifier:
         try:
             await self._bot.send_message(
                 note.chat_id, fit_text(f"{icon} {escape(note.message)}"), reply_markup=markup
+            )
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+
+    async def send_reminder(self, chat_id: int, reply_to_message_id: int, text: str) -> None:
+        """A reply to the draft's message (sent anyway if the agent deleted it)."""
+        try:
+            await self._bot.send_message(
+                chat_id,
+                fit_text(escape(text)),
+                reply_parameters=ReplyParameters(
+                    reply_to_message_id, allow_sending_without_reply=True
+                ),
+            )
+        except TelegramError as exc:
+            raise delivery_error(exc) from None
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> None:
+        """A PNG with its caption (escaped, cut to Telegram's caption limit)."""
+        try:
+            await self._bot.send_photo(
+                chat_id, InputFile(png, filename="chart.png"), caption=fit_caption(escape(caption))
             )
         except TelegramError as exc:
             raise delivery_error(exc) from None

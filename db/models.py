@@ -94,7 +94,7 @@ class Agent(Base):
     """A real estate agent (seed 2.2).
 
     Added: Telegram identity and reachability, marketing sign-off flag, time zone,
-    posting times and quiet hours.
+    posting times, quiet hours and the real-estate license number the disclosure names.
     """
 
     __tablename__ = f"{TABLE_PREFIX}agents"
@@ -118,6 +118,12 @@ class Agent(Base):
     posting_times: Mapped[list[str] | None] = mapped_column(TextArray)
     quiet_hours_start: Mapped[str | None] = mapped_column(String(5))
     quiet_hours_end: Mapped[str | None] = mapped_column(String(5))
+    license_number: Mapped[str | None] = mapped_column(String(64))
+    # Hours before an unanswered draft gets its one reminder (NULL: DRAFT_REMINDER_HOURS;
+    # 0: no reminders).
+    draft_reminder_hours: Mapped[float | None] = mapped_column(Double)
+    # The Monday (ISO date, agent's time zone) whose weekly digest was sent last.
+    weekly_digest_on: Mapped[str | None] = mapped_column(String(10))
 
     user: Mapped[User | None] = relationship(back_populates="agent", lazy="raise")
     social_media_accounts: Mapped[list[SocialMediaAccount]] = relationship(
@@ -288,6 +294,25 @@ class ListingPriceChange(Base):
     listing: Mapped[Listing] = relationship(back_populates="price_history", lazy="raise")
 
 
+class ListingStatusChange(Base):
+    """(added) One change of a listing's status, written with the change itself.
+
+    A lifecycle draft's `event_key` names the row it announces, so replaying the event
+    (a re-scrape, a restart, a backfill) never makes a second draft.
+    """
+
+    __tablename__ = f"{TABLE_PREFIX}listing_status_history"
+    __table_args__ = (Index(None, "changed_at"),)
+
+    id: Mapped[uuid.UUID] = _pk()
+    listing_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey(f"{TABLE_PREFIX}listings.id", ondelete="CASCADE"), index=True
+    )
+    old_status: Mapped[str] = mapped_column(String(32))
+    new_status: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime | None] = _created()
+
+
 class ContentPiece(Base):
     """A draft and, once approved, the final post (seed 2.5).
 
@@ -296,7 +321,8 @@ class ContentPiece(Base):
     in Telegram so that it can be edited or marked superseded. While a version is on its
     way to Telegram, the `delivery_*` columns (valid for `delivery_version` only) say how
     many of its parts (photos, then each text part) are on the phone already, how many
-    attempts failed, when to try again, and why delivery stopped for good.
+    attempts failed, when to try again, and why delivery stopped for good. A lifecycle
+    draft carries the event it announces (`event_key`).
     """
 
     __tablename__ = f"{TABLE_PREFIX}content_pieces"
@@ -304,6 +330,8 @@ class ContentPiece(Base):
         CheckConstraint(f"content_type IN {sql_in(ContentType)}", name="content_type"),
         CheckConstraint(f"status IN {sql_in(ContentStatus)}", name="status"),
         CheckConstraint(f"purpose IN {sql_in(ContentPurpose)}", name="purpose"),
+        # One draft per event per agent, whoever writes it (see `event_key`).
+        UniqueConstraint("agent_id", "event_key"),
         Index(None, "agent_id", "status"),
         Index(None, "status", "updated_at"),
         # The dashboard's drafts of every status, latest change first (keyset pages).
@@ -344,6 +372,10 @@ class ContentPiece(Base):
     # one's drafts come back when the lease runs out.
     delivery_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revision_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "<purpose>:<status change id>" for lifecycle drafts; NULL for the others.
+    event_key: Mapped[str | None] = mapped_column(String(80))
+    # When the one reminder about this unanswered draft was sent.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[Listing] = relationship(back_populates="content_pieces", lazy="raise")
     agent: Mapped[Agent] = relationship(back_populates="content_pieces", lazy="raise")

@@ -27,6 +27,18 @@ class ContentPurpose(StrEnum):
     NEW_LISTING = "new_listing"
     PRICE_IMPROVEMENT = "price_improvement"
     FLYER = "flyer"
+    # Lifecycle events (PRODUCT.md §10): `now selling`, `just sold`, back on the market.
+    NOW_SELLING = "now_selling"
+    JUST_SOLD = "just_sold"
+    BACK_ON_MARKET = "back_on_market"
+
+
+# The lifecycle purposes, each made once per status change per assigned agent.
+LIFECYCLE_PURPOSES: tuple[ContentPurpose, ...] = (
+    ContentPurpose.NOW_SELLING,
+    ContentPurpose.JUST_SOLD,
+    ContentPurpose.BACK_ON_MARKET,
+)
 
 
 class ScheduleStatus(StrEnum):
@@ -54,6 +66,7 @@ class NotificationType(StrEnum):
     LISTING_PRICE_CHANGED = "listing_price_changed"
     LISTING_SOLD = "listing_sold"
     TOKEN_EXPIRING = "token_expiring"  # noqa: S105 (a status word, not a secret)
+    WEEKLY_DIGEST = "weekly_digest"
 
 
 class DeliveryStatus(StrEnum):

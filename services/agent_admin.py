@@ -1,4 +1,4 @@
-"""Admin changes to an agent: service areas and the marketing sign-off flag."""
+"""Admin changes to an agent: service areas, the marketing sign-off flag, the license number."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Agent
 from db.repositories import agents as agents_repo
 from db.status import AreaKind
+from services.agent_settings import parse_license
 from services.errors import InvalidInputError
 from services.scraping.scrape_pass import assign_existing_listings
 
@@ -43,6 +44,7 @@ class AgentChange:
     email: str
     service_areas: tuple[tuple[str, str], ...] = ()
     requires_marketing_approval: bool = False
+    license_number: str | None = None
 
 
 def _unquote(value: str) -> str:
@@ -128,3 +130,22 @@ async def set_marketing_approval(
     agent.requires_marketing_approval = required
     await session.flush()
     return AgentChange(name=agent.name, email=agent.email, requires_marketing_approval=required)
+
+
+LICENSE_ADMIN_USAGE = "Use: /setlicense <email> <license number>, or /setlicense <email> off."
+
+
+async def set_license(session: AsyncSession, *, email: str, text: str) -> AgentChange:
+    """Set (or clear) an agent's license number; their next drafts name it."""
+    if not text.strip():
+        raise InvalidInputError(LICENSE_ADMIN_USAGE)
+    number = parse_license(text)
+    agent = await _agent_by_email(session, email)
+    agent.license_number = number
+    await session.flush()
+    return AgentChange(
+        name=agent.name,
+        email=agent.email,
+        requires_marketing_approval=bool(agent.requires_marketing_approval),
+        license_number=number,
+    )

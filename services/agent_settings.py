@@ -5,6 +5,7 @@ time zone. A toggle locks the agent's row first, so two quick taps never undo ea
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 import zoneinfo
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ TOGGLE_KEYS: dict[str, str] = {
     "posted": NotificationType.POST_SUCCESS,
     "failed": NotificationType.POST_FAILED,
     "token": NotificationType.TOKEN_EXPIRING,
+    "digest": NotificationType.WEEKLY_DIGEST,
 }
 _KEY_OF_TYPE = {value: key for key, value in TOGGLE_KEYS.items()}
 
@@ -58,6 +60,8 @@ class AgentSettings:
     quiet_hours: tuple[str, str] | None
     timezone: str
     timezone_is_default: bool
+    license_number: str | None = None
+    reminder_hours: float | None = None  # None: DRAFT_REMINDER_HOURS; 0: off
 
 
 def settings_of(agent: Agent, *, default_timezone: str) -> AgentSettings:
@@ -88,6 +92,8 @@ def settings_of(agent: Agent, *, default_timezone: str) -> AgentSettings:
         quiet_hours=quiet,
         timezone=agent.timezone or default_timezone,
         timezone_is_default=not agent.timezone,
+        license_number=agent.license_number,
+        reminder_hours=agent.draft_reminder_hours,
     )
 
 
@@ -223,5 +229,68 @@ async def set_timezone(
     zone = resolve_timezone(name)
     agent = await require_agent(session, telegram_user_id)
     agent.timezone = zone
+    await session.flush()
+    return settings_of(agent, default_timezone=default_timezone)
+
+
+LICENSE_USAGE = "Send your license number, for example: /license SL3412345, or /license off."
+MAX_LICENSE_CHARS = 40
+_LICENSE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./-]*")
+
+
+def parse_license(text: str) -> str | None:
+    """'SL3412345' (a leading '#' dropped) → 'SL3412345'; 'off' → None; InvalidInputError
+    for anything else, so a post never carries a typo'd sentence as a license."""
+    value = " ".join(text.split()).lstrip("#").strip()
+    if value.lower() in {"off", "none", "no", "clear"}:
+        return None
+    if not value:
+        raise InvalidInputError(LICENSE_USAGE)
+    if len(value) > MAX_LICENSE_CHARS or not _LICENSE.fullmatch(value):
+        raise InvalidInputError(
+            "A license number is letters, digits, dots, dashes or slashes, at most "
+            f"{MAX_LICENSE_CHARS} characters. {LICENSE_USAGE}"
+        )
+    return value
+
+
+async def set_license(
+    session: AsyncSession, *, telegram_user_id: int, text: str, default_timezone: str
+) -> AgentSettings:
+    """Store (or clear) the agent's license number; new drafts and revisions carry it."""
+    number = parse_license(text)
+    agent = await require_agent(session, telegram_user_id)
+    agent.license_number = number
+    await session.flush()
+    return settings_of(agent, default_timezone=default_timezone)
+
+
+REMINDER_USAGE = "For example: /reminders 12 (hours, fractions allowed), or /reminders off."
+MAX_REMINDER_HOURS = 24 * 30
+
+
+def parse_reminder_hours(text: str) -> float:
+    """'12' or '1.5' → hours; 'off' → 0; InvalidInputError otherwise."""
+    value = text.strip().lower().removesuffix("h").removesuffix("hours").strip()
+    if value in {"off", "none", "no", "0"}:
+        return 0.0
+    try:
+        hours = float(value)
+    except ValueError:
+        raise InvalidInputError(REMINDER_USAGE) from None
+    if not 0 < hours <= MAX_REMINDER_HOURS or hours != hours:
+        raise InvalidInputError(
+            f"Give between 0.25 and {MAX_REMINDER_HOURS} hours. {REMINDER_USAGE}"
+        )
+    return max(hours, 0.25)
+
+
+async def set_reminder_hours(
+    session: AsyncSession, *, telegram_user_id: int, text: str, default_timezone: str
+) -> AgentSettings:
+    """Store after how many hours an unanswered draft gets its reminder (0: never)."""
+    hours = parse_reminder_hours(text)
+    agent = await require_agent(session, telegram_user_id)
+    agent.draft_reminder_hours = hours
     await session.flush()
     return settings_of(agent, default_timezone=default_timezone)

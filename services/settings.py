@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.errors import DatabaseUrlError
 from db.session import normalize_url
+from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.graph_versions import CURRENT_GRAPH_VERSION, DEFAULT_GRAPH_API_BASE_URL
 from services.redaction import remember_secret
 
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
     openai_model: str = DEFAULT_OPENAI_MODEL
     graph_api_base_url: str = DEFAULT_GRAPH_API_BASE_URL
     listings_base_url: str = "https://holidaybuilders.com"
+    # Every post and flyer credits the builder: "Home built by Holiday Builders".
+    builder_name: str = Field(default=DEFAULT_BUILDER_NAME, min_length=1, max_length=120)
+    # An unanswered draft gets one reminder after this many hours (fractions allowed).
+    draft_reminder_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     scrape_interval_minutes: int = Field(default=30, ge=1, le=24 * 60)
     scrape_pass_deadline_minutes: float = Field(
         default=DEFAULT_SCRAPE_PASS_DEADLINE_MINUTES, gt=0, le=24 * 60

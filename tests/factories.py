@@ -84,6 +84,7 @@ async def make_piece(
         purpose=values.pop("purpose", ContentPurpose.NEW_LISTING),
         associated_image_urls=list(listing.image_urls or []),
         writer="builtin",
+        event_key=values.pop("event_key", None),
     )
 
 

@@ -1,4 +1,5 @@
-"""Admin look-ups and per-agent switches: /agents, /areas, /marketing, /stats, /failed."""
+"""Admin look-ups and per-agent switches: /agents, /areas, /marketing, /setlicense, /stats,
+/failed."""
 
 from __future__ import annotations
 
@@ -191,6 +192,27 @@ async def marketing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 @admin_only
 @replies_service_errors
+async def setlicense_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/setlicense <email> <number> (or `off`): the agent's license number."""
+    message = update.effective_message
+    assert message is not None
+    args = context.args or []
+    if len(args) < 2:
+        raise InvalidInputError(agent_admin.LICENSE_ADMIN_USAGE)
+    async with runtime(context).database.unit_of_work() as session:
+        changed = await agent_admin.set_license(session, email=args[0], text=" ".join(args[1:]))
+    who = bold(changed.name)
+    if changed.license_number is None:
+        await message.reply_text(f"🪪 License number cleared for {who}.")
+        return
+    await message.reply_text(
+        f"🪪 License number for {who}: {escape(changed.license_number)}. "
+        "Their new drafts and flyers name it."
+    )
+
+
+@admin_only
+@replies_service_errors
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats: numbers at a glance."""
     message = update.effective_message
@@ -218,5 +240,6 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("agents", agents_command, filters=private))
     app.add_handler(CommandHandler("areas", areas_command, filters=private))
     app.add_handler(CommandHandler("marketing", marketing_command, filters=private))
+    app.add_handler(CommandHandler("setlicense", setlicense_command, filters=private))
     app.add_handler(CommandHandler("stats", stats_command, filters=private))
     app.add_handler(CommandHandler("failed", failed_command, filters=private))

@@ -1,4 +1,4 @@
-"""/settings with notification toggles, and /times, /quiet, /timezone."""
+"""/settings with notification toggles, and /times, /quiet, /timezone, /license, /reminders."""
 
 from __future__ import annotations
 
@@ -40,7 +40,15 @@ def _join_times(times: Sequence[str]) -> str:
     return times[0] if len(times) == 1 else ", ".join(times[:-1]) + " and " + times[-1]
 
 
-def settings_text(s: AgentSettings) -> str:
+def reminder_words(hours: float) -> str:
+    """'after 24 hours', 'after 1.5 hours', 'off'."""
+    if hours <= 0:
+        return "off"
+    shown = f"{hours:g}"
+    return f"after {shown} hour{'s' if hours != 1 else ''}"
+
+
+def settings_text(s: AgentSettings, default_reminder_hours: float = 24.0) -> str:
     """The /settings message (HTML)."""
     default = " " + italic("(default)")
     quiet = f"{s.quiet_hours[0]}–{s.quiet_hours[1]}" if s.quiet_hours else "off"
@@ -65,6 +73,18 @@ def settings_text(s: AgentSettings) -> str:
         f"🌎 {bold('Time zone')}: {escape(s.timezone)}"
         + (default if s.timezone_is_default else ""),
         f"Change: {code('/timezone America/Chicago')}",
+        "",
+        f"🪪 {bold('License number')}: "
+        + (escape(s.license_number) if s.license_number else italic("not set")),
+        f"Change: {code('/license SL3412345')} or {code('/license off')} "
+        "(every post and flyer names it)",
+        "",
+        f"⏰ {bold('Draft reminders')}: "
+        + escape(
+            reminder_words(default_reminder_hours if s.reminder_hours is None else s.reminder_hours)
+        )
+        + (default if s.reminder_hours is None else ""),
+        f"Change: {code('/reminders 12')} or {code('/reminders off')}",
     ]
     return "\n".join(lines)
 
@@ -96,7 +116,10 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         s = await agent_settings.load_settings(
             session, telegram_user_id=user.id, default_timezone=rt.settings.default_timezone
         )
-    await message.reply_text(settings_text(s), reply_markup=settings_keyboard(rt.signer, s))
+    await message.reply_text(
+        settings_text(s, rt.settings.draft_reminder_hours),
+        reply_markup=settings_keyboard(rt.signer, s),
+    )
 
 
 async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -136,7 +159,10 @@ async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not isinstance(message, Message):
         return
     try:
-        await message.edit_text(settings_text(s), reply_markup=settings_keyboard(rt.signer, s))
+        await message.edit_text(
+            settings_text(s, rt.settings.draft_reminder_hours),
+            reply_markup=settings_keyboard(rt.signer, s),
+        )
     except BadRequest as exc:
         # A double tap asks for the same state twice; Telegram refuses the second edit.
         if "not modified" not in str(exc).lower():
@@ -209,6 +235,53 @@ async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     )
 
 
+@replies_service_errors
+async def license_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/license SL3412345 or /license off."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        s = await agent_settings.set_license(
+            session,
+            telegram_user_id=user.id,
+            text=" ".join(context.args or []),
+            default_timezone=rt.settings.default_timezone,
+        )
+    if s.license_number is None:
+        await message.reply_text("🪪 License number cleared: new posts no longer show one.")
+        return
+    await message.reply_text(
+        f"🪪 License number set: {escape(s.license_number)}. New drafts and revisions "
+        "carry it next to your brokerage."
+    )
+
+
+@replies_service_errors
+async def reminders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reminders 12 or /reminders off."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    rt = runtime(context)
+    async with rt.database.unit_of_work() as session:
+        s = await agent_settings.set_reminder_hours(
+            session,
+            telegram_user_id=user.id,
+            text=" ".join(context.args or []),
+            default_timezone=rt.settings.default_timezone,
+        )
+    hours = s.reminder_hours or 0.0
+    if hours <= 0:
+        await message.reply_text("⏰ Draft reminders are off.")
+        return
+    await message.reply_text(
+        f"⏰ A draft you have not answered gets one reminder {reminder_words(hours)} "
+        "(after quiet hours, if they are on)."
+    )
+
+
 def register(app: App) -> None:
     """Add the settings commands and the toggle buttons to the application."""
     private = filters.ChatType.PRIVATE
@@ -216,4 +289,6 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("times", times_command, filters=private))
     app.add_handler(CommandHandler("quiet", quiet_command, filters=private))
     app.add_handler(CommandHandler("timezone", timezone_command, filters=private))
+    app.add_handler(CommandHandler("license", license_command, filters=private))
+    app.add_handler(CommandHandler("reminders", reminders_command, filters=private))
     app.add_handler(CallbackQueryHandler(on_settings_button, pattern=pattern(Action.SETTINGS)))

@@ -22,9 +22,10 @@ STRANGER = (
 AGENT_HELP = "\n".join(
     [
         bold("What I do"),
-        "When a new home or a price change appears on the builder's site, I write a post "
-        "and send it here. Tap ✅ Approve to schedule it, ✏️ Revise and tell me what to "
-        "change, or ❌ Reject.",
+        "When a new home, a price change, a home now selling, sold or back on the market "
+        "appears on the builder's site, I write a post and send it here. Tap ✅ Approve to "
+        "schedule it, ✏️ Revise and tell me what to change, or ❌ Reject. Every Monday "
+        "morning you get a digest of last week's posts.",
         "",
         bold("Commands"),
         "/drafts – send again the drafts waiting for you",
@@ -32,6 +33,8 @@ AGENT_HELP = "\n".join(
         "/listings – the homes assigned to you",
         "/notifications – unread notifications",
         "/settings – notifications, posting times, quiet hours",
+        "/license – your license number, named in every post and flyer",
+        "/reminders – when an unanswered draft gets its reminder",
         "/connect – connect your Facebook Page or Instagram account",
         "/accounts – your connected accounts",
         "/dashboard – a sign-in link to the web dashboard",
@@ -46,6 +49,7 @@ ADMIN_HELP = "\n".join(
         "/agents – agents and their status",
         "/areas &lt;email&gt; city:Ocala community:Marion Oaks – set service areas",
         "/marketing &lt;email&gt; on|off – require marketing sign-off",
+        "/setlicense &lt;email&gt; &lt;number&gt;|off – an agent's license number",
         "/scrape – check the builder's site now",
         "/stats – numbers at a glance",
         "/failed – posts that failed",

@@ -8,6 +8,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import runtime
+from services.drafting.printable_flyers import FlyerPrinter
 from services.notifying import delivery
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,13 @@ async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Push drafts and notifications that are due (quiet hours permitting)."""
     rt = runtime(context)
     tz = rt.settings.default_timezone
-    drafts = await delivery.deliver_drafts(rt.database, rt.notifier, default_timezone=tz)
+    printer = rt.extras.get("print_flyer")
+    drafts = await delivery.deliver_drafts(
+        rt.database,
+        rt.notifier,
+        default_timezone=tz,
+        print_flyer=printer if isinstance(printer, FlyerPrinter) else None,
+    )
     notes = await delivery.deliver_notifications(rt.database, rt.notifier, default_timezone=tz)
     if drafts.elsewhere or notes.elsewhere:
         log.debug("delivery round skipped: another process is sending")

@@ -26,8 +26,9 @@ async def create_content_piece(
     warnings: list[Any] | None = None,
     writer: str | None = None,
     usage_tokens: int | None = None,
+    event_key: str | None = None,
 ) -> ContentPiece:
-    """Create a draft with its first version."""
+    """Create a draft with its first version (`event_key`: the lifecycle event it announces)."""
     piece = ContentPiece(
         id=uuid.uuid4(),
         listing_id=listing_id,
@@ -40,6 +41,7 @@ async def create_content_piece(
         warnings=warnings or [],
         writer=writer,
         version=1,
+        event_key=event_key,
     )
     session.add(piece)
     session.add(

@@ -25,9 +25,16 @@ from db.models import (
     ContentPiece,
     Listing,
     ListingPriceChange,
+    ListingStatusChange,
     PostSchedule,
 )
-from db.status import AreaKind, ContentStatus, ListingStatus, ScheduleStatus
+from db.status import (
+    AreaKind,
+    ContentPurpose,
+    ContentStatus,
+    ListingStatus,
+    ScheduleStatus,
+)
 
 T = TypeVar("T")
 
@@ -226,6 +233,33 @@ async def add_price_changes(
     )
 
 
+async def add_status_changes(
+    session: AsyncSession,
+    changes: Sequence[tuple[uuid.UUID, str, str]],
+    now: datetime,
+) -> list[tuple[uuid.UUID, uuid.UUID, str, str]]:
+    """One status-history row per (listing id, old, new); returns (row id, listing id, old,
+    new), the row id naming the event."""
+    if not changes:
+        return []
+    made = [(uuid.uuid4(), listing_id, old, new) for listing_id, old, new in changes]
+    await session.execute(
+        insert(ListingStatusChange).values(
+            [
+                {
+                    "id": change_id,
+                    "listing_id": listing_id,
+                    "old_status": old,
+                    "new_status": new,
+                    "changed_at": now,
+                }
+                for change_id, listing_id, old, new in made
+            ]
+        )
+    )
+    return made
+
+
 async def active_agents_with_areas(
     session: AsyncSession, agent_id: uuid.UUID | None = None
 ) -> list[AgentAreas]:
@@ -359,7 +393,8 @@ async def withdrawal_candidates(
     session: AsyncSession, listing_ids: Sequence[uuid.UUID]
 ) -> list[WithdrawnPiece]:
     """The not-yet-posted drafts of these homes, locked: waiting for a decision, for
-    marketing or for a rewrite, and approved drafts none of whose posts has gone out.
+    marketing or for a rewrite, and approved drafts none of whose posts has gone out; never
+    a `just sold` draft, written for exactly this moment.
 
     The withdrawal itself (services.status_machine.WITHDRAW*) checks "none has gone out"
     again: a post claimed after this read keeps its draft approved. On PostgreSQL this
@@ -388,7 +423,12 @@ async def withdrawal_candidates(
                     ContentPiece.status,
                     ContentPiece.version,
                 )
-                .where(ContentPiece.listing_id.in_(list(chunk)), withdrawable)
+                .where(
+                    ContentPiece.listing_id.in_(list(chunk)),
+                    withdrawable,
+                    # The `just sold` post is the one a home off the market keeps.
+                    ContentPiece.purpose != ContentPurpose.JUST_SOLD.value,
+                )
                 .with_for_update()
             )
         ).all()
@@ -407,7 +447,10 @@ async def cancel_listing_posts(
             .where(
                 PostSchedule.status == ScheduleStatus.PENDING.value,
                 PostSchedule.content_piece_id.in_(
-                    select(ContentPiece.id).where(ContentPiece.listing_id.in_(list(chunk)))
+                    select(ContentPiece.id).where(
+                        ContentPiece.listing_id.in_(list(chunk)),
+                        ContentPiece.purpose != ContentPurpose.JUST_SOLD.value,
+                    )
                 ),
             )
             .values(status=ScheduleStatus.CANCELLED.value, updated_at=now)

@@ -28,10 +28,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Agent, ContentPiece, Listing
 from db.repositories import content as content_repo
 from db.repositories import drafts as repo
-from db.status import ContentPurpose, ContentStatus, NotificationType
+from db.repositories import lifecycle as lifecycle_repo
+from db.status import ContentPurpose, ContentStatus, ListingStatus, NotificationType
 from services.context import Database
 from services.generation.content import ContentKind
-from services.generation.listing_facts import AgentProfile, ListingFacts, format_price
+from services.generation.listing_facts import (
+    DEFAULT_BUILDER_NAME,
+    AgentProfile,
+    ListingFacts,
+    format_price,
+)
 from services.generation.pipeline import DraftOutcome, produce
 from services.generation.writer import GenerationFailed, Purpose, Writer, WriteRequest
 from services.notifying.notification_rows import notify
@@ -46,7 +52,26 @@ _PURPOSES: dict[ContentPurpose, Purpose] = {
     ContentPurpose.NEW_LISTING: "new_listing",
     ContentPurpose.PRICE_IMPROVEMENT: "price_improvement",
     ContentPurpose.FLYER: "flyer",
+    ContentPurpose.NOW_SELLING: "now_selling",
+    ContentPurpose.JUST_SOLD: "just_sold",
+    ContentPurpose.BACK_ON_MARKET: "back_on_market",
 }
+# The listing statuses in which a lifecycle draft is still true.
+_EVENT_STATUSES: dict[ContentPurpose, tuple[str, ...]] = {
+    ContentPurpose.NOW_SELLING: (ListingStatus.ACTIVE.value,),
+    ContentPurpose.BACK_ON_MARKET: (ListingStatus.ACTIVE.value,),
+    ContentPurpose.JUST_SOLD: (ListingStatus.SOLD.value, ListingStatus.OFF_MARKET.value),
+}
+_EVENT_WORDS: dict[ContentPurpose, str] = {
+    ContentPurpose.NOW_SELLING: "Now selling",
+    ContentPurpose.JUST_SOLD: "Just sold",
+    ContentPurpose.BACK_ON_MARKET: "Back on the market",
+}
+
+
+def write_purpose(purpose: ContentPurpose) -> Purpose:
+    """The writer's word for why a draft exists."""
+    return _PURPOSES[purpose]
 
 
 class WriterGate:
@@ -135,6 +160,12 @@ class DraftJob:
     agent: AgentProfile
     variant: int
     new_price: Decimal | None = None
+    event: uuid.UUID | None = None  # the status change a lifecycle draft announces
+
+    @property
+    def event_key(self) -> str | None:
+        """'just_sold:<status change id>': unique per agent, so an event makes one draft."""
+        return f"{self.purpose.value}:{self.event}" if self.event is not None else None
 
     @classmethod
     def for_agent(
@@ -146,11 +177,16 @@ class DraftJob:
         kind: ContentKind,
         purpose: ContentPurpose,
         new_price: Decimal | None = None,
+        builder: str = DEFAULT_BUILDER_NAME,
+        event: uuid.UUID | None = None,
     ) -> DraftJob:
-        """The job for this agent; its key names the draft (a price drop's by the new price)."""
+        """The job for this agent; its key names the draft (a price drop's by the new price,
+        a lifecycle draft's by its event)."""
         key: tuple[Any, ...] = (purpose.value, agent.id, listing_id)
         if new_price is not None:
             key += (new_price.normalize(),)
+        if event is not None:
+            key += (event,)
         return cls(
             key=key,
             agent_id=agent.id,
@@ -158,9 +194,10 @@ class DraftJob:
             kind=kind,
             purpose=purpose,
             facts=facts,
-            agent=agent_profile(agent),
+            agent=agent_profile(agent, builder=builder),
             variant=writer_variant(agent.id),
             new_price=new_price,
+            event=event,
         )
 
     def request(self) -> WriteRequest:
@@ -198,10 +235,15 @@ def listing_facts(listing: Listing, previous_price: Decimal | None = None) -> Li
     )
 
 
-def agent_profile(agent: Agent) -> AgentProfile:
-    """The writer's view of an agent row."""
+def agent_profile(agent: Agent, *, builder: str = DEFAULT_BUILDER_NAME) -> AgentProfile:
+    """The writer's view of an agent row; `builder` is the home builder posts credit."""
     return AgentProfile(
-        name=agent.name, email=agent.email, company=agent.company, phone=agent.phone
+        name=agent.name,
+        email=agent.email,
+        company=agent.company,
+        phone=agent.phone,
+        license_number=agent.license_number,
+        builder=builder,
     )
 
 
@@ -266,11 +308,16 @@ def _awaiting_message(job: DraftJob, listing: Listing) -> str:
         return f"Price improvement post ready for {_place(listing)}: now {now} (was {was})."
     if job.purpose == ContentPurpose.FLYER:
         return f"Flyer text ready for {_place(listing)}."
+    if job.purpose in _EVENT_WORDS:
+        return f"{_EVENT_WORDS[job.purpose]} post ready for {_place(listing)}."
     return f"New listing post ready for {_place(listing)}: approve, revise or reject it."
 
 
 async def _already_written(session: AsyncSession, job: DraftJob) -> uuid.UUID | bool:
     """Re-checked under the agent's lock just before storing a draft."""
+    if job.event_key is not None:
+        done = await lifecycle_repo.written_events(session, [job.agent_id], [job.event_key])
+        return bool(done)
     if job.purpose == ContentPurpose.NEW_LISTING:
         return await repo.has_piece(session, job.agent_id, job.listing_id, job.purpose.value)
     if job.purpose == ContentPurpose.FLYER:
@@ -289,7 +336,8 @@ async def store_draft(database: Database, job: DraftJob, outcome: DraftOutcome) 
         listing = await session.get(Listing, job.listing_id)
         if agent is None or listing is None or not agent.is_active:
             return None
-        if listing.status not in repo.MARKETABLE or await _already_written(session, job):
+        allowed = _EVENT_STATUSES.get(job.purpose, repo.MARKETABLE)
+        if listing.status not in allowed or await _already_written(session, job):
             return None
         piece = await content_repo.create_content_piece(
             session,
@@ -303,6 +351,7 @@ async def store_draft(database: Database, job: DraftJob, outcome: DraftOutcome) 
             warnings=warning_dicts(outcome),
             writer=outcome.writer,
             usage_tokens=outcome.usage_tokens,
+            event_key=job.event_key,
         )
         await notify(
             session,

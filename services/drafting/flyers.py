@@ -17,6 +17,7 @@ from services.drafting.draft_writing import (
     store_draft,
 )
 from services.errors import ACCOUNT_DEACTIVATED
+from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.generation.pipeline import produce
 from services.generation.writer import GenerationFailed, Writer
 
@@ -41,6 +42,7 @@ async def request_flyer(
     telegram_user_id: int,
     gate: WriterGate | None = None,
     on_accepted: Callable[[], Awaitable[object]] | None = None,
+    builder: str = DEFAULT_BUILDER_NAME,
 ) -> FlyerResult:
     """Write flyer text for the home of this draft, for its agent (only they may ask).
 
@@ -65,7 +67,12 @@ async def request_flyer(
     if pending is not None:
         return _flyer_pending(pending)
     job = DraftJob.for_agent(
-        agent, listing.id, listing_facts(listing), kind="flyer_text", purpose=ContentPurpose.FLYER
+        agent,
+        listing.id,
+        listing_facts(listing),
+        kind="flyer_text",
+        purpose=ContentPurpose.FLYER,
+        builder=builder,
     )
     if not gate.claim(job.key):
         return FlyerResult(

@@ -1,4 +1,5 @@
-"""Events in, drafts out: new homes and price drops become drafts; feedback becomes versions.
+"""Events in, drafts out: new homes, price drops and status changes become drafts; feedback
+becomes versions.
 
 Every draft follows the same path (`services.drafting.draft_writing`): read the facts in a short
 transaction, write outside any transaction, store the draft with its first version and its
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Agent, Listing
 from db.repositories import drafts as repo
+from db.repositories import lifecycle as lifecycle_repo
 from db.status import ContentPurpose
 from services.context import Database
 from services.drafting.draft_writing import (
@@ -39,7 +41,9 @@ from services.drafting.draft_writing import (
     write_drafts,
 )
 from services.drafting.flyers import FlyerResult, request_flyer
+from services.drafting.lifecycle_drafts import StatusEvent, lifecycle_jobs
 from services.drafting.revisions import REVISE_LIMIT, regenerate
+from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.generation.writer import Writer
 from services.notifying import delivery
 from services.notifying.notifier import Notifier
@@ -61,27 +65,28 @@ BACKFILL_LIMIT = 20
 # --- jobs for new homes and price drops ---------------------------------------------------
 
 
-def _new_listing_job(agent: Agent, listing: Listing) -> DraftJob:
+def _new_listing_job(agent: Agent, listing: Listing, builder: str) -> DraftJob:
     return DraftJob.for_agent(
         agent,
         listing.id,
         listing_facts(listing),
         kind="social_media_post",
         purpose=ContentPurpose.NEW_LISTING,
+        builder=builder,
     )
 
 
 async def _new_listing_jobs(
-    session: AsyncSession, pairs: Sequence[tuple[Agent, Listing]]
+    session: AsyncSession, pairs: Sequence[tuple[Agent, Listing]], builder: str
 ) -> tuple[list[DraftJob], int]:
     ids = [(a.id, lst.id) for a, lst in pairs]
     done = await repo.pairs_with_piece(session, ids, ContentPurpose.NEW_LISTING.value)
-    jobs = [_new_listing_job(a, lst) for a, lst in pairs if (a.id, lst.id) not in done]
+    jobs = [_new_listing_job(a, lst, builder) for a, lst in pairs if (a.id, lst.id) not in done]
     return jobs, len(pairs) - len(jobs)
 
 
 async def _price_jobs(
-    session: AsyncSession, drops: Sequence[tuple[uuid.UUID, Decimal, Decimal]]
+    session: AsyncSession, drops: Sequence[tuple[uuid.UUID, Decimal, Decimal]], builder: str
 ) -> tuple[list[DraftJob], int]:
     jobs: list[DraftJob] = []
     skipped = 0
@@ -111,6 +116,7 @@ async def _price_jobs(
                     kind="social_media_post",
                     purpose=ContentPurpose.PRICE_IMPROVEMENT,
                     new_price=new,
+                    builder=builder,
                 )
             )
     return jobs, skipped
@@ -123,10 +129,17 @@ class _Courier:
     """Pushes new drafts as they are stored, coalescing bursts into one delivery round
     (delivery keeps each agent's messages in order)."""
 
-    def __init__(self, database: Database, notifier: Notifier, default_timezone: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        notifier: Notifier,
+        default_timezone: str,
+        print_flyer: delivery.PrintFlyer | None,
+    ) -> None:
         self._database = database
         self._notifier = notifier
         self._timezone = default_timezone
+        self._print_flyer = print_flyer
         self._pending: list[uuid.UUID] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -148,6 +161,7 @@ class _Courier:
                 default_timezone=self._timezone,
                 piece_ids=list(piece_ids),
                 bulk=bulk,
+                print_flyer=self._print_flyer,
             )
         except Exception:
             # The deliver job sends whatever is still undelivered on its next round.
@@ -160,7 +174,8 @@ class _Courier:
 
 class DraftMaker:
     """Turns listing events into drafts (the scrape's `ListingEvents`), rewrites drafts from
-    feedback and writes flyers on request. With a notifier it pushes drafts at once."""
+    feedback and writes flyers on request. With a notifier it pushes drafts at once (a flyer
+    with its PDF when `print_flyer` is given)."""
 
     def __init__(
         self,
@@ -171,14 +186,19 @@ class DraftMaker:
         default_timezone: str = "UTC",
         gate: WriterGate | None = None,
         backfill_window: timedelta = BACKFILL_WINDOW,
+        builder_name: str = DEFAULT_BUILDER_NAME,
+        print_flyer: delivery.PrintFlyer | None = None,
     ) -> None:
         self.database = database
+        self.builder = builder_name
         self.writer = writer
         self.gate = gate or WriterGate()
         self.backfill_window = backfill_window
         self.failures = 0
         self._courier = (
-            _Courier(database, notifier, default_timezone) if notifier is not None else None
+            _Courier(database, notifier, default_timezone, print_flyer)
+            if notifier is not None
+            else None
         )
 
     async def _write(self, jobs: Sequence[DraftJob]) -> DraftRun:
@@ -198,13 +218,27 @@ class DraftMaker:
         await self.price_drops(changes)
 
     async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
-        """`ListingEvents`: nothing to write; the scrape withdraws the pending drafts itself."""
+        """`ListingEvents`: nothing to write; the scrape withdraws the pending drafts itself
+        (the `just sold` post comes with the status change)."""
+
+    async def on_status_change(self, changes: Sequence[StatusEvent]) -> None:
+        """`ListingEvents`: homes changed status."""
+        await self.lifecycle(changes)
+
+    async def lifecycle(self, changes: Sequence[StatusEvent]) -> DraftRun:
+        """A `now selling`, `just sold` or back-on-the-market post per assigned agent for each
+        status change that calls for one (once per event, see `lifecycle_drafts`)."""
+        async with self.database.unit_of_work() as session:
+            jobs, skipped = await lifecycle_jobs(session, changes, self.builder)
+        run = await self._write(jobs)
+        run.skipped += skipped
+        return run
 
     async def new_listings(self, listing_ids: Sequence[uuid.UUID]) -> DraftRun:
         """A `social_media_post` for every agent assigned to each new listing."""
         async with self.database.unit_of_work() as session:
             pairs = await repo.assignments(session, listing_ids)
-            jobs, skipped = await _new_listing_jobs(session, pairs)
+            jobs, skipped = await _new_listing_jobs(session, pairs, self.builder)
         run = await self._write(jobs)
         run.skipped += skipped
         return run
@@ -219,7 +253,7 @@ class DraftMaker:
         if not drops:
             return DraftRun()
         async with self.database.unit_of_work() as session:
-            jobs, skipped = await _price_jobs(session, drops)
+            jobs, skipped = await _price_jobs(session, drops, self.builder)
         run = await self._write(jobs)
         run.skipped += skipped
         return run
@@ -228,18 +262,21 @@ class DraftMaker:
         self, *, limit: int = BACKFILL_LIMIT, now: datetime | None = None
     ) -> DraftRun:
         """Write drafts that should exist but do not: homes first seen and assigned recently
-        with no post (a failed writer, or a crash after the scrape committed) and recent price
-        drops with no price-improvement post. Bounded by `limit` per kind per run.
+        with no post (a failed writer, or a crash after the scrape committed), recent price
+        drops with no price-improvement post and recent status changes with no lifecycle post.
+        Bounded by `limit` per kind per run.
 
         Homes seen before the window get no post even when newly assigned (an agent joining
         or changing areas is not news about the home)."""
         since = (now or utcnow()) - self.backfill_window
         async with self.database.unit_of_work() as session:
             missing = await repo.missing_new_listing_drafts(session, since=since, limit=limit)
-            new_jobs, _ = await _new_listing_jobs(session, missing)
+            new_jobs, _ = await _new_listing_jobs(session, missing, self.builder)
             drops = await repo.recent_price_drops(session, since=since, limit=limit)
-            price_jobs, _ = await _price_jobs(session, drops)
-        run = await self._write([*new_jobs, *price_jobs])
+            price_jobs, _ = await _price_jobs(session, drops, self.builder)
+            changes = await lifecycle_repo.recent_status_changes(session, since=since, limit=limit)
+            event_jobs, _ = await lifecycle_jobs(session, changes, self.builder)
+        run = await self._write([*new_jobs, *price_jobs, *event_jobs])
         if run.created or run.failed:
             log.info(
                 "draft backfill",
@@ -252,7 +289,12 @@ class DraftMaker:
     ) -> list[uuid.UUID]:
         """`regenerate()` sharing this maker's writing slots; delivers the results."""
         ids = await regenerate(
-            self.database, self.writer, piece_ids=piece_ids, limit=limit, gate=self.gate
+            self.database,
+            self.writer,
+            piece_ids=piece_ids,
+            limit=limit,
+            gate=self.gate,
+            builder=self.builder,
         )
         if ids and self._courier is not None:
             # The agent is waiting for these: sent at once, not in turn with fan-outs.
@@ -278,6 +320,7 @@ class DraftMaker:
             telegram_user_id=telegram_user_id,
             gate=self.gate,
             on_accepted=on_accepted,
+            builder=self.builder,
         )
         if result.ok and result.piece_id is not None and self._courier is not None:
             await self._courier.deliver([result.piece_id], bulk=False)

@@ -29,9 +29,11 @@ from services.drafting.draft_writing import (
     listing_facts,
     price_before_drop,
     warning_dicts,
+    write_purpose,
     writer_variant,
 )
 from services.generation.content import ContentKind
+from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.generation.pipeline import produce
 from services.generation.writer import GenerationFailed, Writer, WriteRequest
 
@@ -60,6 +62,7 @@ async def _revise_one(
     gate: WriterGate,
     row: repo.PieceToRevise,
     history: Sequence[repo.PricePoint],
+    builder: str,
 ) -> uuid.UUID | None:
     piece = row.piece
     key = ("revise", piece.id)
@@ -73,10 +76,11 @@ async def _revise_one(
             kind=kind,
             purpose="revision",
             facts=listing_facts(row.listing, previous_price=price_before_drop(piece, history)),
-            agent=agent_profile(row.agent),
+            agent=agent_profile(row.agent, builder=builder),
             previous=dict(piece.generated_text),
             feedback=piece.feedback,
             variant_seed=writer_variant(row.agent.id),
+            occasion=write_purpose(ContentPurpose(piece.purpose)),
         )
         try:
             async with gate.slot(urgent=True):
@@ -159,6 +163,7 @@ async def regenerate(
     piece_ids: Sequence[uuid.UUID] | None = None,
     limit: int = REVISE_LIMIT,
     gate: WriterGate | None = None,
+    builder: str = DEFAULT_BUILDER_NAME,
 ) -> list[uuid.UUID]:
     """Rewrite drafts in `pending_ai_revision` (all of them, or these) from their feedback.
 
@@ -173,7 +178,9 @@ async def regenerate(
             session, piece_ids=piece_ids, limit=limit, claim_until=claim_until, now=now
         )
     try:
-        return await _revise_rows(database, writer, gate, claimed, now, due_only=piece_ids is None)
+        return await _revise_rows(
+            database, writer, gate, claimed, now, due_only=piece_ids is None, builder=builder
+        )
     finally:
         async with database.unit_of_work() as session:
             await repo.release_revision_claims(session, [r.piece.id for r in claimed], claim_until)
@@ -187,6 +194,7 @@ async def _revise_rows(
     now: datetime,
     *,
     due_only: bool,
+    builder: str,
 ) -> list[uuid.UUID]:
     async with database.unit_of_work() as session:
         if due_only:  # the job's sweep waits out the back-off; a direct call does not
@@ -199,7 +207,7 @@ async def _revise_rows(
                     histories[lid] = await repo.price_history(session, lid)
     done = await asyncio.gather(
         *(
-            _revise_one(database, writer, gate, row, histories.get(row.listing.id, []))
+            _revise_one(database, writer, gate, row, histories.get(row.listing.id, []), builder)
             for row in rows
         )
     )

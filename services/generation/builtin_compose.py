@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from services.generation.builtin_style import Channel, Style
-from services.generation.checks.disclosure import EQUAL_HOUSING_OPPORTUNITY
+from services.generation.checks.disclosure import (
+    EQUAL_HOUSING_OPPORTUNITY,
+    builder_credit,
+    license_words,
+)
 from services.generation.checks.fact_check import check_facts
 from services.generation.checks.fair_housing import find_flags, neutralize
 from services.generation.content import normalize_hashtag, normalize_hashtags
@@ -27,7 +31,10 @@ from services.generation.listing_facts import (
     plural,
 )
 
-Base = Literal["new_listing", "price_improvement", "flyer"]
+Base = Literal[
+    "new_listing", "price_improvement", "flyer", "now_selling", "just_sold", "back_on_market"
+]
+_LIFECYCLE: frozenset[str] = frozenset({"now_selling", "just_sold", "back_on_market"})
 T = TypeVar("T")
 
 _AMENITY = re.compile(
@@ -125,6 +132,57 @@ _OPENINGS: dict[tuple[str, str], list[_Tpl]] = {
         _t("Price drop alert {where}! {address} just got more affordable.", "drop"),
         _t("New price, same beautiful home! {address} {where_full} is now {price}.", "price"),
     ],
+    ("now_selling", "neutral"): [
+        _t("Now selling {where_full}: {plan_ref} at {address} is officially for sale.", "plan"),
+        _t("The wait is over {where}: {address} is now selling."),
+        _t("It's official: {address} {where_full} is now for sale."),
+        _t("Previously coming soon, {address} {where_full} is now on the market."),
+    ],
+    ("now_selling", "formal"): [
+        _t("Now selling {where_full}: {plan_ref} at {address}.", "plan"),
+        _t("{address} {where_full} is now available for purchase."),
+        _t("I am pleased to announce that {address} {where_full} is now on the market."),
+    ],
+    ("now_selling", "casual"): [
+        _t("It's here! {address} {where_full} is now selling!"),
+        _t("The wait is over {where}! {address} is officially for sale."),
+        _t(
+            "Now selling {where}! {plan_ref_cap} at {address} is ready for its first owners.",
+            "plan",
+        ),
+    ],
+    ("just_sold", "neutral"): [
+        _t("Just sold {where_full}: {address}."),
+        _t("Another one sold {where}: {address} has found its owners."),
+        _t("{address} {where_full} is officially sold."),
+        _t("Sold! {plan_ref_cap} at {address} {where_full} is off the market.", "plan"),
+    ],
+    ("just_sold", "formal"): [
+        _t("Just sold: {address} {where_full}."),
+        _t("{address} {where_full} has sold."),
+        _t("I am pleased to share that {address} {where_full} has sold."),
+    ],
+    ("just_sold", "casual"): [
+        _t("SOLD! {address} {where_full} is spoken for."),
+        _t("Another one sold {where}! {address} is off the market."),
+        _t("Just sold {where}! Congratulations to the new owners of {address}."),
+    ],
+    ("back_on_market", "neutral"): [
+        _t("Back on the market {where_full}: {address}."),
+        _t("Good news {where}: {address} is available again."),
+        _t("A second chance {where_full}: {address} is back on the market."),
+        _t("{address} {where_full} is for sale again."),
+    ],
+    ("back_on_market", "formal"): [
+        _t("Back on the market {where_full}: {address}."),
+        _t("{address} {where_full} is once again available."),
+        _t("{plan_ref_cap} at {address} {where_full} has returned to the market.", "plan"),
+    ],
+    ("back_on_market", "casual"): [
+        _t("It's back! {address} {where_full} is on the market again."),
+        _t("Missed it the first time? {address} {where} is back on the market!"),
+        _t("Second chance alert {where}! {address} is available again."),
+    ],
 }
 _WAS_NOW = {
     "neutral": ["Was {prev}, now {price}: that's {diff} less.", "Now {price}, down from {prev}."],
@@ -217,6 +275,31 @@ _HEADLINES: dict[tuple[str, str], list[_Tpl]] = {
         _t("Price Drop in {city}!", "drop"),
         _t("New Price: {price}!", "price"),
     ],
+    ("now_selling", "neutral"): [
+        _t("Now Selling in {place}"),
+        _t("Now Selling: {plan_ref_title}", "plan"),
+        _t("Now For Sale: {beds} Bed, {baths} Bath in {city}", "beds", "baths"),
+    ],
+    ("now_selling", "formal"): [_t("Now Selling in {place}"), _t("Now Available: {address}")],
+    ("now_selling", "casual"): [
+        _t("Now Selling in {place}!"),
+        _t("It's Here: {plan_ref_title}!", "plan"),
+    ],
+    ("just_sold", "neutral"): [_t("Just Sold in {place}"), _t("Sold: {address}")],
+    ("just_sold", "formal"): [_t("Just Sold: {address}"), _t("Sold in {place}")],
+    ("just_sold", "casual"): [_t("Just Sold in {city}!"), _t("SOLD in {place}!")],
+    ("back_on_market", "neutral"): [
+        _t("Back on the Market in {place}"),
+        _t("Available Again: {address}"),
+    ],
+    ("back_on_market", "formal"): [
+        _t("Back on the Market: {address}"),
+        _t("Available Again in {place}"),
+    ],
+    ("back_on_market", "casual"): [
+        _t("It's Back in {city}!"),
+        _t("Back on the Market in {place}!"),
+    ],
 }
 _CTAS: dict[tuple[Channel, str], list[str]] = {
     ("call", "neutral"): [
@@ -234,6 +317,24 @@ _CTAS: dict[tuple[Channel, str], list[str]] = {
     ("dm", "neutral"): ["Send {name} a message to schedule a tour."],
     ("dm", "formal"): ["To arrange a private showing, please send {name} a message."],
     ("dm", "casual"): ["Slide into {name}'s DMs and let's go see it!"],
+}
+# A sold home cannot be toured: the `just sold` post invites the next client instead.
+_SOLD_CTAS: dict[tuple[Channel, str], list[str]] = {
+    ("call", "neutral"): [
+        "Thinking of buying or selling {where}? Call or text {name} at {phone}.",
+        "Looking for a home like this one? Call {name} at {phone}.",
+    ],
+    ("call", "formal"): ["To discuss buying or selling {where}, please contact {name} at {phone}."],
+    ("call", "casual"): ["Want to be next? Call or text {name} at {phone}!"],
+    ("text", "neutral"): ["Thinking of buying or selling {where}? Text {name} at {phone}."],
+    ("text", "formal"): ["To discuss buying or selling {where}, please text {name} at {phone}."],
+    ("text", "casual"): ["Want to be next? Shoot {name} a text at {phone}!"],
+    ("email", "neutral"): ["Thinking of buying or selling {where}? Email {name} at {email}."],
+    ("email", "formal"): ["To discuss buying or selling {where}, please email {name} at {email}."],
+    ("email", "casual"): ["Want to be next? Drop {name} a line at {email}!"],
+    ("dm", "neutral"): ["Thinking of buying or selling {where}? Send {name} a message."],
+    ("dm", "formal"): ["To discuss buying or selling {where}, please send {name} a message."],
+    ("dm", "casual"): ["Want to be next? Slide into {name}'s DMs!"],
 }
 _IG_LINK = {
     "neutral": "Photos and details at the link in bio.",
@@ -405,7 +506,8 @@ def _values(
         "phone": (agent.phone or "").strip(),
         "url": facts.source_url or "",
     }
-    if facts.price is not None:
+    # A sold home's last asking price is not its sale price: a `just sold` post names none.
+    if facts.price is not None and base != "just_sold":
         values["price"] = format_price(facts.price)
         available.add("price")
     if facts.previous_price is not None and facts.price is not None:
@@ -450,8 +552,8 @@ def _key(listing: Listing, style: Style) -> str:
 
 
 def _moment(listing: Listing) -> str:
-    if listing.base == "price_improvement":
-        return "price_improvement"
+    if listing.base == "price_improvement" or listing.base in _LIFECYCLE:
+        return listing.base
     return "upcoming" if listing.facts.status == "upcoming" else "new_listing"
 
 
@@ -549,24 +651,28 @@ def highlight_sentence(item: str, tone: str) -> str:
     return _HIGHLIGHT[tone].format(feature=feature, feature_cap=_cap(feature))
 
 
-def _visible(items: Sequence[str], style: Style, cap: int) -> list[str]:
+def _visible(items: Sequence[str], style: Style, cap: int, said: str = "") -> list[str]:
     skip = [x.lower() for x in (*style.highlights, *style.excluded)]
     kept = [i for i in items if not any(s in i.lower() or i.lower() in s for s in skip)]
+    # A feature the post already names (in a sentence borrowed from the description) is not
+    # listed a second time.
+    spoken = " ".join(said.lower().split())
+    kept = [i for i in kept if " ".join(i.lower().split()) not in spoken]
     return kept[:cap]
 
 
-def features_sentence(listing: Listing, style: Style) -> str | None:
-    """Home features (normal/long drafts)."""
-    items = _visible(listing.features, style, _FEATURE_CAP[style.length])
+def features_sentence(listing: Listing, style: Style, said: str = "") -> str | None:
+    """Home features (normal/long drafts) not already named in `said`."""
+    items = _visible(listing.features, style, _FEATURE_CAP[style.length], said)
     if not items:
         return None
     template = pick(_key(listing, style), "features", _FEATURES[style.tone])
     return template.format_map({**listing.values, "list": _join([with_article(i) for i in items])})
 
 
-def amenities_sentence(listing: Listing, style: Style) -> str | None:
-    """Community amenities (normal/long drafts)."""
-    items = _visible(listing.amenities, style, _AMENITY_CAP[style.length])
+def amenities_sentence(listing: Listing, style: Style, said: str = "") -> str | None:
+    """Community amenities (normal/long drafts) not already named in `said`."""
+    items = _visible(listing.amenities, style, _AMENITY_CAP[style.length], said)
     if not items:
         return None
     table = _AMENITIES if listing.values["community"] else _AMENITIES_NO_COMMUNITY
@@ -607,7 +713,8 @@ def call_to_action(listing: Listing, style: Style) -> str:
     if style.cta:
         return style.cta
     channel = resolve_channel(listing.agent, style.channel)
-    return pick(_key(listing, style), "cta", _CTAS[(channel, style.tone)]).format_map(
+    table = _SOLD_CTAS if listing.base == "just_sold" else _CTAS
+    return pick(_key(listing, style), "cta", table[(channel, style.tone)]).format_map(
         listing.values
     )
 
@@ -624,9 +731,10 @@ def resolve_channel(agent: AgentProfile, wanted: Channel | None) -> Channel:
 def all_ctas(listing: Listing, style: Style) -> dict[str, Channel]:
     """Every built-in call to action for this listing and agent (to recognise a previous one)."""
     out: dict[str, Channel] = {}
-    for (channel, _tone), templates in _CTAS.items():
-        for template in templates:
-            out[template.format_map(listing.values)] = channel
+    for table in (_CTAS, _SOLD_CTAS):
+        for (channel, _tone), templates in table.items():
+            for template in templates:
+                out[template.format_map(listing.values)] = channel
     return out
 
 
@@ -646,12 +754,18 @@ def body_paragraphs(listing: Listing, style: Style) -> list[str]:
         if age:
             second.append(age)
         return [" ".join(p) for p in (first, second) if p]
+    fourth = description_sentences(listing, style)
+    said = " ".join(fourth)
     third = [
-        s for s in (features_sentence(listing, style), amenities_sentence(listing, style)) if s
+        s
+        for s in (
+            features_sentence(listing, style, said),
+            amenities_sentence(listing, style, said),
+        )
+        if s
     ]
     if age:
         third.append(age)
-    fourth = description_sentences(listing, style)
     if style.length == "long":
         fourth.append(_LOCATION[style.tone].format_map(listing.values))
     layout = pick(_key(listing, style), "layout", (0, 1, 2))
@@ -679,6 +793,9 @@ def default_hashtags(listing: Listing, style: Style, count: int) -> list[str]:
         "price_improvement": ["#PriceImprovement", "#NewPrice"],
         "upcoming": ["#ComingSoon"],
         "new_listing": ["#JustListed"],
+        "now_selling": ["#NowSelling", "#NewListing"],
+        "just_sold": ["#JustSold", "#Sold"],
+        "back_on_market": ["#BackOnTheMarket", "#AvailableAgain"],
     }[moment]
     city = normalize_hashtag(f.city) or ""
     state = _STATES.get(f.state.strip().upper(), f.state.strip())
@@ -702,11 +819,17 @@ def default_hashtags(listing: Listing, style: Style, count: int) -> list[str]:
 
 
 def disclosure(agent: AgentProfile) -> str:
-    """'Presented by Jane Doe, Sunshine Realty · Equal Housing Opportunity'."""
+    """'Home built by Holiday Builders · Presented by Jane Doe, Sunshine Realty (License
+    #SL123) · Equal Housing Opportunity' (brokerage and license only when the agent has them)."""
     who = agent.name.strip()
     if agent.company and agent.company.strip():
         who += f", {agent.company.strip()}"
-    return f"Presented by {who} · {EQUAL_HOUSING_OPPORTUNITY}"
+    if agent.license_number and agent.license_number.strip():
+        who += f" ({license_words(agent.license_number)})"
+    parts = [f"Presented by {who}", EQUAL_HOUSING_OPPORTUNITY]
+    if agent.builder.strip():
+        parts.insert(0, builder_credit(agent.builder))
+    return " · ".join(parts)
 
 
 def facebook_text(
@@ -759,15 +882,17 @@ def instagram_text(
 
     middle = [highlight_sentence(h, style.tone) for h in style.highlights]
     age = age_sentence(listing)
+    borrowed = description_sentences(listing, style)[:1] if style.length == "long" else []
+    said = " ".join(borrowed)
     if style.length != "short":
-        fs = features_sentence(listing, style)
+        fs = features_sentence(listing, style, said)
         if fs:
             middle.append(fs)
     if style.length == "long":
-        am = amenities_sentence(listing, style)
+        am = amenities_sentence(listing, style, said)
         if am:
             middle.append(am)
-        middle += description_sentences(listing, style)[:1]
+        middle += borrowed
     if age:
         middle.append(age)
     if style.emoji == "more":
@@ -823,9 +948,13 @@ def agent_contact(agent: AgentProfile) -> str:
     lines = [agent.name.strip()]
     if agent.company and agent.company.strip():
         lines.append(agent.company.strip())
+    if agent.license_number and agent.license_number.strip():
+        lines.append(license_words(agent.license_number))
     if agent.phone and agent.phone.strip():
         lines.append(agent.phone.strip())
     lines.append(agent.email.strip())
+    if agent.builder.strip():
+        lines.append(builder_credit(agent.builder))
     lines.append(EQUAL_HOUSING_OPPORTUNITY)
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@ changed only where the feedback asks, so earlier requests survive later ones.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from services.generation.builtin_compose import (
     Base,
@@ -121,6 +121,12 @@ def _render(kind: ContentKind, listing: Listing, style: Style) -> dict[str, Any]
 
 
 def _base(req: WriteRequest) -> Base:
+    if req.kind == "social_media_post" and req.moment in (
+        "now_selling",
+        "just_sold",
+        "back_on_market",
+    ):
+        return cast(Base, req.moment)
     if req.purpose == "price_improvement":
         return "price_improvement"
     if req.purpose == "revision" and req.previous and req.facts.previous_price is not None:

@@ -81,14 +81,23 @@ class ListingFacts:
         }
 
 
+DEFAULT_BUILDER_NAME = "Holiday Builders"
+
+
 @dataclass(frozen=True, slots=True)
 class AgentProfile:
-    """The agent a draft is written for: the call to action and the disclosure use these."""
+    """The agent a draft is written for: the call to action and the disclosure use these.
+
+    `builder` is the home builder every post credits (`BUILDER_NAME`); `license_number` the
+    agent's real-estate license, named in the disclosure when set.
+    """
 
     name: str
     email: str
     company: str | None
     phone: str | None
+    license_number: str | None = None
+    builder: str = DEFAULT_BUILDER_NAME
 
     def to_prompt_dict(self) -> dict[str, Any]:
         """JSON-ready agent details for a model prompt."""
@@ -97,6 +106,8 @@ class AgentProfile:
             "email": self.email,
             "brokerage": self.company,
             "phone": self.phone,
+            "license_number": self.license_number,
+            "home_builder": self.builder,
         }
 
 

@@ -36,7 +36,8 @@ async def produce(writer: Writer, req: WriteRequest) -> DraftOutcome:
     """Write → disclosure fix → limits fix → facts check (one regeneration on a mismatch) →
     fair housing flags. Raises GenerationFailed when the first write fails, or when the home is
     no longer for sale (a post would advertise something that is not true)."""
-    if req.facts.status in UNSELLABLE_STATUSES:
+    # A `just sold` post is the one draft a home off the market gets.
+    if req.facts.status in UNSELLABLE_STATUSES and req.moment != "just_sold":
         state = req.facts.status.replace("_", " ")
         raise GenerationFailed(
             f"{req.facts.address} is {state}, so no draft was written.", retryable=False

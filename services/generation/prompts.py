@@ -56,6 +56,25 @@ _TASKS = {
         "when previous_price is given, the old one (was/now)."
     ),
     ("flyer_text", "flyer"): "Write the text for a one-page flyer for this home.",
+    ("social_media_post", "now_selling"): (
+        'Write a "now selling" social media post: this home was coming soon and is now for '
+        "sale. Open with that news (not like a plain new-listing post) and lead the hashtags "
+        "with #NowSelling."
+    ),
+    ("social_media_post", "just_sold"): (
+        'Write a "just sold" social media post: this home has sold. State no price and do '
+        "not invite tours; invite people thinking of buying or selling nearby to contact the "
+        "agent. Lead the hashtags with #JustSold."
+    ),
+    ("social_media_post", "back_on_market"): (
+        'Write a "back on the market" social media post: this home is for sale again. Open '
+        "with that news and lead the hashtags with #BackOnTheMarket."
+    ),
+}
+_OCCASIONS = {
+    "now_selling": 'a "now selling" post',
+    "just_sold": 'a "just sold" post (no price, no tours)',
+    "back_on_market": 'a "back on the market" post',
 }
 
 
@@ -69,6 +88,9 @@ def user_prompt(req: WriteRequest) -> str:
             if req.previous is not None
             else f"Write a {noun} for this home."
         )
+        occasion = _OCCASIONS.get(req.occasion or "")
+        if occasion is not None:
+            task += f" It is {occasion}; keep it one."
     parts = [
         task,
         f"{FACTS_MARKER}\n{json.dumps(req.facts.to_prompt_dict(), ensure_ascii=False)}",

@@ -19,7 +19,7 @@ import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from db.base import utcnow
 from db.models import Agent, Notification
 from db.process_locks import FANOUT, try_advisory_lock
 from db.repositories import delivery as repo
-from db.status import DeliveryStatus, NotificationType
+from db.status import ContentType, DeliveryStatus, NotificationType
 from services import metrics
 from services.context import Database
 from services.notifying.notification_rows import type_enabled
@@ -37,11 +37,13 @@ from services.notifying.notifier import (
     DeliveryFailed,
     DeliveryRefused,
     DraftView,
+    FlyerAttachment,
     ListingSummary,
     NotificationView,
     Notifier,
     RecipientUnreachable,
 )
+from services.notifying.reminders import waiting_for
 from services.publishing.publish_rounds import retry_delay
 from services.scheduling import in_quiet_hours
 
@@ -54,6 +56,8 @@ _Key = tuple[uuid.UUID, int, datetime | None]
 _in_flight: set[_Key] = set()
 _recently_sent: OrderedDict[_Key, None] = OrderedDict()
 _RECENT_MAX = 10_000
+PrintFlyer = Callable[[repo.DraftRow], Awaitable[FlyerAttachment | None]]
+"""Renders a flyer-text draft's PDF and preview (`services.drafting.printable_flyers`)."""
 # With retry_delay's 1, 2, 4… minutes, about two hours of trying.
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
@@ -190,8 +194,10 @@ async def deliver_drafts(
     now: datetime | None = None,
     concurrency: int = 32,
     bulk: bool = True,
+    print_flyer: PrintFlyer | None = None,
 ) -> DeliveryStats:
-    """Send every draft whose newest version is not on the agent's phone yet.
+    """Send every draft whose newest version is not on the agent's phone yet; a flyer-text
+    draft comes with its printable flyer when `print_flyer` is given.
 
     Each draft is claimed for the round, so with several processes it goes out from one;
     see `_sending_turn` for `bulk`."""
@@ -206,7 +212,7 @@ async def deliver_drafts(
             )
         try:
             return await _deliver_draft_rows(
-                database, notifier, rows, default_timezone, now, concurrency
+                database, notifier, rows, default_timezone, now, concurrency, print_flyer
             )
         finally:
             async with database.unit_of_work() as session:
@@ -220,6 +226,7 @@ async def _deliver_draft_rows(
     default_timezone: str,
     now: datetime,
     concurrency: int,
+    print_flyer: PrintFlyer | None,
 ) -> DeliveryStats:
     stats = DeliveryStats()
     unreachable: set[uuid.UUID] = set()
@@ -241,6 +248,8 @@ async def _deliver_draft_rows(
             stats.deferred += 1
             return
         view = draft_view(row)
+        if print_flyer is not None and piece.content_type == ContentType.FLYER_TEXT:
+            view = replace(view, flyer=await _printed(print_flyer, row))
         await _send_one(
             database,
             agent,
@@ -254,6 +263,15 @@ async def _deliver_draft_rows(
     await _per_agent(rows, lambda r: r.agent.id, send, concurrency)
     await _tell_admins(notifier, stats)
     return stats
+
+
+async def _printed(print_flyer: PrintFlyer, row: repo.DraftRow) -> FlyerAttachment | None:
+    try:
+        return await print_flyer(row)
+    except Exception:
+        # The flyer's text still goes out; the agent can ask again for the PDF.
+        log.exception("flyer PDF not rendered", extra={"piece_id": str(row.piece.id)})
+        return None
 
 
 def _draft_failure(row: repo.DraftRow) -> _Failure:
@@ -456,14 +474,24 @@ def _notification_failure(note: Notification) -> _Failure:
     return _Failure(f"a {note.notification_type} notification", note.delivery_attempts, record)
 
 
-async def resend_drafts(database: Database, notifier: Notifier, *, telegram_user_id: int) -> int:
-    """Send again every draft waiting for this agent (the /drafts command)."""
+async def resend_drafts(
+    database: Database,
+    notifier: Notifier,
+    *,
+    telegram_user_id: int,
+    now: datetime | None = None,
+) -> int:
+    """Send again every draft waiting for this agent (the /drafts command), each saying how
+    long it has waited."""
+    now = now or utcnow()
     async with database.unit_of_work() as session:
         rows = await repo.drafts_to_deliver(
             session, telegram_user_id=telegram_user_id, include_delivered=True
         )
     for row in rows:
         view = draft_view(row)
+        if row.piece.created_at is not None:
+            view = replace(view, waiting=waiting_for(now - row.piece.created_at))
         if row.piece.telegram_message_id is not None and view.previous_message_id is None:
             # Re-sent: the older message of the same version loses its buttons.
             view = DraftView(

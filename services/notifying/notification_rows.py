@@ -19,6 +19,7 @@ NOTIFICATION_LABELS: dict[str, str] = {
     NotificationType.POST_SUCCESS: "Posts published",
     NotificationType.POST_FAILED: "Posts that failed",
     NotificationType.TOKEN_EXPIRING: "Account connections expiring",
+    NotificationType.WEEKLY_DIGEST: "Weekly digest",
 }
 
 

@@ -55,6 +55,15 @@ class ListingSummary:
 
 
 @dataclass(frozen=True)
+class FlyerAttachment:
+    """A flyer-text draft's printable flyer: the PDF (sent as a document) and its preview."""
+
+    pdf: bytes
+    preview_png: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
 class DraftView:
     """One version of a draft as the agent will see it."""
 
@@ -78,6 +87,10 @@ class DraftView:
     # Parts of this version already on the phone (photos, then each text part) from an
     # earlier attempt: sending resumes after them.
     parts_done: int = 0
+    # A flyer-text draft's printable flyer, sent before its text (instead of the photos).
+    flyer: FlyerAttachment | None = None
+    # How long the draft has waited for the agent ("26 hours"), shown by /drafts.
+    waiting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,4 +124,12 @@ class Notifier(Protocol):
 
     async def alert_admins(self, text: str) -> None:
         """Tell the administrators, in plain text, about something they may need to act on."""
+        ...
+
+    async def send_reminder(self, chat_id: int, reply_to_message_id: int, text: str) -> None:
+        """Send plain `text` as a reply to a draft's message (raises as `send_draft` does)."""
+        ...
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> None:
+        """Send a picture with a plain-text caption, e.g. the weekly digest's chart."""
         ...

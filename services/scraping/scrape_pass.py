@@ -8,8 +8,9 @@ the data it describes, so a pass that dies half-way leaves every saved batch who
 the next pass fetches the rest again. Homes missing from a sitemap that was read
 completely are counted last; on the second consecutive miss they go `off_market`.
 
-Listing events (new home, price change, sold) are handed to a `ListingEvents` hook after
-each batch commits; the drafts service implements it. Nothing here knows Telegram.
+Listing events (new home, price change, sold, any status change, each recorded in the
+listing's status history) go to a `ListingEvents` hook after each batch commits; the drafts
+service implements it. Nothing here knows Telegram.
 """
 
 from __future__ import annotations
@@ -109,6 +110,16 @@ class PriceChange(NamedTuple):
     new: Decimal | None
 
 
+class StatusChange(NamedTuple):
+    """A stored listing's status moved from `old` to `new`; `change_id` names the event (its
+    status-history row), so whoever acts on it can do so once."""
+
+    change_id: uuid.UUID
+    listing_id: uuid.UUID
+    old: str
+    new: str
+
+
 class ListingEvents(Protocol):
     """What the rest of the product hears from a pass, after the data is committed.
 
@@ -127,6 +138,10 @@ class ListingEvents(Protocol):
 
     async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> object:
         """Homes became `sold` (badge) or `off_market` (gone from the sitemap)."""
+        ...
+
+    async def on_status_change(self, changes: Sequence[StatusChange]) -> object:
+        """Stored homes changed status (after `on_sold` for the same batch)."""
         ...
 
 
@@ -345,6 +360,7 @@ class _Batch:
     announced_new: list[uuid.UUID] = field(default_factory=list)
     announced_prices: list[PriceChange] = field(default_factory=list)
     left_market: list[uuid.UUID] = field(default_factory=list)
+    status_changes: list[StatusChange] = field(default_factory=list)
 
 
 def _acquire(lock: asyncio.Lock | None) -> asyncio.Lock:
@@ -469,12 +485,20 @@ async def _save_result(
     for start in range(0, len(homes), size):
         batch = await _save_batch(database, homes[start : start + size], now)
         _merge(total, batch)
-        await _emit(events, batch.announced_new, batch.announced_prices, batch.left_market)
+        await _emit(
+            events,
+            batch.announced_new,
+            batch.announced_prices,
+            batch.left_market,
+            batch.status_changes,
+        )
         await report("saving", min(start + size, len(homes)), len(homes))
     sold = len(total.left_market)
 
-    gone = await _settle_missing(database, known, result.entries, result.sitemap_ok, total, now)
-    await _emit(events, [], [], gone)
+    gone, gone_changes = await _settle_missing(
+        database, known, result.entries, result.sitemap_ok, total, now
+    )
+    await _emit(events, [], [], gone, gone_changes)
     await report("done", len(homes), len(homes))
 
     summary = ScrapeSummary(
@@ -542,6 +566,7 @@ async def _save_batch(database: Database, homes: Sequence[ParsedHome], now: date
 
         new: list[tuple[uuid.UUID, dict[str, Any]]] = []
         history: list[PriceChange] = []
+        statuses: list[tuple[uuid.UUID, str, str]] = []
         leaving: dict[uuid.UUID, str] = {}
         values_by_id: dict[uuid.UUID, dict[str, Any]] = {}
         for source_id, (values, old) in pending.items():
@@ -553,6 +578,8 @@ async def _save_batch(database: Database, homes: Sequence[ParsedHome], now: date
                 new.append((listing_id, values))
                 continue
             out.changed += 1
+            if old.status is not None and old.status != values["status"]:
+                statuses.append((listing_id, old.status, values["status"]))
             sold_now = values["status"] == ListingStatus.SOLD and old.status != ListingStatus.SOLD
             if sold_now:
                 leaving[listing_id] = ListingStatus.SOLD.value
@@ -562,6 +589,9 @@ async def _save_batch(database: Database, homes: Sequence[ParsedHome], now: date
                 if values["status"] != ListingStatus.SOLD:
                     out.announced_prices.append(change)
         await repo.add_price_changes(session, history, now)
+        out.status_changes = [
+            StatusChange(*row) for row in await repo.add_status_changes(session, statuses, now)
+        ]
         out.price_changes = len(history)
         out.announced_new = await _assign_new(session, new, now)
         await _announce_prices(session, out.announced_prices, values_by_id)
@@ -716,8 +746,9 @@ async def _settle_missing(
     sitemap_ok: bool,
     written: _Batch,
     now: datetime,
-) -> list[uuid.UUID]:
-    """Count homes missing from the sitemap; reset the count of homes seen again.
+) -> tuple[list[uuid.UUID], list[StatusChange]]:
+    """Count homes missing from the sitemap; reset the count of homes seen again. Returns
+    the homes that went off the market and their status changes.
 
     Nothing is counted from a sitemap that was not read completely, nor from one that
     lists no home at all while we know some (a broken site, not a sold-out builder).
@@ -738,12 +769,25 @@ async def _settle_missing(
     elif sitemap_ok:
         log.warning("scrape: the sitemap lists no homes; not counting any listing as missing")
     if not reset and not missing:
-        return []
+        return [], []
+    old_status = {st.id: st.status for st in known.values()}
     async with database.unit_of_work() as session:
         await repo.reset_missed_passes(session, reset)
         gone = await repo.record_missed_pass(session, missing, off_market_after=OFF_MARKET_AFTER)
         await _leave_market(session, dict.fromkeys(gone, ListingStatus.OFF_MARKET.value), now)
-    return gone
+        rows = await repo.add_status_changes(
+            session,
+            [
+                (
+                    listing_id,
+                    old_status.get(listing_id) or ListingStatus.ACTIVE.value,
+                    ListingStatus.OFF_MARKET.value,
+                )
+                for listing_id in gone
+            ],
+            now,
+        )
+    return gone, [StatusChange(*row) for row in rows]
 
 
 async def _emit(
@@ -751,6 +795,7 @@ async def _emit(
     new: Sequence[uuid.UUID],
     prices: Sequence[PriceChange],
     sold: Sequence[uuid.UUID],
+    statuses: Sequence[StatusChange] = (),
 ) -> None:
     """Hand committed changes to the hook; its failures are logged, never raised."""
     if events is None:
@@ -762,6 +807,8 @@ async def _emit(
         calls.append(("on_price_change", lambda: events.on_price_change(list(prices))))
     if sold:
         calls.append(("on_sold", lambda: events.on_sold(list(sold))))
+    if statuses:
+        calls.append(("on_status_change", lambda: events.on_status_change(list(statuses))))
     for name, call in calls:
         try:
             await call()

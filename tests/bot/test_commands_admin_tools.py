@@ -20,6 +20,7 @@ ADMIN_COMMANDS = [
     "/agents",
     "/areas chris@example.com city:Ocala",
     "/marketing chris@example.com on",
+    "/setlicense chris@example.com SL123",
     "/stats",
     "/failed",
 ]
@@ -50,6 +51,7 @@ async def test_non_admin_is_refused_every_admin_command(harness: BotHarness) -> 
     async with h.database.unit_of_work() as s:
         agent = await agents_repo.get_agent_by_email(s, "chris@example.com")
     assert agent is not None and agent.requires_marketing_approval is False
+    assert agent.license_number is None
 
 
 async def test_agents_lists_status_areas_and_accounts(harness: BotHarness) -> None:

@@ -35,7 +35,8 @@ async def test_settings_shows_everything_with_defaults(harness: BotHarness) -> N
     assert "Time zone: UTC (default)" in text
     assert "/times 09:00 17:30" in text and "/quiet off" in text and "/timezone" in text
     # one toggle per notification type, all on by default, every button signed and short
-    assert len(msg.buttons) == 7
+    assert len(msg.buttons) == 8
+    assert any("Weekly digest" in label for label in msg.button_labels)
     assert all(label.endswith(": on") for label in msg.button_labels)
     assert any("Price changes" in label for label in msg.button_labels)
     for button in msg.buttons:

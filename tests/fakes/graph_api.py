@@ -322,6 +322,28 @@ class FakeGraphApi:
         self.photos: dict[str, FakePhoto] = {}
         self.containers: dict[str, FakeContainer] = {}
         self.images: dict[str, FakeImage] = {}
+        # Insights (specs/EXTERNAL_APIS.md §8): post id → metric → value; a metric with no
+        # value gives no entry (Graph answers an empty `data`, not zeros).
+        self.insights: dict[str, dict[str, int]] = {}
+        # The metrics still supported, per platform; asking for any other one fails the whole
+        # request with code 100, as Graph does.
+        self.insight_metrics: dict[str, set[str]] = {
+            "instagram": {
+                "views",
+                "reach",
+                "likes",
+                "comments",
+                "saved",
+                "shares",
+                "total_interactions",
+            },
+            "facebook": {
+                "post_media_view",
+                "post_total_media_view_unique",
+                "post_clicks",
+                "post_reactions_by_type_total",
+            },
+        }
         self._failures: list[Failure] = []
         self._path_latency: list[tuple[str | None, str, float]] = []
         self._container_plans: deque[ContainerPlan] = deque()
@@ -731,10 +753,54 @@ class FakeGraphApi:
                 ("POST", "media"): self._post_media,
                 ("POST", "media_publish"): self._post_media_publish,
                 ("GET", "content_publishing_limit"): self._get_quota,
+                ("GET", "insights"): self._get_insights,
             }.get((method, edge))
             if handler is not None:
                 return handler(node_id, tok, params)
         raise GraphFault(2500, f"Unknown path components: /{'/'.join(parts[1:])}")
+
+    def set_insights(self, post_id: str, **metrics: int) -> None:
+        """What Graph reports for a published post or media."""
+        self.insights.setdefault(post_id, {}).update(metrics)
+
+    def _get_insights(self, node_id: str, tok: FakeToken, params: dict[str, Any]) -> dict[str, Any]:
+        post = next((p for p in self.posts if p.id == node_id and not p.deleted), None)
+        if post is None:
+            raise GraphFault(
+                100,
+                f"Unsupported get request. Object with ID '{node_id}' does not exist, cannot be "
+                "loaded due to missing permissions, or does not support this operation.",
+                type="GraphMethodException",
+            )
+        wanted = [m.strip() for m in str(params.get("metric") or "").split(",") if m.strip()]
+        if not wanted:
+            raise GraphFault(3001, "Invalid query", subcode=1504028)
+        valid = self.insight_metrics[post.platform]
+        for metric in wanted:
+            if metric in valid:
+                continue
+            if post.platform == "instagram":
+                raise GraphFault(
+                    100,
+                    f"(#100) The Media Insights API does not support the {metric} metric for "
+                    "this media product type.",
+                )
+            raise GraphFault(100, "(#100) The value must be a valid insights metric")
+        known = self.insights.get(node_id, {})
+        return {
+            "data": [
+                {
+                    "name": metric,
+                    "period": "lifetime",
+                    "values": [{"value": known[metric]}],
+                    "title": metric.replace("_", " ").title(),
+                    "description": "",
+                    "id": f"{node_id}/insights/{metric}/lifetime",
+                }
+                for metric in wanted
+                if metric in known
+            ]
+        }
 
     def _auth(self, token: str | None) -> FakeToken:
         if not token:

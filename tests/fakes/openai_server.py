@@ -506,8 +506,19 @@ def build_draft(prompt: str, name: str, schema: Any) -> dict[str, Any]:
     stats = ", ".join(numbers)
     features = ", ".join(str(f).lower() for f in (facts.get("key_features") or [])[:3])
     lead = f"New construction in {where}: {facts.get('address', 'this home')}."
+    first_tag = "#JustListed"
+    task = prompt.split("\n", 1)[0].lower()
     if "price improvement" in prompt.lower() and price:
         lead = f"Price improvement in {where}! Now {price}" + (f", was {prev}." if prev else ".")
+    # The lifecycle tasks, followed as a model would (a `just sold` post names no price).
+    elif '"now selling"' in task:
+        lead = f"Now selling in {where}: {facts.get('address')} is for sale."
+        first_tag = "#NowSelling"
+    elif '"just sold"' in task:
+        lead, first_tag, price = f"Just sold in {where}: {facts.get('address')}.", "#JustSold", None
+    elif '"back on the market"' in task:
+        lead = f"Back on the market in {where}: {facts.get('address')}."
+        first_tag = "#BackOnTheMarket"
     body = " ".join(
         s
         for s in (
@@ -520,7 +531,9 @@ def build_draft(prompt: str, name: str, schema: Any) -> dict[str, Any]:
     )
     contact = agent.get("phone") or agent.get("email") or ""
     cta = f"Contact {agent.get('name', 'me')} at {contact} to schedule a tour."
-    tags = ["#NewHomes", f"#{re.sub(r'[^A-Za-z0-9]', '', str(city))}RealEstate", "#JustListed"]
+    if first_tag == "#JustSold":
+        cta = f"Thinking of selling? Contact {agent.get('name', 'me')} at {contact}."
+    tags = ["#NewHomes", f"#{re.sub(r'[^A-Za-z0-9]', '', str(city))}RealEstate", first_tag]
     url = facts.get("source_url")
     if name == "FlyerText":
         draft: dict[str, Any] = {

@@ -58,7 +58,8 @@ MAX_CALLBACK_DATA = 64
 MAX_CALLBACK_ANSWER = 200
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendMediaGroup", "sendDocument"})
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 
 _ERR_NOT_MODIFIED = (
@@ -551,6 +552,27 @@ class Call:
 
 
 @dataclass
+class Document:
+    """A file sent with sendDocument (uploads only: the bytes are kept for the tests)."""
+
+    file_id: str
+    file_name: str | None
+    mime_type: str
+    data: bytes
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_id[-12:],
+            "mime_type": self.mime_type,
+            "file_size": len(self.data),
+        }
+        if self.file_name:
+            out["file_name"] = self.file_name
+        return out
+
+
+@dataclass
 class Photo:
     file_id: str
     file_unique_id: str
@@ -609,6 +631,7 @@ class FakeMessage:
     parse_mode: str | None = None
     reply_markup: dict[str, Any] | None = None
     photo: Photo | None = None
+    document: Document | None = None
     media_group_id: str | None = None
     reply_to_message_id: int | None = None
     method: str = ""
@@ -674,6 +697,8 @@ class FakeMessage:
                 out["entities"] = self.entities
         if self.photo is not None:
             out["photo"] = self.photo.sizes()
+        if self.document is not None:
+            out["document"] = self.document.to_api()
         if self.caption is not None:
             out["caption"] = self.caption
             if self.caption_entities:
@@ -1036,6 +1061,7 @@ class FakeTelegram:
                 "getUpdates",
                 "sendMessage",
                 "sendPhoto",
+                "sendDocument",
                 "sendMediaGroup",
                 "editMessageText",
                 "editMessageCaption",
@@ -1786,6 +1812,31 @@ class FakeTelegram:
         message.reply_markup = markup
         message.reply_to_message_id = reply_to
         self._record_send("sendPhoto", chat, 1)
+        self._changed(chat)
+        return message.to_api(lookup=chat.messages.get)
+
+    def _m_sendDocument(self, params: dict[str, Any], uploads: dict[str, Upload]) -> Any:
+        chat = self._chat_for_send(params)
+        upload = uploads.get("document")
+        if upload is None:
+            raise _bad('parameter "document" is required')
+        if not upload.data:
+            raise _bad("file must be non-empty")
+        if len(upload.data) > MAX_DOCUMENT_BYTES:
+            raise _bad("file is too big")
+        caption, caption_entities = self._caption(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        reply_to = self._reply_to(chat, params)
+        self._throttle("sendDocument", chat.id)
+        message = self._new_message(chat, from_bot=True, method="sendDocument")
+        message.document = Document(
+            self._file_id(), upload.filename, upload.content_type or "", upload.data
+        )
+        message.caption, message.caption_entities = caption, caption_entities
+        message.raw, message.parse_mode = params.get("caption"), params.get("parse_mode")
+        message.reply_markup = markup
+        message.reply_to_message_id = reply_to
+        self._record_send("sendDocument", chat, 1)
         self._changed(chat)
         return message.to_api(lookup=chat.messages.get)
 

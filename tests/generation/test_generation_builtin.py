@@ -181,6 +181,7 @@ async def test_flyer_has_every_field_and_the_contact_block() -> None:
             "Sam Rivera",
             "Gulf Coast Homes Realty",
             "sam@gulfcoasthomes.com",
+            "Home built by Holiday Builders",
             "Equal Housing Opportunity",
         ]
         assert facts.address in flyer["subheadline"]

@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.models import Listing
 from services.context import Database
 from services.scraping.fetcher import FetchCache, PoliteFetcher
-from services.scraping.scrape_pass import PriceChange, ScrapeSummary, run_scrape_pass
+from services.scraping.scrape_pass import (
+    PriceChange,
+    ScrapeSummary,
+    StatusChange,
+    run_scrape_pass,
+)
 from tests.fakes.builder_site import FIXTURES, FakeBuilderSite
 
 OCALA = "5127-sw-88th-place-ocala"
@@ -43,6 +48,7 @@ class RecordingEvents:
     new: list[list[uuid.UUID]] = field(default_factory=list)
     prices: list[list[PriceChange]] = field(default_factory=list)
     sold: list[list[uuid.UUID]] = field(default_factory=list)
+    statuses: list[list[StatusChange]] = field(default_factory=list)
 
     async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> None:
         self.new.append(list(listing_ids))
@@ -52,6 +58,9 @@ class RecordingEvents:
 
     async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> None:
         self.sold.append(list(listing_ids))
+
+    async def on_status_change(self, changes: Sequence[StatusChange]) -> None:
+        self.statuses.append(list(changes))
 
 
 @dataclass

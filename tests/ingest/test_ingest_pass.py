@@ -158,6 +158,9 @@ async def test_a_failing_events_hook_does_not_stop_the_pass(scraper: Scraper) ->
         async def on_sold(self, listing_ids: Any) -> None:
             raise RuntimeError("drafts service down")
 
+        async def on_status_change(self, changes: Any) -> None:
+            raise RuntimeError("drafts service down")
+
     summary = await scraper.run(events=Broken())
     assert summary.new == 7
     assert len(await scraper.listings()) == 7

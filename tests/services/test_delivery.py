@@ -29,6 +29,8 @@ class RecordingNotifier:
         self.notes: list[NotificationView] = []
         self.blocked = blocked_chats or set()
         self.alerts: list[str] = []
+        self.reminders: list[tuple[int, int, str]] = []
+        self.photos: list[tuple[int, bytes, str]] = []
         self._next = 100
 
     async def send_draft(self, draft: DraftView, on_part: PartSent | None = None) -> int:
@@ -48,6 +50,14 @@ class RecordingNotifier:
 
     async def alert_admins(self, text: str) -> None:
         self.alerts.append(text)
+
+    async def send_reminder(self, chat_id: int, reply_to_message_id: int, text: str) -> None:
+        self.reminders.append((chat_id, reply_to_message_id, text))
+
+    async def send_photo(self, chat_id: int, png: bytes, caption: str) -> None:
+        if chat_id in self.blocked:
+            raise RecipientUnreachable
+        self.photos.append((chat_id, png, caption))
 
 
 async def test_drafts_wait_for_quiet_hours_then_arrive_in_order(database: Database) -> None:

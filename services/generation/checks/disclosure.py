@@ -1,4 +1,6 @@
-"""Required disclosure: the agent's brokerage and "Equal Housing Opportunity" in every post.
+"""Required disclosure in every post: the home's builder ("Home built by Holiday Builders"),
+the agent's brokerage, their license number when they have one, and "Equal Housing
+Opportunity".
 
 Unlike the other checks this one fixes the draft: a missing piece is appended to the text
 (before a closing block of hashtags), so what the agent approves is already compliant.
@@ -18,22 +20,41 @@ EQUAL_HOUSING_OPPORTUNITY = "Equal Housing Opportunity"
 _HASHTAG_LINE = re.compile(r"^\s*(?:#[^\s#]+\s*)+$")
 
 
-def disclosure_line(agent: AgentProfile) -> str:
-    """'Sunshine Realty · Equal Housing Opportunity' (or just the latter without a brokerage)."""
+def builder_credit(builder: str) -> str:
+    """'Home built by Holiday Builders'."""
+    return f"Home built by {builder.strip()}"
+
+
+def license_words(license_number: str) -> str:
+    """'License #SL3412345'."""
+    return f"License #{license_number.strip().lstrip('#').strip()}"
+
+
+def _pieces(agent: AgentProfile) -> list[tuple[str, str]]:
+    """(what must appear, what to add when it does not), in the order they are added."""
+    pieces: list[tuple[str, str]] = []
+    if agent.builder.strip():
+        pieces.append((agent.builder.strip(), builder_credit(agent.builder)))
     if agent.company and agent.company.strip():
-        return f"{agent.company.strip()} · {EQUAL_HOUSING_OPPORTUNITY}"
-    return EQUAL_HOUSING_OPPORTUNITY
+        pieces.append((agent.company.strip(), agent.company.strip()))
+    if agent.license_number and agent.license_number.strip().lstrip("#").strip():
+        number = agent.license_number.strip().lstrip("#").strip()
+        pieces.append((number, license_words(number)))
+    pieces.append((EQUAL_HOUSING_OPPORTUNITY, EQUAL_HOUSING_OPPORTUNITY))
+    return pieces
+
+
+def disclosure_line(agent: AgentProfile) -> str:
+    """'Home built by Holiday Builders · Sunshine Realty · License #SL3412345 · Equal Housing
+    Opportunity' (the brokerage and license only when the agent has them)."""
+    return " · ".join(added for _, added in _pieces(agent))
 
 
 def missing_disclosure(text: str, agent: AgentProfile) -> list[str]:
-    """The required pieces `text` lacks (case- and spacing-insensitive)."""
+    """The required pieces `text` lacks (case- and spacing-insensitive), as they would be
+    added."""
     flat = _flatten(text)
-    missing: list[str] = []
-    if agent.company and agent.company.strip() and _flatten(agent.company) not in flat:
-        missing.append(agent.company.strip())
-    if _flatten(EQUAL_HOUSING_OPPORTUNITY) not in flat:
-        missing.append(EQUAL_HOUSING_OPPORTUNITY)
-    return missing
+    return [added for needed, added in _pieces(agent) if _flatten(needed) not in flat]
 
 
 def add_disclosure(text: str, agent: AgentProfile) -> str:
