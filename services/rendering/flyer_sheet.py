@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -9,6 +10,20 @@ from services.generation.content import FlyerText
 from services.generation.listing_facts import AgentProfile, ListingFacts
 
 DEFAULT_BUILDER = "Holiday Builders"
+
+# A bullet that only restates beds, baths, area or garage: the facts line under the price
+# already says it, and a printed page that says it twice reads like filler.
+_FACT_BULLET = re.compile(
+    r"^\s*[\d.,]+\+?\s*(?:-\s*)?"
+    r"(?:bed(?:room)?s?|bath(?:room)?s?|full baths?|half baths?|sq\.?\s*ft\.?|square feet|"
+    r"car garage)(?:\s+of\s+living\s+space)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def restates_facts_line(bullet: str) -> bool:
+    """Whether a bullet says nothing but one of the numbers the facts line shows."""
+    return _FACT_BULLET.match(bullet) is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,7 +80,7 @@ def flyer_sheet(
         plan_name=facts.plan_name,
         headline=text.headline,
         subheadline=text.subheadline,
-        bullets=tuple(text.bullets),
+        bullets=tuple(b for b in text.bullets if not restates_facts_line(b)),
         description=text.description,
         call_to_action=text.call_to_action,
         agent_name=agent.name,
