@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -37,6 +37,8 @@ SENT = ScheduleStatus.SENT.value
 SUCCESS = ScheduleStatus.SUCCESS.value
 FAILED = ScheduleStatus.FAILED.value
 CANCELLED = ScheduleStatus.CANCELLED.value
+# How long a claim holds without renewal; the holder renews it every few seconds.
+DEFAULT_LEASE = timedelta(seconds=20)
 # A post goes out only while its piece is approved: approved_for_posting, or posting_failed
 # when another of its posts failed and the rest still go out. A withdrawn or cancelled
 # piece (rejected) never publishes, whatever its rows say.
@@ -64,6 +66,21 @@ class ClaimedPost:
     image_urls: list[str]
     attempts: int
     listing_address: str
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    lease_until: datetime | None = None
+    platform_call_at: datetime | None = None
+    container_id: str | None = None
+    container_created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HeldPost:
+    """A `sent` post and who holds it until when (None: claimed before leases existed)."""
+
+    schedule_id: uuid.UUID
+    holder: str | None
+    lease_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -135,8 +152,12 @@ async def claim(
     worker_id: str,
     limit: int = 1,
     account_pk: uuid.UUID | None = None,
+    lease_until: datetime | None = None,
 ) -> list[uuid.UUID]:
     """Mark up to `limit` due pending posts `sent` (of one account, if given); their ids.
+
+    The claim is a lease: `worker_id` holds the rows until `lease_until` (default: now +
+    DEFAULT_LEASE) and renews it with `renew_leases` while it publishes.
 
     Only posts whose piece is still approved (POSTABLE_PIECE), checked in the same
     statement. PostgreSQL: `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE OF posts SKIP
@@ -172,6 +193,10 @@ async def claim(
             status=SENT,
             claimed_at=now,
             claimed_by=worker_id,
+            lease_until=lease_until or now + DEFAULT_LEASE,
+            platform_call_at=None,
+            container_id=None,
+            container_created_at=None,
             attempts=PostSchedule.attempts + 1,
             updated_at=now,
         )
@@ -206,6 +231,12 @@ async def load_claimed(
             PostSchedule.attempts,
             Listing.address,
             paused,
+            PostSchedule.claimed_by,
+            PostSchedule.claimed_at,
+            PostSchedule.lease_until,
+            PostSchedule.platform_call_at,
+            PostSchedule.container_id,
+            PostSchedule.container_created_at,
         )
         .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
         .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
@@ -230,6 +261,12 @@ async def load_claimed(
             image_urls=list(r[11] or []),
             attempts=int(r[12] or 0),
             listing_address=str(r[13]),
+            claimed_by=r[15],
+            claimed_at=r[16],
+            lease_until=r[17],
+            platform_call_at=r[18],
+            container_id=r[19],
+            container_created_at=r[20],
         )
         for r in rows
     ]
@@ -237,12 +274,123 @@ async def load_claimed(
 
 
 async def stale_sent(session: AsyncSession, *, claimed_before: datetime) -> list[uuid.UUID]:
-    """Posts left `sent` since before `claimed_before`: their outcome is unknown."""
+    """Posts left `sent` without a lease (claimed before leases existed) since before
+    `claimed_before`: nothing recorded how far they got, so their outcome is unknown."""
     stmt = select(PostSchedule.id).where(
         PostSchedule.status == SENT,
+        PostSchedule.lease_until.is_(None),
         (PostSchedule.claimed_at < claimed_before) | PostSchedule.claimed_at.is_(None),
     )
     return list((await session.execute(stmt)).scalars().all())
+
+
+# ------------------------------------------------------------------ leases
+
+
+async def held_posts(session: AsyncSession) -> list[HeldPost]:
+    """Every leased `sent` post with its holder and lease (few: only posts in flight)."""
+    stmt = select(PostSchedule.id, PostSchedule.claimed_by, PostSchedule.lease_until).where(
+        PostSchedule.status == SENT, PostSchedule.lease_until.is_not(None)
+    )
+    return [HeldPost(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
+
+
+async def renew_leases(
+    session: AsyncSession,
+    schedule_ids: Sequence[uuid.UUID],
+    *,
+    worker_id: str,
+    until: datetime,
+) -> int:
+    """Extend the lease of the holder's `sent` posts among `schedule_ids`; how many."""
+    if not schedule_ids:
+        return 0
+    result = await session.execute(
+        update(PostSchedule)
+        .where(
+            PostSchedule.id.in_(list(schedule_ids)),
+            PostSchedule.status == SENT,
+            PostSchedule.claimed_by == worker_id,
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def adopt(
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    *,
+    holder: str | None,
+    lease_until: datetime | None,
+    worker_id: str,
+    until: datetime,
+) -> bool:
+    """Take over an orphaned `sent` post, compare-and-set on the holder and lease seen.
+
+    False when another process took it first or its holder renewed it meanwhile.
+    """
+    stmt = update(PostSchedule).where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
+    stmt = stmt.where(
+        PostSchedule.claimed_by.is_(None) if holder is None else PostSchedule.claimed_by == holder
+    )
+    stmt = stmt.where(
+        PostSchedule.lease_until.is_(None)
+        if lease_until is None
+        else PostSchedule.lease_until <= lease_until  # a renewal meanwhile moves it later
+    )
+    result = await session.execute(
+        stmt.values(claimed_by=worker_id, lease_until=until).execution_options(
+            synchronize_session=False
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(
+    session: AsyncSession, schedule_id: uuid.UUID, *, worker_id: str, now: datetime
+) -> bool:
+    """Let the holder's lease lapse now, so that a later round looks at the post again."""
+    result = await session.execute(
+        update(PostSchedule)
+        .where(
+            PostSchedule.id == schedule_id,
+            PostSchedule.status == SENT,
+            PostSchedule.claimed_by == worker_id,
+        )
+        .values(lease_until=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_platform_call(
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    *,
+    worker_id: str,
+    at: datetime,
+    container_id: str | None = None,
+    container_created_at: datetime | None = None,
+) -> bool:
+    """Record, before it is made, the call that makes the post visible (and the Instagram
+    container it publishes). False when the holder lost the post: it must not make it."""
+    result = await session.execute(
+        update(PostSchedule)
+        .where(
+            PostSchedule.id == schedule_id,
+            PostSchedule.status == SENT,
+            PostSchedule.claimed_by == worker_id,
+        )
+        .values(
+            platform_call_at=at,
+            container_id=container_id,
+            container_created_at=container_created_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------ outcomes
@@ -345,6 +493,10 @@ async def requeue(
             error_message=error_message,
             claimed_at=None,
             claimed_by=None,
+            lease_until=None,
+            platform_call_at=None,
+            container_id=None,
+            container_created_at=None,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)

@@ -11,7 +11,7 @@ from services.publishing.graph_client import GraphClient
 from services.publishing.graph_errors import Platform, PublishError, service_name
 from services.publishing.instagram import publish_instagram, publishing_quota
 from services.publishing.preflight import check_caption, check_images
-from services.publishing.results import PublishResult
+from services.publishing.results import BeforeVisibleCall, PublishResult
 
 
 class Publisher(Protocol):
@@ -24,8 +24,13 @@ class Publisher(Protocol):
         token: str,
         text: str,
         image_urls: Sequence[str],
+        *,
+        before_visible_call: BeforeVisibleCall | None = None,
     ) -> PublishResult:
-        """Publish `text` with `image_urls` on the account, or raise `PublishError`."""
+        """Publish `text` with `image_urls` on the account, or raise `PublishError`.
+
+        Await `before_visible_call` just before the call that makes the post visible.
+        """
         ...
 
 
@@ -61,6 +66,8 @@ class GraphPublisher:
         token: str,
         text: str,
         image_urls: Sequence[str],
+        *,
+        before_visible_call: BeforeVisibleCall | None = None,
     ) -> PublishResult:
         """Check caption and images, then publish; the result's `notes` name photos left out.
 
@@ -107,7 +114,15 @@ class GraphPublisher:
                 usable,
                 poll_interval_s=self._poll_interval_s,
                 poll_timeout_s=self._poll_timeout_s,
+                before_visible_call=before_visible_call,
             )
         else:
-            result = await publish_facebook(self._client, account_id, token, text, usable)
+            result = await publish_facebook(
+                self._client,
+                account_id,
+                token,
+                text,
+                usable,
+                before_visible_call=before_visible_call,
+            )
         return PublishResult(result.platform_post_id, result.permalink, tuple(notes))
