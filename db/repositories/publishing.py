@@ -365,6 +365,38 @@ async def release(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def unclaim(
+    session: AsyncSession,
+    schedule_ids: Sequence[uuid.UUID],
+    *,
+    worker_id: str,
+    now: datetime,
+) -> int:
+    """Give the holder's claimed posts back to `pending`, as if never claimed, when no
+    platform call was started for them; how many."""
+    if not schedule_ids:
+        return 0
+    result = await session.execute(
+        update(PostSchedule)
+        .where(
+            PostSchedule.id.in_(list(schedule_ids)),
+            PostSchedule.status == SENT,
+            PostSchedule.claimed_by == worker_id,
+            PostSchedule.platform_call_at.is_(None),
+        )
+        .values(
+            status=PENDING,
+            attempts=PostSchedule.attempts - 1,
+            claimed_at=None,
+            claimed_by=None,
+            lease_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def mark_platform_call(
     session: AsyncSession,
     schedule_id: uuid.UUID,

@@ -70,6 +70,8 @@ LEASE = repo.DEFAULT_LEASE
 HEARTBEAT_S = 5.0
 DEFAULT_BATCH = 500
 DEFAULT_CONCURRENCY = 32
+# Posts of one account claimed in one write; published one after the other.
+CLAIM_AHEAD = 4
 
 OUTCOME_UNKNOWN = "Outcome unknown — please check your page; it was not posted again automatically."
 UNEXPECTED = (
@@ -355,35 +357,46 @@ async def _drain_due(
     claiming = 0  # claims in flight: they count against `batch` until they return
     changed = asyncio.Event()
 
+    async def publish(post: repo.ClaimedPost) -> None:
+        try:
+            await _publish_claimed(database, publisher, post, clock, stats, post_timeout_s, worker)
+        finally:
+            leases.ids.discard(post.schedule_id)
+
     async def drain(account_pk: uuid.UUID) -> None:
         nonlocal claiming
         while not stats.paused:
-            if stats.claimed + claiming >= batch:
+            room = batch - stats.claimed - claiming
+            if room <= 0:
                 if claiming == 0:
                     return
                 # An empty claim elsewhere may give its share of the batch back.
                 changed.clear()
                 await changed.wait()
                 continue
+            want = min(CLAIM_AHEAD, room)
             async with gate:
                 if stats.paused or stats.claimed + claiming >= batch:
                     continue
-                claiming += 1
+                claiming += want
                 try:
-                    post = await _claim_one(database, account_pk, clock(), worker, stats)
+                    posts = await _claim_some(database, account_pk, clock(), worker, stats, want)
                 finally:
-                    claiming -= 1
+                    claiming -= want
                     changed.set()
-                if post is None:
+                if not posts:
                     return
-                stats.claimed += 1
-                leases.ids.add(post.schedule_id)
-                try:
-                    await _publish_claimed(
-                        database, publisher, post, clock, stats, post_timeout_s, worker
-                    )
-                finally:
-                    leases.ids.discard(post.schedule_id)
+                stats.claimed += len(posts)
+                leases.ids.update(p.schedule_id for p in posts)
+                await publish(posts[0])
+            for i, post in enumerate(posts[1:], start=1):
+                async with gate:
+                    # A /pause since the claim stops the rest; they wait, unclaimed.
+                    if stats.paused or await is_paused(database):
+                        stats.paused = True
+                        await _unclaim(database, posts[i:], worker, clock(), stats, leases)
+                        return
+                    await publish(post)
 
     results = await asyncio.gather(*(drain(a) for a in accounts), return_exceptions=True)
     for result in results:
@@ -394,34 +407,55 @@ async def _drain_due(
             raise result
 
 
-async def _claim_one(
+async def _claim_some(
     database: Database,
     account_pk: uuid.UUID,
     now: datetime,
     worker: str,
     stats: PublishRound,
-) -> repo.ClaimedPost | None:
-    """Claim the account's next due post in its own committed transaction."""
+    limit: int,
+) -> list[repo.ClaimedPost]:
+    """Claim the account's next `limit` due posts in their own committed transaction.
+
+    Claiming a few at once saves a write per post; the ones still waiting are leased like
+    any other, and a crash leaves them orphans that never reached the platform.
+    """
     try:
         async with _writing(database) as session:
             ids = await repo.claim(
                 session,
                 now=now,
                 worker_id=worker,
-                limit=1,
+                limit=limit,
                 account_pk=account_pk,
                 lease_until=now + LEASE,
             )
             if not ids:
-                return None
+                return []
             # Read after the claim's write, so a /pause committed meanwhile rolls it back.
             posts, paused = await repo.load_claimed(session, ids)
             if paused:
                 raise _PausedMeanwhile
     except _PausedMeanwhile:
         stats.paused = True
-        return None
-    return posts[0] if posts else None
+        return []
+    return posts
+
+
+async def _unclaim(
+    database: Database,
+    posts: list[repo.ClaimedPost],
+    worker: str,
+    now: datetime,
+    stats: PublishRound,
+    leases: _Leases,
+) -> None:
+    """Give back claimed posts that were never started (publishing was paused)."""
+    ids = [p.schedule_id for p in posts]
+    async with _writing(database) as session:
+        await repo.unclaim(session, ids, worker_id=worker, now=now)
+    stats.claimed -= len(ids)
+    leases.ids.difference_update(ids)
 
 
 async def _publish_claimed(
