@@ -391,9 +391,9 @@ async def _drain_due(
                 await publish(posts[0])
             for i, post in enumerate(posts[1:], start=1):
                 async with gate:
-                    # A /pause since the claim stops the rest; they wait, unclaimed.
-                    if stats.paused or await is_paused(database):
-                        stats.paused = True
+                    # A /pause seen meanwhile stops the rest; they wait, unclaimed. (Each
+                    # post's own check is in the write just before its visible call.)
+                    if stats.paused:
                         await _unclaim(database, posts[i:], worker, clock(), stats, leases)
                         return
                     await publish(post)
@@ -448,14 +448,15 @@ async def _unclaim(
     worker: str,
     now: datetime,
     stats: PublishRound,
-    leases: _Leases,
+    leases: _Leases | None,
 ) -> None:
     """Give back claimed posts that were never started (publishing was paused)."""
     ids = [p.schedule_id for p in posts]
     async with _writing(database) as session:
         await repo.unclaim(session, ids, worker_id=worker, now=now)
     stats.claimed -= len(ids)
-    leases.ids.difference_update(ids)
+    if leases is not None:
+        leases.ids.difference_update(ids)
 
 
 async def _publish_claimed(
@@ -507,6 +508,10 @@ async def _publish_claimed(
             )
     except _LostClaim:
         log.warning("post taken over before its call", extra={"schedule_id": str(post.schedule_id)})
+        return
+    except _PausedMeanwhile:
+        stats.paused = True
+        await _unclaim(database, [post], worker, clock(), stats, None)
         return
     except PublishError as exc:
         await _publish_failed(database, post, exc, clock(), stats)
@@ -563,6 +568,10 @@ def _marker(
                 container_id=call.container_id,
                 container_created_at=call.container_created_at,
             )
+            # Read after the write, so that a /pause committed meanwhile rolls it back
+            # and the call is not made (no read of its own per post).
+            if ours and await _paused(session):
+                raise _PausedMeanwhile
         if not ours:
             raise _LostClaim
 

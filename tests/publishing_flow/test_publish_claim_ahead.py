@@ -49,14 +49,17 @@ async def test_pause_mid_chunk_gives_the_unstarted_posts_back(
             async with database.unit_of_work() as s:
                 sent = await s.scalars(select(PostSchedule).where(PostSchedule.status == "sent"))
                 claims_seen.append(len(sent.all()))
-                await app_state.set_value(s, app_state.PUBLISHING_PAUSED, True)
-            return await graph.publisher.publish(
+            result = await graph.publisher.publish(
                 platform, account_id, token, text, urls, before_visible_call=before_visible_call
             )
+            async with database.unit_of_work() as s:
+                await app_state.set_value(s, app_state.PUBLISHING_PAUSED, True)
+            return result
 
     midway = await publish_due(database, PausingPublisher(), now=now)
-    # All three were claimed in one write; only the first went out.
-    assert claims_seen == [3]
+    # All three were claimed in one write; only the first went out: the second saw the
+    # pause in the write before its visible call, the third was never started.
+    assert claims_seen == [3, 2]
     assert midway.paused and midway.succeeded == 1 and midway.claimed == 1
     async with database.unit_of_work() as s:
         rows = (await s.scalars(select(PostSchedule))).all()
