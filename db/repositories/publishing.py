@@ -9,15 +9,15 @@ SQLite it holds the write lock from its first statement and never fails to upgra
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from db.errors import DuplicateError
 from db.models import (
@@ -31,6 +31,12 @@ from db.models import (
 from db.repositories._common import add_unique
 from db.repositories.app_state import PUBLISHING_PAUSED
 from db.status import ContentStatus, ScheduleStatus
+
+# Core tables: the per-post statements below are built once with bound parameters and run
+# without the ORM layer (statement building and ORM bulk handling cost several times the
+# round trip of such a small statement).
+_posts: Table = PostSchedule.__table__  # type: ignore[assignment]
+_pieces: Table = ContentPiece.__table__  # type: ignore[assignment]
 
 PENDING = ScheduleStatus.PENDING.value
 SENT = ScheduleStatus.SENT.value
@@ -409,20 +415,31 @@ async def mark_platform_call(
     """Record, before it is made, the call that makes the post visible (and the Instagram
     container it publishes). False when the holder lost the post: it must not make it."""
     result = await session.execute(
-        update(PostSchedule)
-        .where(
-            PostSchedule.id == schedule_id,
-            PostSchedule.status == SENT,
-            PostSchedule.claimed_by == worker_id,
-        )
-        .values(
-            platform_call_at=at,
-            container_id=container_id,
-            container_created_at=container_created_at,
-        )
-        .execution_options(synchronize_session=False)
+        _MARK_CALL,
+        {
+            "m_id": schedule_id,
+            "m_worker": worker_id,
+            "m_at": at,
+            "m_container": container_id,
+            "m_created": container_created_at,
+        },
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+_MARK_CALL = (
+    update(_posts)
+    .where(
+        _posts.c.id == bindparam("m_id"),
+        _posts.c.status == SENT,
+        _posts.c.claimed_by == bindparam("m_worker"),
+    )
+    .values(
+        platform_call_at=bindparam("m_at", type_=_posts.c.platform_call_at.type),
+        container_id=bindparam("m_container", type_=_posts.c.container_id.type),
+        container_created_at=bindparam("m_created", type_=_posts.c.container_created_at.type),
+    )
+)
 
 
 # ------------------------------------------------------------------ outcomes
@@ -434,6 +451,28 @@ class Finished:
 
     piece_id: uuid.UUID
     others_waiting: int
+
+
+@functools.cache
+def _finish_statement(columns: tuple[str, ...]) -> Any:
+    sibling = _posts.alias("sibling")
+    piece: Any = bindparam("f_piece")
+    waiting = (
+        select(func.count())
+        .select_from(sibling)
+        .where(
+            sibling.c.content_piece_id == piece,
+            sibling.c.id != bindparam("f_id"),
+            sibling.c.status.in_([PENDING, SENT]),
+        )
+        .scalar_subquery()
+    )
+    return (
+        update(_posts)
+        .where(_posts.c.id == bindparam("f_id"), _posts.c.status == SENT)
+        .values({name: bindparam(f"v_{name}", type_=_posts.c[name].type) for name in columns})
+        .returning(_posts.c.content_piece_id, waiting)
+    )
 
 
 async def _finish(
@@ -448,25 +487,14 @@ async def _finish(
     The count of the piece's other waiting posts comes back in the same statement; it is
     exact when the caller holds the piece's lock (PostgreSQL) or the write lock (SQLite).
     """
-    sibling = aliased(PostSchedule)
-    waiting = (
-        select(func.count())
-        .select_from(sibling)
-        .where(
-            sibling.content_piece_id == piece_id,
-            sibling.id != schedule_id,
-            sibling.status.in_([PENDING, SENT]),
+    values["updated_at"] = now
+    columns = tuple(sorted(values))
+    params = {f"v_{k}": v for k, v in values.items()}
+    row = (
+        await session.execute(
+            _finish_statement(columns), {"f_id": schedule_id, "f_piece": piece_id, **params}
         )
-        .scalar_subquery()
-    )
-    stmt = (
-        update(PostSchedule)
-        .where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
-        .values(updated_at=now, **values)
-        .returning(PostSchedule.content_piece_id, waiting)
-        .execution_options(synchronize_session=False)
-    )
-    row = (await session.execute(stmt)).first()
+    ).first()
     return None if row is None else Finished(row[0], int(row[1]))
 
 
@@ -536,6 +564,15 @@ async def requeue(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+_LOCK_PIECE = (
+    select(ContentPiece.status, ContentPiece.version, Agent, Listing.address)
+    .join(Agent, Agent.id == ContentPiece.agent_id)
+    .join(Listing, Listing.id == ContentPiece.listing_id)
+    .where(ContentPiece.id == bindparam("l_piece"))
+    .with_for_update(of=ContentPiece, key_share=True)
+)
+
+
 async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutcome | None:
     """The piece, its agent and listing address; the piece row stays locked (PostgreSQL).
 
@@ -544,14 +581,7 @@ async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutc
     always sees every other post's outcome. FOR NO KEY UPDATE: a claim of another post of
     the piece (FOR KEY SHARE) goes ahead meanwhile.
     """
-    stmt = (
-        select(ContentPiece.status, ContentPiece.version, Agent, Listing.address)
-        .join(Agent, Agent.id == ContentPiece.agent_id)
-        .join(Listing, Listing.id == ContentPiece.listing_id)
-        .where(ContentPiece.id == piece_id)
-        .with_for_update(of=ContentPiece, key_share=True)
-    )
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(_LOCK_PIECE, {"l_piece": piece_id})).first()
     if row is None:
         return None
     return PieceForOutcome(piece_id, str(row[0]), int(row[1]), row[2], str(row[3]))
@@ -559,22 +589,24 @@ async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutc
 
 async def piece_outcomes(session: AsyncSession, piece_id: uuid.UUID) -> list[PostOutcome]:
     """Every post of the piece that was not cancelled, oldest first."""
-    stmt = (
-        select(
-            PostSchedule.social_media_account_id,
-            SocialMediaAccount.platform,
-            func.coalesce(SocialMediaAccount.display_name, SocialMediaAccount.account_id),
-            PostSchedule.status,
-            PostSchedule.permalink,
-        )
-        .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
-        .where(PostSchedule.content_piece_id == piece_id, PostSchedule.status != CANCELLED)
-        .order_by(SocialMediaAccount.platform, PostSchedule.created_at, PostSchedule.id)
-    )
     return [
         PostOutcome(r[0], str(r[1]), str(r[2]), str(r[3]), r[4])
-        for r in (await session.execute(stmt)).all()
+        for r in (await session.execute(_PIECE_OUTCOMES, {"o_piece": piece_id})).all()
     ]
+
+
+_PIECE_OUTCOMES = (
+    select(
+        PostSchedule.social_media_account_id,
+        SocialMediaAccount.platform,
+        func.coalesce(SocialMediaAccount.display_name, SocialMediaAccount.account_id),
+        PostSchedule.status,
+        PostSchedule.permalink,
+    )
+    .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
+    .where(PostSchedule.content_piece_id == bindparam("o_piece"), PostSchedule.status != CANCELLED)
+    .order_by(SocialMediaAccount.platform, PostSchedule.created_at, PostSchedule.id)
+)
 
 
 async def set_piece_status(
@@ -587,12 +619,23 @@ async def set_piece_status(
 ) -> bool:
     """Compare-and-set the piece's status; False when it was in none of `from_statuses`."""
     result = await session.execute(
-        update(ContentPiece)
-        .where(ContentPiece.id == piece_id, ContentPiece.status.in_(list(from_statuses)))
-        .values(status=to_status, updated_at=now)
-        .execution_options(synchronize_session=False)
+        _SET_PIECE_STATUS,
+        {"p_id": piece_id, "p_from": list(from_statuses), "p_to": to_status, "p_now": now},
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+_SET_PIECE_STATUS = (
+    update(_pieces)
+    .where(
+        _pieces.c.id == bindparam("p_id"),
+        _pieces.c.status.in_(bindparam("p_from", expanding=True)),
+    )
+    .values(
+        status=bindparam("p_to", type_=_pieces.c.status.type),
+        updated_at=bindparam("p_now", type_=_pieces.c.updated_at.type),
+    )
+)
 
 
 # ------------------------------------------------------------------ accounts
