@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Integer, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.errors import DuplicateError
@@ -174,14 +174,29 @@ async def claim(
     conflicts with neither another claim nor an outcome being recorded. SQLite: one
     guarded `UPDATE … RETURNING` (a compare-and-set; it also takes the write lock first).
     """
-    pick = _due_posts(now)
+    stmt = _claim_statement(session.get_bind().dialect.name, account_pk is not None)
+    params: dict[str, Any] = {
+        "c_now": now,
+        "c_limit": limit,
+        "c_worker": worker_id,
+        "c_lease": lease_until or now + DEFAULT_LEASE,
+    }
     if account_pk is not None:
-        pick = pick.where(PostSchedule.social_media_account_id == account_pk)
+        params["c_account"] = account_pk
+    return list((await session.execute(stmt, params)).scalars().all())
+
+
+@functools.cache
+def _claim_statement(dialect: str, by_account: bool) -> Any:
+    now: Any = bindparam("c_now", type_=PostSchedule.scheduled_at.type)
+    pick = _due_posts(now)
+    if by_account:
+        pick = pick.where(PostSchedule.social_media_account_id == bindparam("c_account"))
     pick = pick.order_by(PostSchedule.scheduled_at, PostSchedule.created_at, PostSchedule.id).limit(
-        limit
+        bindparam("c_limit", type_=Integer())
     )
     target: Any
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         pieces = ContentPiece.__tablename__
         picked = (
             pick.with_for_update(of=PostSchedule, skip_locked=True)
@@ -189,27 +204,25 @@ async def claim(
             .cte("picked")
             .prefix_with("MATERIALIZED")
         )
-        target = PostSchedule.id.in_(select(picked.c.id))
+        target = _posts.c.id.in_(select(picked.c.id))
     else:
-        target = PostSchedule.id.in_(pick.scalar_subquery())
-    stmt = (
-        update(PostSchedule)
-        .where(target, PostSchedule.status == PENDING)
+        target = _posts.c.id.in_(pick.scalar_subquery())
+    return (
+        update(_posts)
+        .where(target, _posts.c.status == PENDING)
         .values(
             status=SENT,
             claimed_at=now,
-            claimed_by=worker_id,
-            lease_until=lease_until or now + DEFAULT_LEASE,
+            claimed_by=bindparam("c_worker", type_=_posts.c.claimed_by.type),
+            lease_until=bindparam("c_lease", type_=_posts.c.lease_until.type),
             platform_call_at=None,
             container_id=None,
             container_created_at=None,
-            attempts=PostSchedule.attempts + 1,
+            attempts=_posts.c.attempts + 1,
             updated_at=now,
         )
-        .returning(PostSchedule.id)
-        .execution_options(synchronize_session=False)
+        .returning(_posts.c.id)
     )
-    return list((await session.execute(stmt)).scalars().all())
 
 
 async def load_claimed(
