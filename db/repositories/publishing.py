@@ -225,6 +225,39 @@ def _claim_statement(dialect: str, by_account: bool) -> Any:
     )
 
 
+_PAUSED = select(AppState.value).where(AppState.key == PUBLISHING_PAUSED).scalar_subquery()
+_LOAD_CLAIMED = (
+    select(
+        PostSchedule.id,
+        PostSchedule.content_piece_id,
+        ContentPiece.agent_id,
+        SocialMediaAccount.id,
+        SocialMediaAccount.platform,
+        SocialMediaAccount.account_id,
+        SocialMediaAccount.display_name,
+        SocialMediaAccount.is_active,
+        SocialMediaAccount.deactivated_reason,
+        SocialMediaAccount.access_token_encrypted,
+        ContentPiece.generated_text,
+        ContentPiece.associated_image_urls,
+        PostSchedule.attempts,
+        Listing.address,
+        _PAUSED,
+        PostSchedule.claimed_by,
+        PostSchedule.claimed_at,
+        PostSchedule.lease_until,
+        PostSchedule.platform_call_at,
+        PostSchedule.container_id,
+        PostSchedule.container_created_at,
+    )
+    .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
+    .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
+    .join(Listing, Listing.id == ContentPiece.listing_id)
+    .where(PostSchedule.id.in_(bindparam("ids", expanding=True)))
+    .order_by(PostSchedule.scheduled_at, PostSchedule.id)
+)
+
+
 async def load_claimed(
     session: AsyncSession, schedule_ids: Sequence[uuid.UUID]
 ) -> tuple[list[ClaimedPost], bool]:
@@ -232,38 +265,7 @@ async def load_claimed(
     paused, in one query (a fresh read: a pause committed after the claim is seen)."""
     if not schedule_ids:
         return [], False
-    paused = select(AppState.value).where(AppState.key == PUBLISHING_PAUSED).scalar_subquery()
-    stmt = (
-        select(
-            PostSchedule.id,
-            PostSchedule.content_piece_id,
-            ContentPiece.agent_id,
-            SocialMediaAccount.id,
-            SocialMediaAccount.platform,
-            SocialMediaAccount.account_id,
-            SocialMediaAccount.display_name,
-            SocialMediaAccount.is_active,
-            SocialMediaAccount.deactivated_reason,
-            SocialMediaAccount.access_token_encrypted,
-            ContentPiece.generated_text,
-            ContentPiece.associated_image_urls,
-            PostSchedule.attempts,
-            Listing.address,
-            paused,
-            PostSchedule.claimed_by,
-            PostSchedule.claimed_at,
-            PostSchedule.lease_until,
-            PostSchedule.platform_call_at,
-            PostSchedule.container_id,
-            PostSchedule.container_created_at,
-        )
-        .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
-        .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
-        .join(Listing, Listing.id == ContentPiece.listing_id)
-        .where(PostSchedule.id.in_(list(schedule_ids)))
-        .order_by(PostSchedule.scheduled_at, PostSchedule.id)
-    )
-    rows = (await session.execute(stmt)).all()
+    rows = (await session.execute(_LOAD_CLAIMED, {"ids": list(schedule_ids)})).all()
     posts = [
         ClaimedPost(
             schedule_id=r[0],
