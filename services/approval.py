@@ -189,12 +189,15 @@ def _agent_turn(key: int | uuid.UUID) -> asyncio.Lock:
 async def _slot_turn(conn: Executor, who: _Actor) -> AsyncIterator[None]:
     """The agent's turn across processes (PostgreSQL), from the slot read to the write.
 
-    On a failure the tap connection is discarded, which ends the turn with it.
+    Ended on every way out: a session lock left on a pooled connection would stall the
+    agent's next taps. (If ending it fails, the tap connection is discarded, lock and all.)
     """
     ends = await repo.take_slot_turn(conn, who.telegram_user_id, who.agent_id)
-    yield
-    if ends:
-        await repo.end_slot_turn(conn, who.telegram_user_id, who.agent_id)
+    try:
+        yield
+    finally:
+        if ends:
+            await repo.end_slot_turn(conn, who.telegram_user_id, who.agent_id)
 
 
 @dataclass(frozen=True)

@@ -920,7 +920,6 @@ async def _reconcile(
     elif verdict.kind == "not_published":
         await _requeue_now(database, post, now, stats)
     elif verdict.kind == "publish_container":
-        stats.reconciled_published += 1
         try:
             async with asyncio.timeout(POST_TIMEOUT_S):
                 result = await reconciler.publish_container(orphan, token)
@@ -930,6 +929,7 @@ async def _reconcile(
         except TimeoutError:
             await _fail(database, post, TIMED_OUT, clock(), stats)
             return
+        stats.reconciled_published += 1
         await _record_success(database, post, result, clock(), stats)
     elif post.claimed_at is not None and now - post.claimed_at < STALE_AFTER:
         stats.reconciled_waiting += 1
