@@ -13,14 +13,17 @@
    duplicates must still be 0.
 
 3. kill -9 on PostgreSQL: two publisher processes are SIGKILLed at a random moment
-   (up to a second) after they began publishing, `--kills` times over; then a restart
-   recovers what they left claimed (as the bot does once STALE_AFTER has passed) and a
-   last process publishes the rest.
-   Target (PRODUCT §7): no duplicate post and no lost decision, i.e. every post ends
-   `success` or failed with "outcome unknown", and every piece posted or failed.
+   (up to a second) after they began publishing, `--kills` times over; after each kill a
+   restarted process settles what they left in flight by asking the fake Graph (found →
+   success with its link; never went out → queued again), timed against one publish
+   interval; at the end a last process publishes the rest.
+   Target (PRODUCT §7): no duplicate post, no lost decision, no "outcome unknown" (the
+   fake can always tell), nothing published but unrecorded, every in-flight post settled
+   within one publish interval after the restart.
 
-PostgreSQL: BENCH_DATABASE_URL or TEST_DATABASE_URL names a server; the bench creates and
-uses its own database `rltr_bench_publish` there (dropped and re-migrated each run).
+PostgreSQL: BENCH_DATABASE_URL names the bench's database (created if missing; its public
+schema is dropped and re-migrated each run); with only TEST_DATABASE_URL, the bench uses
+its own database `rltr_bench_publish` on that server.
 
     .venv/bin/python bench/publish.py [--posts 500] [--accounts 50] [--latency 0.1]
 """
@@ -40,6 +43,7 @@ import uuid
 from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +71,10 @@ from services.crypto import TokenCipher, generate_key  # noqa: E402
 from services.publishing.publish_rounds import (  # noqa: E402
     DEFAULT_CONCURRENCY,
     OUTCOME_UNKNOWN,
-    STALE_AFTER,
     GraphResources,
+    default_worker_id,
     publish_due,
-    recover_stale,
+    settle_orphans,
 )
 
 BENCH_DB = "rltr_bench_publish"
@@ -83,20 +87,23 @@ def _quiet() -> None:
 
 
 async def _pg_url() -> str | None:
-    raw = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    bench_url = os.environ.get("BENCH_DATABASE_URL")
+    raw = bench_url or os.environ.get("TEST_DATABASE_URL")
     if not raw:
         return None
     url = make_url(raw).set(drivername="postgresql+asyncpg")
+    # BENCH_DATABASE_URL names the bench's own database; a test server gets BENCH_DB.
+    name = (url.database if bench_url else None) or BENCH_DB
     admin = create_engine(url.set(database="postgres"), null_pool=True)
     async with admin.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         exists = await conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": BENCH_DB}
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
         )
         if not exists:
-            await conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
     await admin.dispose()
-    return url.set(database=BENCH_DB).render_as_string(hide_password=False)
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 async def _fresh(url: str) -> None:
@@ -359,9 +366,15 @@ async def _seeded(
 
 
 async def _spawn_worker(
-    name: str, concurrency: int, env: dict[str, str], *, report: bool = False
+    name: str,
+    concurrency: int,
+    env: dict[str, str],
+    *,
+    report: bool = False,
+    settle: bool = False,
 ) -> Process:
-    """A publisher process (`--worker`); with `report`, its JSON summary on stdout."""
+    """A publisher process (`--worker`); with `report`, its JSON summary on stdout; with
+    `settle`, it only settles orphaned posts (a restart's first job) and exits."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
@@ -369,6 +382,7 @@ async def _spawn_worker(
         name,
         "--concurrency",
         str(concurrency),
+        *(["--settle"] if settle else []),
         stdout=asyncio.subprocess.PIPE if report else asyncio.subprocess.DEVNULL,
         env=env,
     )
@@ -404,10 +418,12 @@ async def two_processes(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def killed_workers(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Publisher processes killed with SIGKILL mid-round, then a restart: no duplicate post,
-    no post or piece left without its outcome."""
+    """Publisher processes killed with SIGKILL mid-round; after each kill a restarted
+    process settles what they left in flight, within one publish interval; at the end a
+    last process publishes the rest. No duplicate post, no post or piece left undecided."""
     rng = random.Random(args.seed)
     killed = finished = 0
+    rounds: list[dict[str, Any]] = []
     async with _seeded(url, args) as (database, fake, env):
         for n in range(args.kills):
             procs = [
@@ -423,9 +439,29 @@ async def killed_workers(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 else:
                     finished += 1
             await asyncio.gather(*(proc.wait() for proc in procs))
-        # The restart: claims the killed processes left `sent` are abandoned for good
-        # once STALE_AFTER has passed; this stands for that time having gone by.
-        recovered = await recover_stale(database, now=utcnow() + STALE_AFTER)
+            in_flight = await _sent_ids(database)
+            # The restart: a new process settles the orphans (as its start-up recovery and
+            # each round do), asking the fake Graph what became of each.
+            started = time.perf_counter()
+            restart = await _spawn_worker(
+                f"restart-{n}", args.concurrency, env, report=True, settle=True
+            )
+            out, _err = await restart.communicate()
+            settle_s = time.perf_counter() - started
+            left = await _sent_ids(database)
+            report = json.loads(out.decode()) if out else {}
+            rounds.append(
+                {
+                    "in_flight_at_kill": len(in_flight),
+                    "settled": len(in_flight - left),
+                    "settle_s": round(settle_s, 3),
+                    "within_one_interval": not (in_flight & left)
+                    and settle_s <= args.publish_interval,
+                    "found_published": report.get("reconciled_published", 0),
+                    "retried": report.get("reconciled_retried", 0),
+                    "settle_passes": report.get("passes", 0),
+                }
+            )
         last = await _spawn_worker("after-restart", args.concurrency, env)
         await last.wait()
         state = await fake.control("state")
@@ -436,29 +472,38 @@ async def killed_workers(url: str, args: argparse.Namespace) -> dict[str, Any]:
     lost_pieces = sum(
         v for k, v in pieces.items() if k not in ("posted_successfully", "posting_failed")
     )
+    unknown_but_published = state["posts"] - rows.get("success", 0)
     return {
         "database": "postgresql",
         "posts": args.posts,
         "kill_rounds": args.kills,
+        "publish_interval_s": args.publish_interval,
         "processes_killed": killed,
         "processes_done_before_the_kill": finished,
-        "recovered_as_outcome_unknown": recovered,
+        "rounds": rounds,
         "rows": rows,
+        "outcome_unknown_rows": unknown,
         "failed_other_than_unknown": rows.get("failed", 0) - unknown,
         "pieces": pieces,
         "visible_posts": state["posts"],
         "duplicates": state["duplicates"],
-        # Posts whose process died after the Graph published them but before the row
-        # said so: on the page once, reported to the agent as "outcome unknown".
-        "unknown_but_published": state["posts"] - rows.get("success", 0),
+        # Published on the page but not recorded as success: the limbo this bench guards.
+        "unknown_but_published": unknown_but_published,
         "lost_rows": lost_rows,
         "lost_pieces": lost_pieces,
         "meets_target": state["duplicates"] == 0
         and lost_rows == 0
         and lost_pieces == 0
-        and rows.get("failed", 0) == unknown
-        and 0 <= state["posts"] - rows.get("success", 0) <= unknown,
+        and unknown == 0
+        and unknown_but_published == 0
+        and all(r["within_one_interval"] for r in rounds),
     }
+
+
+async def _sent_ids(database: Database) -> set[uuid.UUID]:
+    async with database.unit_of_work() as s:
+        rows = await s.scalars(select(PostSchedule.id).where(PostSchedule.status == "sent"))
+        return set(rows.all())
 
 
 async def _publishing_started(database: Database, procs: list[Process]) -> None:
@@ -490,8 +535,26 @@ async def _unknown_outcomes(url: str) -> int:
         await engine.dispose()
 
 
-async def worker(worker_id: str, concurrency: int) -> dict[str, Any]:
-    """A publisher process: rounds until nothing is due."""
+def _graph_resources(graph_url: str) -> GraphResources:
+    """The Graph session as a publisher process opens it, with call deadlines scaled to the
+    fake's 100 ms latency: an orphaned Facebook call is certainly over after
+    (1 + retries) × timeout + back-off + margin = 2 × 2 + 0.5 + 1 = 5.5 s."""
+    return GraphResources.open(
+        graph_url,
+        listings_base_url=graph_url,
+        poll_interval_s=0.2,
+        timeout_s=2.0,
+        max_retries=1,
+        backoff_base_s=0.05,
+        max_backoff_s=0.5,
+        visible_call_margin=timedelta(seconds=1),
+    )
+
+
+async def worker(name: str, concurrency: int, *, settle: bool = False) -> dict[str, Any]:
+    """A publisher process: rounds until nothing is due (`settle`: only orphans, until none
+    is left `sent` by a dead holder). It claims as the bot does, as host:pid:nonce."""
+    worker_id = default_worker_id()
     url, key, graph_url = (
         os.environ["BENCH_URL"],
         os.environ["BENCH_KEY"],
@@ -499,27 +562,49 @@ async def worker(worker_id: str, concurrency: int) -> dict[str, Any]:
     )
     engine = create_engine(url)
     database = Database(engine, create_sessionmaker(engine), TokenCipher([key]))
-    graph = GraphResources.open(graph_url, listings_base_url=graph_url, poll_interval_s=0.2)
+    graph = _graph_resources(graph_url)
     claimed = succeeded = rounds = 0
+    found = retried = passes = 0
     started = time.perf_counter()
     try:
-        while True:
+        if settle:
+            while True:
+                passes += 1
+                result = await settle_orphans(
+                    database, graph.publisher, graph.reconciler, worker_id=worker_id
+                )
+                found += result.reconciled_published
+                retried += result.reconciled_retried
+                if not result.reconciled_waiting or time.perf_counter() - started > 60:
+                    break
+                await asyncio.sleep(0.5)
+        while not settle:
             result = await publish_due(
-                database, graph.publisher, concurrency=concurrency, worker_id=worker_id
+                database,
+                graph.publisher,
+                concurrency=concurrency,
+                worker_id=worker_id,
+                reconciler=graph.reconciler,
             )
             rounds += 1
             claimed += result.claimed
             succeeded += result.succeeded
-            if result.claimed == 0:
+            found += result.reconciled_published
+            retried += result.reconciled_retried
+            if result.claimed == 0 and not result.reconciled_waiting:
                 break
     finally:
         await graph.aclose()
         await engine.dispose()
     return {
-        "worker": worker_id,
+        "worker": name,
+        "holder": worker_id,
         "rounds": rounds,
+        "passes": passes,
         "claimed": claimed,
         "succeeded": succeeded,
+        "reconciled_published": found,
+        "reconciled_retried": retried,
         "wall_s": round(time.perf_counter() - started, 3),
     }
 
@@ -550,7 +635,14 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
     parser.add_argument("--kills", type=int, default=4, help="kill -9 rounds (PostgreSQL)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the kill moments")
+    parser.add_argument(
+        "--publish-interval",
+        type=float,
+        default=30.0,
+        help="the bot's PUBLISH_INTERVAL_SECONDS: orphans must settle within it",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--settle", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -558,6 +650,10 @@ if __name__ == "__main__":
     _quiet()
     options = _parse()
     if options.worker:
-        print(json.dumps(asyncio.run(worker(options.worker, options.concurrency))))
+        print(
+            json.dumps(
+                asyncio.run(worker(options.worker, options.concurrency, settle=options.settle))
+            )
+        )
     else:
         print(json.dumps(asyncio.run(main(options)), indent=2))

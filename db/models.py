@@ -462,6 +462,14 @@ class PostSchedule(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     permalink: Mapped[str | None] = mapped_column(Text)
+    # Leases and reconciliation (0004): the holder (`claimed_by`) renews `lease_until`
+    # while it publishes; `platform_call_at` is committed just before the call that makes
+    # the post visible, and `container_id` (Instagram) before `media_publish`, so that a
+    # restart can ask the platform what became of an orphaned post.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    container_id: Mapped[str | None] = mapped_column(String(64))
+    container_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    platform_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     content_piece: Mapped[ContentPiece] = relationship(back_populates="schedule", lazy="raise")
     social_media_account: Mapped[SocialMediaAccount] = relationship(lazy="raise")

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,8 +35,8 @@ S = ContentStatus
 ACTIONABLE: tuple[str, ...] = (S.PENDING_APPROVAL_AGENT.value,)
 MAX_FEEDBACK_CHARS = 2000
 # Approvals by one agent take turns in this process, so taps delivered together (a phone
-# back online) never plan the same free slot. One process is enough: Telegram hands a
-# bot's updates to a single long-polling consumer.
+# back online) never plan the same free slot; across processes (webhook mode behind a
+# proxy) an advisory lock on PostgreSQL makes them take turns too (`_slot_turn`).
 _agent_turns: weakref.WeakValueDictionary[int | uuid.UUID, asyncio.Lock] = (
     weakref.WeakValueDictionary()
 )
@@ -161,6 +162,21 @@ def _agent_turn(key: int | uuid.UUID) -> asyncio.Lock:
     return lock
 
 
+@asynccontextmanager
+async def _slot_turn(conn: Executor, who: _Actor) -> AsyncIterator[None]:
+    """The agent's turn across processes (PostgreSQL), from the slot read to the write.
+
+    Ended on every way out: a session lock left on a pooled connection would stall the
+    agent's next taps. (If ending it fails, the tap connection is discarded, lock and all.)
+    """
+    ends = await repo.take_slot_turn(conn, who.telegram_user_id, who.agent_id)
+    try:
+        yield
+    finally:
+        if ends:
+            await repo.end_slot_turn(conn, who.telegram_user_id, who.agent_id)
+
+
 @dataclass(frozen=True)
 class _Plan:
     """Where an approved draft will go: rows to write and what to show the agent."""
@@ -201,7 +217,7 @@ async def _approve_and_schedule(
     it. One agent's approvals take turns from the read to the write, so two never plan
     the same slot.
     """
-    async with _agent_turn(who.key):
+    async with _agent_turn(who.key), _slot_turn(conn, who):
         ctx = await repo.schedule_context(conn, who.telegram_user_id, now, piece_id, who.agent_id)
         if ctx is None or not _postable(ctx):
             return await _refusal(conn, piece_id, version, who, posting=True)

@@ -49,10 +49,13 @@ async def close_graph(app: App) -> None:
 
 
 async def publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Publish due posts; then fail any post abandoned by a crashed publisher."""
+    """Settle posts of publishers that are gone, then publish due posts."""
     rt = runtime(context)
-    result = await publish_rounds.publish_due(rt.database, graph(rt).publisher, worker_id=WORKER_ID)
-    if result.claimed or result.errors:
+    resources = graph(rt)
+    result = await publish_rounds.publish_due(
+        rt.database, resources.publisher, worker_id=WORKER_ID, reconciler=resources.reconciler
+    )
+    if result.claimed or result.errors or result.orphans:
         log.info(
             "publish round",
             extra={
@@ -61,6 +64,9 @@ async def publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 "failed": result.failed,
                 "retried": result.retried,
                 "errors": result.errors,
+                "orphans": result.orphans,
+                "reconciled_published": result.reconciled_published,
+                "reconciled_retried": result.reconciled_retried,
                 "elapsed_s": round(result.elapsed_s, 3),
             },
         )
@@ -68,8 +74,23 @@ async def publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def recovery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """At start-up: posts left `sent` by a previous run become failed, never re-posted."""
-    count = await publish_rounds.recover_stale(runtime(context).database)
+    """At start-up: settle with the platform the posts a dead publisher left `sent`."""
+    rt = runtime(context)
+    resources = graph(rt)
+    settled = await publish_rounds.settle_orphans(
+        rt.database, resources.publisher, resources.reconciler, worker_id=WORKER_ID
+    )
+    if settled.orphans:
+        log.warning(
+            "posts of a dead publisher settled",
+            extra={
+                "orphans": settled.orphans,
+                "published": settled.reconciled_published,
+                "retried": settled.reconciled_retried,
+                "waiting": settled.reconciled_waiting,
+            },
+        )
+    count = await publish_rounds.recover_stale(rt.database)
     if count:
         log.warning("posts with unknown outcome marked failed", extra={"count": count})
 

@@ -9,15 +9,15 @@ SQLite it holds the write lock from its first statement and never fails to upgra
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from db.errors import DuplicateError
 from db.models import (
@@ -32,11 +32,19 @@ from db.repositories._common import add_unique
 from db.repositories.app_state import PUBLISHING_PAUSED
 from db.status import ContentStatus, ScheduleStatus
 
+# Core tables: the per-post statements below are built once with bound parameters and run
+# without the ORM layer (statement building and ORM bulk handling cost several times the
+# round trip of such a small statement).
+_posts: Table = PostSchedule.__table__  # type: ignore[assignment]
+_pieces: Table = ContentPiece.__table__  # type: ignore[assignment]
+
 PENDING = ScheduleStatus.PENDING.value
 SENT = ScheduleStatus.SENT.value
 SUCCESS = ScheduleStatus.SUCCESS.value
 FAILED = ScheduleStatus.FAILED.value
 CANCELLED = ScheduleStatus.CANCELLED.value
+# How long a claim holds without renewal; the holder renews it every few seconds.
+DEFAULT_LEASE = timedelta(seconds=20)
 # A post goes out only while its piece is approved: approved_for_posting, or posting_failed
 # when another of its posts failed and the rest still go out. A withdrawn or cancelled
 # piece (rejected) never publishes, whatever its rows say.
@@ -64,6 +72,21 @@ class ClaimedPost:
     image_urls: list[str]
     attempts: int
     listing_address: str
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    lease_until: datetime | None = None
+    platform_call_at: datetime | None = None
+    container_id: str | None = None
+    container_created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HeldPost:
+    """A `sent` post and who holds it until when (None: claimed before leases existed)."""
+
+    schedule_id: uuid.UUID
+    holder: str | None
+    lease_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -135,8 +158,12 @@ async def claim(
     worker_id: str,
     limit: int = 1,
     account_pk: uuid.UUID | None = None,
+    lease_until: datetime | None = None,
 ) -> list[uuid.UUID]:
     """Mark up to `limit` due pending posts `sent` (of one account, if given); their ids.
+
+    The claim is a lease: `worker_id` holds the rows until `lease_until` (default: now +
+    DEFAULT_LEASE) and renews it with `renew_leases` while it publishes.
 
     Only posts whose piece is still approved (POSTABLE_PIECE), checked in the same
     statement. PostgreSQL: `WITH picked AS MATERIALIZED (SELECT … FOR UPDATE OF posts SKIP
@@ -147,14 +174,29 @@ async def claim(
     conflicts with neither another claim nor an outcome being recorded. SQLite: one
     guarded `UPDATE … RETURNING` (a compare-and-set; it also takes the write lock first).
     """
-    pick = _due_posts(now)
+    stmt = _claim_statement(session.get_bind().dialect.name, account_pk is not None)
+    params: dict[str, Any] = {
+        "c_now": now,
+        "c_limit": limit,
+        "c_worker": worker_id,
+        "c_lease": lease_until or now + DEFAULT_LEASE,
+    }
     if account_pk is not None:
-        pick = pick.where(PostSchedule.social_media_account_id == account_pk)
+        params["c_account"] = account_pk
+    return list((await session.execute(stmt, params)).scalars().all())
+
+
+@functools.cache
+def _claim_statement(dialect: str, by_account: bool) -> Any:
+    now: Any = bindparam("c_now", type_=PostSchedule.scheduled_at.type)
+    pick = _due_posts(now)
+    if by_account:
+        pick = pick.where(PostSchedule.social_media_account_id == bindparam("c_account"))
     pick = pick.order_by(PostSchedule.scheduled_at, PostSchedule.created_at, PostSchedule.id).limit(
-        limit
+        bindparam("c_limit", type_=Integer())
     )
     target: Any
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         pieces = ContentPiece.__tablename__
         picked = (
             pick.with_for_update(of=PostSchedule, skip_locked=True)
@@ -162,23 +204,58 @@ async def claim(
             .cte("picked")
             .prefix_with("MATERIALIZED")
         )
-        target = PostSchedule.id.in_(select(picked.c.id))
+        target = _posts.c.id.in_(select(picked.c.id))
     else:
-        target = PostSchedule.id.in_(pick.scalar_subquery())
-    stmt = (
-        update(PostSchedule)
-        .where(target, PostSchedule.status == PENDING)
+        target = _posts.c.id.in_(pick.scalar_subquery())
+    return (
+        update(_posts)
+        .where(target, _posts.c.status == PENDING)
         .values(
             status=SENT,
             claimed_at=now,
-            claimed_by=worker_id,
-            attempts=PostSchedule.attempts + 1,
+            claimed_by=bindparam("c_worker", type_=_posts.c.claimed_by.type),
+            lease_until=bindparam("c_lease", type_=_posts.c.lease_until.type),
+            platform_call_at=None,
+            container_id=None,
+            container_created_at=None,
+            attempts=_posts.c.attempts + 1,
             updated_at=now,
         )
-        .returning(PostSchedule.id)
-        .execution_options(synchronize_session=False)
+        .returning(_posts.c.id)
     )
-    return list((await session.execute(stmt)).scalars().all())
+
+
+_PAUSED = select(AppState.value).where(AppState.key == PUBLISHING_PAUSED).scalar_subquery()
+_LOAD_CLAIMED = (
+    select(
+        PostSchedule.id,
+        PostSchedule.content_piece_id,
+        ContentPiece.agent_id,
+        SocialMediaAccount.id,
+        SocialMediaAccount.platform,
+        SocialMediaAccount.account_id,
+        SocialMediaAccount.display_name,
+        SocialMediaAccount.is_active,
+        SocialMediaAccount.deactivated_reason,
+        SocialMediaAccount.access_token_encrypted,
+        ContentPiece.generated_text,
+        ContentPiece.associated_image_urls,
+        PostSchedule.attempts,
+        Listing.address,
+        _PAUSED,
+        PostSchedule.claimed_by,
+        PostSchedule.claimed_at,
+        PostSchedule.lease_until,
+        PostSchedule.platform_call_at,
+        PostSchedule.container_id,
+        PostSchedule.container_created_at,
+    )
+    .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
+    .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
+    .join(Listing, Listing.id == ContentPiece.listing_id)
+    .where(PostSchedule.id.in_(bindparam("ids", expanding=True)))
+    .order_by(PostSchedule.scheduled_at, PostSchedule.id)
+)
 
 
 async def load_claimed(
@@ -188,32 +265,7 @@ async def load_claimed(
     paused, in one query (a fresh read: a pause committed after the claim is seen)."""
     if not schedule_ids:
         return [], False
-    paused = select(AppState.value).where(AppState.key == PUBLISHING_PAUSED).scalar_subquery()
-    stmt = (
-        select(
-            PostSchedule.id,
-            PostSchedule.content_piece_id,
-            ContentPiece.agent_id,
-            SocialMediaAccount.id,
-            SocialMediaAccount.platform,
-            SocialMediaAccount.account_id,
-            SocialMediaAccount.display_name,
-            SocialMediaAccount.is_active,
-            SocialMediaAccount.deactivated_reason,
-            SocialMediaAccount.access_token_encrypted,
-            ContentPiece.generated_text,
-            ContentPiece.associated_image_urls,
-            PostSchedule.attempts,
-            Listing.address,
-            paused,
-        )
-        .join(ContentPiece, ContentPiece.id == PostSchedule.content_piece_id)
-        .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
-        .join(Listing, Listing.id == ContentPiece.listing_id)
-        .where(PostSchedule.id.in_(list(schedule_ids)))
-        .order_by(PostSchedule.scheduled_at, PostSchedule.id)
-    )
-    rows = (await session.execute(stmt)).all()
+    rows = (await session.execute(_LOAD_CLAIMED, {"ids": list(schedule_ids)})).all()
     posts = [
         ClaimedPost(
             schedule_id=r[0],
@@ -230,6 +282,12 @@ async def load_claimed(
             image_urls=list(r[11] or []),
             attempts=int(r[12] or 0),
             listing_address=str(r[13]),
+            claimed_by=r[15],
+            claimed_at=r[16],
+            lease_until=r[17],
+            platform_call_at=r[18],
+            container_id=r[19],
+            container_created_at=r[20],
         )
         for r in rows
     ]
@@ -237,12 +295,166 @@ async def load_claimed(
 
 
 async def stale_sent(session: AsyncSession, *, claimed_before: datetime) -> list[uuid.UUID]:
-    """Posts left `sent` since before `claimed_before`: their outcome is unknown."""
+    """Posts left `sent` without a lease (claimed before leases existed) since before
+    `claimed_before`: nothing recorded how far they got, so their outcome is unknown."""
     stmt = select(PostSchedule.id).where(
         PostSchedule.status == SENT,
+        PostSchedule.lease_until.is_(None),
         (PostSchedule.claimed_at < claimed_before) | PostSchedule.claimed_at.is_(None),
     )
     return list((await session.execute(stmt)).scalars().all())
+
+
+# ------------------------------------------------------------------ leases
+
+
+async def held_posts(session: AsyncSession) -> list[HeldPost]:
+    """Every leased `sent` post with its holder and lease (few: only posts in flight)."""
+    stmt = select(PostSchedule.id, PostSchedule.claimed_by, PostSchedule.lease_until).where(
+        PostSchedule.status == SENT, PostSchedule.lease_until.is_not(None)
+    )
+    return [HeldPost(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
+
+
+async def renew_leases(
+    session: AsyncSession,
+    schedule_ids: Sequence[uuid.UUID],
+    *,
+    worker_id: str,
+    until: datetime,
+) -> int:
+    """Extend the lease of the holder's `sent` posts among `schedule_ids`; how many."""
+    if not schedule_ids:
+        return 0
+    result = await session.execute(
+        update(PostSchedule)
+        .where(
+            PostSchedule.id.in_(list(schedule_ids)),
+            PostSchedule.status == SENT,
+            PostSchedule.claimed_by == worker_id,
+        )
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def adopt(
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    *,
+    holder: str | None,
+    lease_until: datetime | None,
+    worker_id: str,
+    until: datetime,
+) -> bool:
+    """Take over an orphaned `sent` post, compare-and-set on the holder and lease seen.
+
+    False when another process took it first or its holder renewed it meanwhile.
+    """
+    stmt = update(PostSchedule).where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
+    stmt = stmt.where(
+        PostSchedule.claimed_by.is_(None) if holder is None else PostSchedule.claimed_by == holder
+    )
+    stmt = stmt.where(
+        PostSchedule.lease_until.is_(None)
+        if lease_until is None
+        else PostSchedule.lease_until <= lease_until  # a renewal meanwhile moves it later
+    )
+    result = await session.execute(
+        stmt.values(claimed_by=worker_id, lease_until=until).execution_options(
+            synchronize_session=False
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(
+    session: AsyncSession, schedule_id: uuid.UUID, *, worker_id: str, now: datetime
+) -> bool:
+    """Let the holder's lease lapse now, so that a later round looks at the post again."""
+    result = await session.execute(
+        update(PostSchedule)
+        .where(
+            PostSchedule.id == schedule_id,
+            PostSchedule.status == SENT,
+            PostSchedule.claimed_by == worker_id,
+        )
+        .values(lease_until=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unclaim(
+    session: AsyncSession,
+    schedule_ids: Sequence[uuid.UUID],
+    *,
+    worker_id: str,
+    now: datetime,
+) -> int:
+    """Give the holder's claimed posts back to `pending`, as if never claimed, when no
+    platform call was started for them; how many."""
+    if not schedule_ids:
+        return 0
+    result = await session.execute(
+        update(PostSchedule)
+        .where(
+            PostSchedule.id.in_(list(schedule_ids)),
+            PostSchedule.status == SENT,
+            PostSchedule.claimed_by == worker_id,
+            PostSchedule.platform_call_at.is_(None),
+        )
+        .values(
+            status=PENDING,
+            attempts=PostSchedule.attempts - 1,
+            claimed_at=None,
+            claimed_by=None,
+            lease_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_platform_call(
+    session: AsyncSession,
+    schedule_id: uuid.UUID,
+    *,
+    worker_id: str,
+    at: datetime,
+    container_id: str | None = None,
+    container_created_at: datetime | None = None,
+) -> bool:
+    """Record, before it is made, the call that makes the post visible (and the Instagram
+    container it publishes). False when the holder lost the post: it must not make it."""
+    result = await session.execute(
+        _MARK_CALL,
+        {
+            "m_id": schedule_id,
+            "m_worker": worker_id,
+            "m_at": at,
+            "m_container": container_id,
+            "m_created": container_created_at,
+        },
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+_MARK_CALL = (
+    update(_posts)
+    .where(
+        _posts.c.id == bindparam("m_id"),
+        _posts.c.status == SENT,
+        _posts.c.claimed_by == bindparam("m_worker"),
+    )
+    .values(
+        platform_call_at=bindparam("m_at", type_=_posts.c.platform_call_at.type),
+        container_id=bindparam("m_container", type_=_posts.c.container_id.type),
+        container_created_at=bindparam("m_created", type_=_posts.c.container_created_at.type),
+    )
+)
 
 
 # ------------------------------------------------------------------ outcomes
@@ -254,6 +466,28 @@ class Finished:
 
     piece_id: uuid.UUID
     others_waiting: int
+
+
+@functools.cache
+def _finish_statement(columns: tuple[str, ...]) -> Any:
+    sibling = _posts.alias("sibling")
+    piece: Any = bindparam("f_piece")
+    waiting = (
+        select(func.count())
+        .select_from(sibling)
+        .where(
+            sibling.c.content_piece_id == piece,
+            sibling.c.id != bindparam("f_id"),
+            sibling.c.status.in_([PENDING, SENT]),
+        )
+        .scalar_subquery()
+    )
+    return (
+        update(_posts)
+        .where(_posts.c.id == bindparam("f_id"), _posts.c.status == SENT)
+        .values({name: bindparam(f"v_{name}", type_=_posts.c[name].type) for name in columns})
+        .returning(_posts.c.content_piece_id, waiting)
+    )
 
 
 async def _finish(
@@ -268,25 +502,14 @@ async def _finish(
     The count of the piece's other waiting posts comes back in the same statement; it is
     exact when the caller holds the piece's lock (PostgreSQL) or the write lock (SQLite).
     """
-    sibling = aliased(PostSchedule)
-    waiting = (
-        select(func.count())
-        .select_from(sibling)
-        .where(
-            sibling.content_piece_id == piece_id,
-            sibling.id != schedule_id,
-            sibling.status.in_([PENDING, SENT]),
+    values["updated_at"] = now
+    columns = tuple(sorted(values))
+    params = {f"v_{k}": v for k, v in values.items()}
+    row = (
+        await session.execute(
+            _finish_statement(columns), {"f_id": schedule_id, "f_piece": piece_id, **params}
         )
-        .scalar_subquery()
-    )
-    stmt = (
-        update(PostSchedule)
-        .where(PostSchedule.id == schedule_id, PostSchedule.status == SENT)
-        .values(updated_at=now, **values)
-        .returning(PostSchedule.content_piece_id, waiting)
-        .execution_options(synchronize_session=False)
-    )
-    row = (await session.execute(stmt)).first()
+    ).first()
     return None if row is None else Finished(row[0], int(row[1]))
 
 
@@ -345,11 +568,24 @@ async def requeue(
             error_message=error_message,
             claimed_at=None,
             claimed_by=None,
+            lease_until=None,
+            platform_call_at=None,
+            container_id=None,
+            container_created_at=None,
             updated_at=now,
         )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+_LOCK_PIECE = (
+    select(ContentPiece.status, ContentPiece.version, Agent, Listing.address)
+    .join(Agent, Agent.id == ContentPiece.agent_id)
+    .join(Listing, Listing.id == ContentPiece.listing_id)
+    .where(ContentPiece.id == bindparam("l_piece"))
+    .with_for_update(of=ContentPiece, key_share=True)
+)
 
 
 async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutcome | None:
@@ -360,14 +596,7 @@ async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutc
     always sees every other post's outcome. FOR NO KEY UPDATE: a claim of another post of
     the piece (FOR KEY SHARE) goes ahead meanwhile.
     """
-    stmt = (
-        select(ContentPiece.status, ContentPiece.version, Agent, Listing.address)
-        .join(Agent, Agent.id == ContentPiece.agent_id)
-        .join(Listing, Listing.id == ContentPiece.listing_id)
-        .where(ContentPiece.id == piece_id)
-        .with_for_update(of=ContentPiece, key_share=True)
-    )
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(_LOCK_PIECE, {"l_piece": piece_id})).first()
     if row is None:
         return None
     return PieceForOutcome(piece_id, str(row[0]), int(row[1]), row[2], str(row[3]))
@@ -375,22 +604,24 @@ async def lock_piece(session: AsyncSession, piece_id: uuid.UUID) -> PieceForOutc
 
 async def piece_outcomes(session: AsyncSession, piece_id: uuid.UUID) -> list[PostOutcome]:
     """Every post of the piece that was not cancelled, oldest first."""
-    stmt = (
-        select(
-            PostSchedule.social_media_account_id,
-            SocialMediaAccount.platform,
-            func.coalesce(SocialMediaAccount.display_name, SocialMediaAccount.account_id),
-            PostSchedule.status,
-            PostSchedule.permalink,
-        )
-        .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
-        .where(PostSchedule.content_piece_id == piece_id, PostSchedule.status != CANCELLED)
-        .order_by(SocialMediaAccount.platform, PostSchedule.created_at, PostSchedule.id)
-    )
     return [
         PostOutcome(r[0], str(r[1]), str(r[2]), str(r[3]), r[4])
-        for r in (await session.execute(stmt)).all()
+        for r in (await session.execute(_PIECE_OUTCOMES, {"o_piece": piece_id})).all()
     ]
+
+
+_PIECE_OUTCOMES = (
+    select(
+        PostSchedule.social_media_account_id,
+        SocialMediaAccount.platform,
+        func.coalesce(SocialMediaAccount.display_name, SocialMediaAccount.account_id),
+        PostSchedule.status,
+        PostSchedule.permalink,
+    )
+    .join(SocialMediaAccount, SocialMediaAccount.id == PostSchedule.social_media_account_id)
+    .where(PostSchedule.content_piece_id == bindparam("o_piece"), PostSchedule.status != CANCELLED)
+    .order_by(SocialMediaAccount.platform, PostSchedule.created_at, PostSchedule.id)
+)
 
 
 # ------------------------------------------------------------------ accounts

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from services.publishing._tasks import run_all
 from services.publishing.graph_client import GraphClient, JsonObject, ParamValue
 from services.publishing.graph_errors import PublishError
-from services.publishing.results import PublishResult
+from services.publishing.results import BeforeVisibleCall, PublishResult, VisibleCall
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +22,15 @@ async def publish_facebook(
     token: str,
     message: str,
     image_urls: Sequence[str],
+    *,
+    before_visible_call: BeforeVisibleCall | None = None,
 ) -> PublishResult:
     """Post `message` with the photos at `image_urls` on the Page and return its id and link.
 
     One photo: `/{page-id}/photos` with `url` and `caption`. Several: each uploaded with
     `published=false`, then one `/{page-id}/feed` post with `attached_media`. None: `/feed`.
-    The returned id is the `<page-id>_<post-id>` post id.
+    The returned id is the `<page-id>_<post-id>` post id. `before_visible_call` is awaited
+    just before the call that makes the post visible.
     """
     urls = list(image_urls)
     if not urls and not message.strip():
@@ -40,6 +43,8 @@ async def publish_facebook(
         data: dict[str, ParamValue] = {"url": urls[0]}
         if message:
             data["caption"] = message
+        if before_visible_call is not None:
+            await before_visible_call(VisibleCall())
         resp = await client.post(f"{page_id}/photos", token, data, platform="facebook")
         post_id = _id_of(resp, "post_id") or _required_id(resp, "id")
     else:
@@ -50,6 +55,8 @@ async def publish_facebook(
             photo_ids = await _upload_unpublished(client, page_id, token, urls)
             for i, photo_id in enumerate(photo_ids):
                 data[f"attached_media[{i}]"] = {"media_fbid": photo_id}
+        if before_visible_call is not None:
+            await before_visible_call(VisibleCall())
         resp = await client.post(f"{page_id}/feed", token, data, platform="facebook")
         post_id = _required_id(resp, "id")
     log.info("Facebook post %s published on page %s", post_id, page_id)

@@ -60,9 +60,16 @@ class GraphClient:
         self._session = session
         self._base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_base_s = backoff_base_s
         self.max_backoff_s = max_backoff_s
+
+    @property
+    def call_deadline_s(self) -> float:
+        """The longest one call may go on, retries and waits included: after it, this
+        client has certainly stopped sending it."""
+        return (self.max_retries + 1) * self.timeout_s + self.max_retries * self.max_backoff_s
 
     @property
     def base_url(self) -> str:

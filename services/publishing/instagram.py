@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from services.publishing._tasks import run_all
 from services.publishing.graph_client import GraphClient, JsonObject, ParamValue
@@ -19,7 +20,7 @@ from services.publishing.graph_errors import (
     parse_container_subcode,
     rule_for_container_subcode,
 )
-from services.publishing.results import PublishResult, Quota
+from services.publishing.results import BeforeVisibleCall, PublishResult, Quota, VisibleCall
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,12 @@ async def publish_instagram(
     *,
     poll_interval_s: float = 1.0,
     poll_timeout_s: float = 60,
+    before_visible_call: BeforeVisibleCall | None = None,
 ) -> PublishResult:
     """Publish one photo, or a carousel of 2-10, with `caption`; return the media id and link.
+
+    `before_visible_call` gets the container id (and when its making began) before
+    `media_publish`, so that the container can be asked about after a crash.
 
     Raises `PublishError`: `transient` (retryable) when the container is still processing
     after `poll_timeout_s` or expired; the container's own error when it ends in `ERROR`.
@@ -59,6 +64,8 @@ async def publish_instagram(
             f"An Instagram post holds at most {MAX_CAROUSEL_ITEMS} photos but this one has "
             f"{len(urls)}; remove some and tap Retry.",
         )
+    # The earliest moment any container of this post was made: the 24 h expiry counts from it.
+    created_at = datetime.now(UTC)
     if len(urls) == 1:
         container_id = await _create_container(
             client, ig_user_id, token, image_url=urls[0], caption=caption
@@ -82,6 +89,15 @@ async def publish_instagram(
     await wait_until_finished(
         client, container_id, token, poll_interval_s=poll_interval_s, poll_timeout_s=poll_timeout_s
     )
+    if before_visible_call is not None:
+        await before_visible_call(VisibleCall(container_id, created_at))
+    return await publish_container(client, ig_user_id, container_id, token)
+
+
+async def publish_container(
+    client: GraphClient, ig_user_id: str, container_id: str, token: str
+) -> PublishResult:
+    """`media_publish` a FINISHED container and read the new media's permalink."""
     media_id = await _publish(client, ig_user_id, container_id, token)
     log.info("Instagram media %s published for account %s", media_id, ig_user_id)
     return PublishResult(media_id, await instagram_permalink(client, media_id, token))

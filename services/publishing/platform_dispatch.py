@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -11,7 +12,10 @@ from services.publishing.graph_client import GraphClient
 from services.publishing.graph_errors import Platform, PublishError, service_name
 from services.publishing.instagram import publish_instagram, publishing_quota
 from services.publishing.preflight import check_caption, check_images
-from services.publishing.results import PublishResult
+from services.publishing.results import BeforeVisibleCall, PublishResult, Quota
+
+# How long one quota read stands in for the account's quota (about one publish round).
+QUOTA_TTL_S = 60.0
 
 
 class Publisher(Protocol):
@@ -24,17 +28,22 @@ class Publisher(Protocol):
         token: str,
         text: str,
         image_urls: Sequence[str],
+        *,
+        before_visible_call: BeforeVisibleCall | None = None,
     ) -> PublishResult:
-        """Publish `text` with `image_urls` on the account, or raise `PublishError`."""
+        """Publish `text` with `image_urls` on the account, or raise `PublishError`.
+
+        Await `before_visible_call` just before the call that makes the post visible.
+        """
         ...
 
 
 class GraphPublisher:
     """Publishes through the Graph API after checks that need no Graph call.
 
-    `images` fetches the photos for pre-flight, through the outbound guard. Set
-    `check_quota=False` to skip the `content_publishing_limit` read before each Instagram
-    post (one call fewer).
+    `images` fetches the photos for pre-flight, through the outbound guard. The
+    `content_publishing_limit` read is made once per account per QUOTA_TTL_S (not before
+    every Instagram post); set `check_quota=False` to skip it altogether.
     """
 
     def __init__(
@@ -53,6 +62,9 @@ class GraphPublisher:
         self._poll_interval_s = poll_interval_s
         self._poll_timeout_s = poll_timeout_s
         self._image_concurrency = image_concurrency
+        # account id → (quota as read, when read, posts published since): one read serves
+        # an account's whole round instead of one read per post.
+        self._quotas: dict[str, tuple[Quota, float, int]] = {}
 
     async def publish(
         self,
@@ -61,6 +73,8 @@ class GraphPublisher:
         token: str,
         text: str,
         image_urls: Sequence[str],
+        *,
+        before_visible_call: BeforeVisibleCall | None = None,
     ) -> PublishResult:
         """Check caption and images, then publish; the result's `notes` name photos left out.
 
@@ -89,7 +103,7 @@ class GraphPublisher:
                     "Instagram posts need at least one photo; add a JPEG photo and tap Retry.",
                 )
             if self._check_quota:
-                quota = await publishing_quota(self._client, account_id, token)
+                quota = await self._quota(account_id, token)
                 if quota.remaining <= 0:
                     raise PublishError(
                         "quota",
@@ -107,7 +121,34 @@ class GraphPublisher:
                 usable,
                 poll_interval_s=self._poll_interval_s,
                 poll_timeout_s=self._poll_timeout_s,
+                before_visible_call=before_visible_call,
             )
+            self._count_published(account_id)
         else:
-            result = await publish_facebook(self._client, account_id, token, text, usable)
+            result = await publish_facebook(
+                self._client,
+                account_id,
+                token,
+                text,
+                usable,
+                before_visible_call=before_visible_call,
+            )
         return PublishResult(result.platform_post_id, result.permalink, tuple(notes))
+
+    async def _quota(self, account_id: str, token: str) -> Quota:
+        """The account's quota, read at most once per QUOTA_TTL_S and counted down by our
+        own posts meanwhile; read afresh before ever refusing a post on it."""
+        cached = self._quotas.get(account_id)
+        if cached is not None:
+            quota, read_at, since = cached
+            left = Quota(quota.used + since, quota.total)
+            if time.monotonic() - read_at < QUOTA_TTL_S and left.remaining > 0:
+                return left
+        quota = await publishing_quota(self._client, account_id, token)
+        self._quotas[account_id] = (quota, time.monotonic(), 0)
+        return quota
+
+    def _count_published(self, account_id: str) -> None:
+        cached = self._quotas.get(account_id)
+        if cached is not None:
+            self._quotas[account_id] = (cached[0], cached[1], cached[2] + 1)

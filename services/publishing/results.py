@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,3 +42,16 @@ class AccountInfo:
     platform: Platform
     display_name: str
     expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class VisibleCall:
+    """The call that makes a post visible is about to be made: Instagram's `media_publish`
+    of `container_id` (created at `container_created_at`), or Facebook's post (no container)."""
+
+    container_id: str | None = None
+    container_created_at: datetime | None = None
+
+
+# Awaited just before the visible call; it records the call durably (and raises to stop it).
+BeforeVisibleCall = Callable[[VisibleCall], Awaitable[None]]

@@ -45,6 +45,7 @@ from aiohttp import web
 from PIL import Image
 
 from services.graph_versions import CURRENT_GRAPH_VERSION
+from tests.fakes.graph_reads import recent_media, recent_page_photos, recent_page_posts
 
 Action = Literal["error", "disconnect", "disconnect_after", "delay"]
 # A mounted module's handler (e.g. tests/fakes/facebook_login.py): given the method, the path
@@ -140,6 +141,8 @@ class FakePhoto:
     published: bool
     post_id: str | None = None
     attached_to: str | None = None
+    caption: str = ""
+    created_at: float = 0.0
 
 
 @dataclass
@@ -163,11 +166,16 @@ class FakeContainer:
     plan: ContainerPlan
     polls: int = 0
     published_media_id: str | None = None
+    created_at: float = field(default_factory=time.time)
+    clock: Callable[[], float] = time.time
 
     @property
     def status_code(self) -> str:
         if self.published_media_id:
             return "PUBLISHED"
+        # Meta: a container not published within 24 h of its creation is EXPIRED.
+        if self.clock() - self.created_at >= DAY_S:
+            return "EXPIRED"
         if self.polls <= self.plan.polls:
             return "IN_PROGRESS"
         return self.plan.final
@@ -349,6 +357,7 @@ class FakeGraphApi:
         self._container_plans: deque[ContainerPlan] = deque()
         self.extensions: list[Extension] = []
         self._seq = 0
+        self.clock_offset_s = 0.0
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -384,6 +393,16 @@ class FakeGraphApi:
     def base_url(self) -> str:
         """What `GRAPH_API_BASE_URL` should be set to."""
         return f"{self.root_url}/{self.version}"
+
+    # ------------------------------------------------------------ clock
+
+    def now(self) -> float:
+        """The fake's clock: real time moved by `advance` (container expiry, timestamps)."""
+        return time.time() + self.clock_offset_s
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward, e.g. past a container's 24 hours."""
+        self.clock_offset_s += seconds
 
     # ------------------------------------------------------------ setup
 
@@ -754,6 +773,10 @@ class FakeGraphApi:
                 ("POST", "media_publish"): self._post_media_publish,
                 ("GET", "content_publishing_limit"): self._get_quota,
                 ("GET", "insights"): self._get_insights,
+                ("GET", "media"): self._get_media,
+                ("GET", "posts"): self._get_page_posts,
+                ("GET", "published_posts"): self._get_page_posts,
+                ("GET", "photos"): self._get_page_photos,
             }.get((method, edge))
             if handler is not None:
                 return handler(node_id, tok, params)
@@ -953,7 +976,12 @@ class FakeGraphApi:
         if photo is not None and photo.page_id in tok.accounts:
             return self._fields(
                 "Photo",
-                {"id": photo.id, "link": f"https://www.facebook.com/photo/?fbid={photo.id}"},
+                {
+                    "id": photo.id,
+                    "link": f"https://www.facebook.com/photo/?fbid={photo.id}",
+                    "name": photo.caption,
+                    "created_time": _iso(photo.created_at),
+                },
                 params,
             )
         raise _not_found(node_id, "GET")
@@ -1013,7 +1041,14 @@ class FakeGraphApi:
         if problem is not None:
             raise GraphFault(324, "(#324) Missing or invalid image file")
         published = not ("published" in params and not _truthy(params["published"]))
-        photo = FakePhoto(self._new_id(200_000_000_000_000), page.page_id, str(url), published)
+        photo = FakePhoto(
+            self._new_id(200_000_000_000_000),
+            page.page_id,
+            str(url),
+            published,
+            caption=str(params.get("caption", "")),
+            created_at=self.now(),
+        )
         self.photos[photo.id] = photo
         if not published:
             return {"id": photo.id}
@@ -1068,7 +1103,7 @@ class FakeGraphApi:
             message=message,
             image_urls=urls,
             permalink=f"https://www.facebook.com/{page.page_id}/posts/{post_part}",
-            created_at=time.time(),
+            created_at=self.now(),
             published=published,
         )
         self.posts.append(post)
@@ -1125,6 +1160,8 @@ class FakeGraphApi:
             is_carousel_item=is_item,
             children=children,
             plan=plan,
+            created_at=self.now(),
+            clock=self.now,
         )
         self.containers[container.id] = container
         return {"id": container.id}
@@ -1212,7 +1249,7 @@ class FakeGraphApi:
                 user_title="Media not ready for publishing",
                 user_msg="The media is not ready for publishing, please wait for a moment",
             )
-        now = time.time()
+        now = self.now()
         if user.quota_usage(now) >= user.quota_total:
             raise GraphFault(
                 9,
@@ -1243,12 +1280,29 @@ class FakeGraphApi:
         )
         return {"id": media_id}
 
+    def _get_media(self, ig_user_id: str, tok: FakeToken, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._ig_for(ig_user_id, tok, "GET")
+        return recent_media(self, user.ig_user_id, params)
+
+    def _get_page_posts(
+        self, page_id: str, tok: FakeToken, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        page = self._page_for(page_id, tok, "GET")
+        self._require_scope(tok, "pages_read_engagement")
+        return recent_page_posts(self, page.page_id, params)
+
+    def _get_page_photos(
+        self, page_id: str, tok: FakeToken, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        page = self._page_for(page_id, tok, "GET")
+        return recent_page_photos(self, page.page_id, params)
+
     def _get_quota(self, ig_user_id: str, tok: FakeToken, params: dict[str, Any]) -> dict[str, Any]:
         user = self._ig_for(ig_user_id, tok, "GET")
         requested = _field_list(params) or ["quota_usage"]
         entry: dict[str, Any] = {}
         if "quota_usage" in requested:
-            entry["quota_usage"] = user.quota_usage(time.time())
+            entry["quota_usage"] = user.quota_usage(self.now())
         if "config" in requested:
             entry["config"] = {"quota_total": user.quota_total, "quota_duration": DAY_S}
         return {"data": [entry]}

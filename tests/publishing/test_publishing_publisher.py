@@ -121,3 +121,31 @@ async def test_dead_token_through_the_publisher_never_leaks(publisher, fake, cap
         assert info.value.deactivates_account
         assert token not in str(info.value) and token not in info.value.detail
     assert PAGE_TOKEN not in caplog.text and IG_TOKEN not in caplog.text
+
+
+async def test_quota_is_read_once_per_account_and_counted_down_by_our_posts(
+    publisher, fake
+) -> None:
+    spare = ("17841400000000010", "IGAAquotaTwoLeftToken0123456789")
+    fake.add_ig_user(*spare, "twoleft", quota_total=50, quota_used=48)
+    url = fake.add_jpeg("a.jpg", 1080, 1080)
+    for text in ("one", "two"):
+        await publisher.publish("instagram", *spare, text, [url])
+    assert len(fake.graph_calls(path=f"/{spare[0]}/content_publishing_limit")) == 1
+    # Our count says none is left: it reads afresh before refusing, and refuses.
+    with pytest.raises(PublishError) as info:
+        await publisher.publish("instagram", *spare, "three", [url])
+    assert info.value.kind == "quota"
+    assert len(fake.graph_calls(path=f"/{spare[0]}/content_publishing_limit")) == 2
+    assert len(fake.visible_posts(spare[0])) == 2
+
+
+async def test_a_spent_count_is_read_afresh_and_a_freed_quota_used(publisher, fake) -> None:
+    spare = ("17841400000000011", "IGAAquotaOneLeftToken0123456789")
+    user = fake.add_ig_user(*spare, "oneleft", quota_total=50, quota_used=49)
+    url = fake.add_jpeg("a.jpg", 1080, 1080)
+    await publisher.publish("instagram", *spare, "one", [url])
+    user.quota_used_before = 0  # the rolling window moved on
+    await publisher.publish("instagram", *spare, "two", [url])
+    assert len(fake.graph_calls(path=f"/{spare[0]}/content_publishing_limit")) == 2
+    assert len(fake.visible_posts(spare[0])) == 2

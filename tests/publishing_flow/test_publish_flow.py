@@ -22,11 +22,11 @@ from services.notifying.notifier import DraftView, NotificationView
 from services.publishing import Platform, PublishResult
 from services.publishing.publish_rounds import (
     MAX_ATTEMPTS,
-    OUTCOME_UNKNOWN,
     GraphResources,
     publish_due,
     recover_stale,
 )
+from services.publishing.results import BeforeVisibleCall
 from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing_flow.conftest import (
@@ -317,9 +317,18 @@ async def test_pause_stops_publishing_at_once_and_resume_continues(
         """Publishes, then an admin taps /pause while the round is running."""
 
         async def publish(
-            self, platform: Platform, account_id: str, token: str, text: str, urls: Sequence[str]
+            self,
+            platform: Platform,
+            account_id: str,
+            token: str,
+            text: str,
+            urls: Sequence[str],
+            *,
+            before_visible_call: BeforeVisibleCall | None = None,
         ) -> PublishResult:
-            result = await graph.publisher.publish(platform, account_id, token, text, urls)
+            result = await graph.publisher.publish(
+                platform, account_id, token, text, urls, before_visible_call=before_visible_call
+            )
             async with database.unit_of_work() as s:
                 await app_state.set_value(s, app_state.PUBLISHING_PAUSED, True)
             return result
@@ -339,7 +348,7 @@ class Crash(BaseException):
     """Stands for kill -9: nothing after it runs."""
 
 
-async def test_crash_after_the_platform_call_is_never_posted_twice(
+async def test_crash_after_the_platform_call_is_found_on_the_page_not_posted_twice(
     database: Database, fake: FakeGraphApi, graph: GraphResources
 ) -> None:
     now = utcnow()
@@ -347,44 +356,63 @@ async def test_crash_after_the_platform_call_is_never_posted_twice(
 
     class CrashingPublisher:
         async def publish(
-            self, platform: Platform, account_id: str, token: str, text: str, urls: Sequence[str]
+            self,
+            platform: Platform,
+            account_id: str,
+            token: str,
+            text: str,
+            urls: Sequence[str],
+            *,
+            before_visible_call: BeforeVisibleCall | None = None,
         ) -> PublishResult:
-            await graph.publisher.publish(platform, account_id, token, text, urls)
+            await graph.publisher.publish(
+                platform, account_id, token, text, urls, before_visible_call=before_visible_call
+            )
             raise Crash  # the process dies before the answer is recorded
 
     with pytest.raises(Crash):
         await publish_due(database, CrashingPublisher(), now=now)
     [row] = await rows_of(database, seeded.piece_id)
-    assert row.status == "sent" and row.claimed_by
+    assert row.status == "sent" and row.claimed_by and row.platform_call_at is not None
     assert len(fake.visible_posts(PAGE_ID)) == 1
 
-    # The restarted process: a fresh `sent` row could belong to a live publisher, so wait.
-    assert await recover_stale(database, now=now + timedelta(minutes=1)) == 0
-    assert await recover_stale(database, now=now + timedelta(minutes=11)) == 1
+    # Its holder (this process) still holds a live lease: nobody else touches the post.
+    early = await publish_due(database, graph.publisher, now=now, reconciler=graph.reconciler)
+    assert early.orphans == 0 and early.claimed == 0
+    # Once the lease lapsed, the next round asks the Page and finds the post.
+    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    settled = await publish_due(database, graph.publisher, now=later, reconciler=graph.reconciler)
+    assert settled.orphans == 1 and settled.reconciled_published == 1
     [row] = await rows_of(database, seeded.piece_id)
-    assert row.status == "failed" and row.error_message == OUTCOME_UNKNOWN
-    assert (await piece_of(database, seeded.piece_id)).status == "posting_failed"
+    [post] = fake.visible_posts(PAGE_ID)
+    assert row.status == "success" and row.permalink == post.permalink
+    assert row.platform_post_id == post.id
+    assert (await piece_of(database, seeded.piece_id)).status == "posted_successfully"
     [note] = await notes_of(database, seeded.agent_id)
-    assert note.notification_type == "post_failed" and OUTCOME_UNKNOWN in note.message
-
-    later = await publish_due(database, graph.publisher, now=now + timedelta(minutes=12))
-    assert later.claimed == 0
-    assert len(fake.visible_posts(PAGE_ID)) == 1
+    assert note.notification_type == "post_success" and post.permalink in note.message
+    assert fake.duplicate_count() == 0
     assert await recover_stale(database, now=now + timedelta(hours=1)) == 0
 
 
-async def test_crash_right_after_the_claim_is_reported_not_retried(
+async def test_crash_right_after_the_claim_is_published_once_after_the_lease(
     database: Database, fake: FakeGraphApi, graph: GraphResources
 ) -> None:
     now = utcnow()
     seeded = await seed_post(database, fake, at=now)
     async with database.unit_of_work() as s:
-        claimed = await repo.claim(s, now=now, worker_id="dead-worker", limit=10)
+        claimed = await repo.claim(s, now=now, worker_id="other-host:1:dead00", limit=10)
     assert len(claimed) == 2  # committed as `sent`; the process dies here
-    assert (await publish_due(database, graph.publisher, now=now)).claimed == 0
-    assert await recover_stale(database, now=now + timedelta(minutes=15)) == 2
-    assert {r.status for r in await rows_of(database, seeded.piece_id)} == {"failed"}
-    assert fake.calls == []
+    # Another host's holder: only its lease lapsing tells it is gone.
+    kept = await publish_due(database, graph.publisher, now=now, reconciler=graph.reconciler)
+    assert kept.claimed == 0 and kept.orphans == 0 and fake.calls == []
+    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    round_ = await publish_due(database, graph.publisher, now=later, reconciler=graph.reconciler)
+    # Nothing had been sent to the platform, so both went out now, once each.
+    assert round_.orphans == 2 and round_.reconciled_retried == 2 and round_.succeeded == 2
+    assert {r.status for r in await rows_of(database, seeded.piece_id)} == {"success"}
+    assert len(fake.visible_posts()) == 2 and fake.duplicate_count() == 0
+    notes = await notes_of(database, seeded.agent_id)
+    assert [n.notification_type for n in notes] == ["post_success"]
 
 
 async def test_two_publishers_at_once_claim_disjoint_rows(
