@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,7 @@ from services.errors import ConflictError
 from services.notifying.notification_rows import notify
 from services.scraping.crawl import crawl
 from services.scraping.fetcher import FetchCache, PoliteFetcher
+from services.scraping.listing_events import ListingEvents, PriceChange, StatusChange, emit
 from services.scraping.models import (
     CrawlFailure,
     CrawlProgress,
@@ -100,49 +101,6 @@ class ScrapeProgress:
 ProgressCallback = Callable[[ScrapeProgress], Awaitable[None] | None]
 FetcherFactory = Callable[[str], PoliteFetcher]
 """Makes the pass's fetcher for the builder's base URL (the only site it may fetch from)."""
-
-
-class PriceChange(NamedTuple):
-    """A listing's price moved from `old` to `new` (either may be None: no price shown)."""
-
-    listing_id: uuid.UUID
-    old: Decimal | None
-    new: Decimal | None
-
-
-class StatusChange(NamedTuple):
-    """A stored listing's status moved from `old` to `new`; `change_id` names the event (its
-    status-history row), so whoever acts on it can do so once."""
-
-    change_id: uuid.UUID
-    listing_id: uuid.UUID
-    old: str
-    new: str
-
-
-class ListingEvents(Protocol):
-    """What the rest of the product hears from a pass, after the data is committed.
-
-    Called once per saved batch (and once for homes that left the sitemap). What a
-    method returns is ignored; an exception is logged and does not stop the pass. The
-    ids are listings on the market (a home first seen already sold raises no `on_new`).
-    """
-
-    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> object:
-        """New homes were saved and assigned to agents."""
-        ...
-
-    async def on_price_change(self, changes: Sequence[PriceChange]) -> object:
-        """Homes still on the market changed price."""
-        ...
-
-    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> object:
-        """Homes became `sold` (badge) or `off_market` (gone from the sitemap)."""
-        ...
-
-    async def on_status_change(self, changes: Sequence[StatusChange]) -> object:
-        """Stored homes changed status (after `on_sold` for the same batch)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -485,7 +443,7 @@ async def _save_result(
     for start in range(0, len(homes), size):
         batch = await _save_batch(database, homes[start : start + size], now)
         _merge(total, batch)
-        await _emit(
+        await emit(
             events,
             batch.announced_new,
             batch.announced_prices,
@@ -498,7 +456,7 @@ async def _save_result(
     gone, gone_changes = await _settle_missing(
         database, known, result.entries, result.sitemap_ok, total, now
     )
-    await _emit(events, [], [], gone, gone_changes)
+    await emit(events, [], [], gone, gone_changes)
     await report("done", len(homes), len(homes))
 
     summary = ScrapeSummary(
@@ -788,29 +746,3 @@ async def _settle_missing(
             now,
         )
     return gone, [StatusChange(*row) for row in rows]
-
-
-async def _emit(
-    events: ListingEvents | None,
-    new: Sequence[uuid.UUID],
-    prices: Sequence[PriceChange],
-    sold: Sequence[uuid.UUID],
-    statuses: Sequence[StatusChange] = (),
-) -> None:
-    """Hand committed changes to the hook; its failures are logged, never raised."""
-    if events is None:
-        return
-    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = []
-    if new:
-        calls.append(("on_new", lambda: events.on_new(list(new))))
-    if prices:
-        calls.append(("on_price_change", lambda: events.on_price_change(list(prices))))
-    if sold:
-        calls.append(("on_sold", lambda: events.on_sold(list(sold))))
-    if statuses:
-        calls.append(("on_status_change", lambda: events.on_status_change(list(statuses))))
-    for name, call in calls:
-        try:
-            await call()
-        except Exception:
-            log.exception("listing events hook %s failed; the pass goes on", name)
