@@ -18,6 +18,7 @@ from services.scraping.scrape_notices import new_home_message
 
 
 def matches_areas(areas: repo.AgentAreas, values: dict[str, Any]) -> bool:
+    """Whether a home lies in the agent's areas (no areas: every home does)."""
     if not areas.cities and not areas.communities:
         return True
     city = str(values.get("city") or "").strip().lower()

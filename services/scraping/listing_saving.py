@@ -90,6 +90,7 @@ class SavedBatch:
 
 
 def merge_batch(total: SavedBatch, batch: SavedBatch) -> None:
+    """Add one saved batch's counts to the pass total."""
     total.written |= batch.written
     total.new += batch.new
     total.changed += batch.changed
@@ -107,6 +108,7 @@ def _unchanged(old: repo.ListingState, values: dict[str, Any]) -> bool:
 
 
 async def save_batch(database: Database, homes: Sequence[ParsedHome], now: datetime) -> SavedBatch:
+    """Save `homes` in one unit of work; returns what changed and the events to raise."""
     out = SavedBatch()
     async with database.unit_of_work() as session:
         states = await repo.listing_states(session, [h.source_id for h in homes])

@@ -57,6 +57,7 @@ async def announce_prices(
     changes: Sequence[PriceChange],
     values_by_id: dict[uuid.UUID, dict[str, Any]],
 ) -> None:
+    """Tell each agent assigned to a home that its price changed."""
     if not changes:
         return
     by_listing = {c.listing_id: c for c in changes}

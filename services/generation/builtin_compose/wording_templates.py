@@ -28,6 +28,7 @@ Template = tuple[str, frozenset[str]]
 
 
 def template(text: str, *needs: str) -> Template:
+    """A template and the facts it needs (see `Template`)."""
     return (text, frozenset(needs))
 
 
