@@ -1,6 +1,6 @@
 """Drafts through the real bot: revision turnaround and new homes → drafts on the phone.
 
-The real PTB Application talks to the fake Telegram Bot API (tests/fakes/telegram_api.py)
+The real PTB Application talks to the fake Telegram Bot API (tests/fakes/telegram_api/)
 and, for the OpenAI run, the real `openai` client to the fake OpenAI server with a fixed
 latency. Revision turnaround is measured the way an agent feels it: from the moment their
 feedback message reaches Telegram to the moment the new version's message is in the chat.

@@ -24,13 +24,12 @@ from rich.table import Table
 from services.context import Database, open_database
 from services.drafting.listing_drafts import DraftMaker, DraftRun
 from services.generation.writer_factory import build_writer, close_writer
+from services.scraping.listing_events import PriceChange, StatusChange
 from services.scraping.scrape_pass import (
     FetcherFactory,
-    PriceChange,
     ScrapeProgress,
     ScrapeRunningElsewhere,
     ScrapeSummary,
-    StatusChange,
     run_scrape_pass,
 )
 from services.settings import Settings

@@ -12,7 +12,7 @@ from db.repositories import agents as agents_repo
 from db.status import AreaKind
 from services.agent_settings import parse_license
 from services.errors import InvalidInputError
-from services.scraping.scrape_pass import assign_existing_listings
+from services.scraping.agent_assignment import assign_existing_listings
 
 AREAS_USAGE = (
     'Use: /areas <email> city:Ocala community:"Marion Oaks" (or /areas <email> all to clear them).'

@@ -27,7 +27,7 @@ from db.repositories import dashboard_posts as posts_repo
 from db.repositories._keyset import Cursor
 from db.repositories.dashboard_audit import AuditFilter, AuditRow
 from db.repositories.dashboard_drafts import DraftCard, PieceLog, PiecePost
-from db.repositories.dashboard_listings import ListingLine, PriceChange
+from db.repositories.dashboard_listings import ListingLine, PriceHistoryEntry
 from db.repositories.dashboard_posts import PostLine
 from db.status import ApprovalAction, ContentStatus, ContentType, ListingStatus, ScheduleStatus
 from services.context import Database
@@ -421,7 +421,7 @@ class ListingCard:
 
     listing: ListingLine
     prices: list[PricePoint]
-    changes: list[PriceChange]
+    changes: list[PriceHistoryEntry]
     drafts: list[DraftCard] = field(default_factory=list)
 
 

@@ -15,7 +15,7 @@ from db.errors import DuplicateError
 from db.models import Agent
 from db.repositories import agents as agents_repo
 from services.errors import ConflictError, InvalidInputError
-from services.scraping.scrape_pass import assign_existing_listings
+from services.scraping.agent_assignment import assign_existing_listings
 
 INVITE_TTL = timedelta(days=7)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

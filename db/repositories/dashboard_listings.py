@@ -42,8 +42,8 @@ class ListingLine:
 
 
 @dataclass(frozen=True)
-class PriceChange:
-    """One price change of a home."""
+class PriceHistoryEntry:
+    """One dated row of a home's price history (the dashboard's listing page)."""
 
     at: datetime
     old_price: Decimal | None
@@ -112,7 +112,7 @@ async def list_listings(
 
 async def price_histories(
     session: AsyncSession, listing_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[PriceChange]]:
+) -> dict[uuid.UUID, list[PriceHistoryEntry]]:
     """Each home's price changes, oldest first."""
     if not listing_ids:
         return {}
@@ -129,10 +129,10 @@ async def price_histories(
         )
         .order_by(ListingPriceChange.changed_at, ListingPriceChange.id)
     )
-    found: dict[uuid.UUID, list[PriceChange]] = defaultdict(list)
+    found: dict[uuid.UUID, list[PriceHistoryEntry]] = defaultdict(list)
     for listing_id, at, old, new in rows.all():
         if at is not None:
-            found[listing_id].append(PriceChange(at, old, new))
+            found[listing_id].append(PriceHistoryEntry(at, old, new))
     return dict(found)
 
 

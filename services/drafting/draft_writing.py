@@ -39,7 +39,7 @@ from services.generation.listing_facts import (
     format_price,
 )
 from services.generation.pipeline import DraftOutcome, produce
-from services.generation.writer import GenerationFailed, Purpose, Writer, WriteRequest
+from services.generation.writer import GenerationFailed, Writer, WriteRequest
 from services.notifying.notification_rows import notify
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,6 @@ MAX_IMAGES = 10
 # The built-in writer varies its wording by this seed: each agent on a home gets their own
 # post, and the same agent always gets the same one (reruns are stable).
 _VARIANTS = 6
-_PURPOSES: dict[ContentPurpose, Purpose] = {
-    ContentPurpose.NEW_LISTING: "new_listing",
-    ContentPurpose.PRICE_IMPROVEMENT: "price_improvement",
-    ContentPurpose.FLYER: "flyer",
-    ContentPurpose.NOW_SELLING: "now_selling",
-    ContentPurpose.JUST_SOLD: "just_sold",
-    ContentPurpose.BACK_ON_MARKET: "back_on_market",
-}
 # The listing statuses in which a lifecycle draft is still true.
 _EVENT_STATUSES: dict[ContentPurpose, tuple[str, ...]] = {
     ContentPurpose.NOW_SELLING: (ListingStatus.ACTIVE.value,),
@@ -67,11 +59,6 @@ _EVENT_WORDS: dict[ContentPurpose, str] = {
     ContentPurpose.JUST_SOLD: "Just sold",
     ContentPurpose.BACK_ON_MARKET: "Back on the market",
 }
-
-
-def write_purpose(purpose: ContentPurpose) -> Purpose:
-    """The writer's word for why a draft exists."""
-    return _PURPOSES[purpose]
 
 
 class WriterGate:
@@ -204,7 +191,7 @@ class DraftJob:
         """What the writer is asked for."""
         return WriteRequest(
             kind=self.kind,
-            purpose=_PURPOSES[self.purpose],
+            purpose=self.purpose,
             facts=self.facts,
             agent=self.agent,
             variant_seed=self.variant,

@@ -9,7 +9,6 @@ event again finds the draft and writes nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories import lifecycle as repo
 from db.status import ContentPurpose, ListingStatus
 from services.drafting.draft_writing import DraftJob, listing_facts
-
-StatusEvent = tuple[uuid.UUID, uuid.UUID, str, str]
-"""(status change id, listing id, old status, new status), as the scrape records it."""
+from services.scraping.listing_events import StatusChange
 
 _OFF = (ListingStatus.SOLD.value, ListingStatus.OFF_MARKET.value)
 
@@ -36,7 +33,7 @@ def lifecycle_purpose(old: str, new: str) -> ContentPurpose | None:
 
 
 async def lifecycle_jobs(
-    session: AsyncSession, events: Sequence[StatusEvent], builder: str
+    session: AsyncSession, events: Sequence[StatusChange], builder: str
 ) -> tuple[list[DraftJob], int]:
     """One job per (event, assigned agent) with no draft yet; and how many had one."""
     wanted = [

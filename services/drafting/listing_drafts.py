@@ -41,22 +41,17 @@ from services.drafting.draft_writing import (
     write_drafts,
 )
 from services.drafting.flyers import FlyerResult, request_flyer
-from services.drafting.lifecycle_drafts import StatusEvent, lifecycle_jobs
+from services.drafting.lifecycle_drafts import lifecycle_jobs
 from services.drafting.revisions import REVISE_LIMIT, regenerate
 from services.generation.listing_facts import DEFAULT_BUILDER_NAME
 from services.generation.writer import Writer
 from services.notifying import delivery
 from services.notifying.notifier import Notifier
-
-if TYPE_CHECKING:
-    from services.scraping.scrape_pass import ListingEvents
+from services.scraping.listing_events import ListingEvents, PriceChange, StatusChange
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DraftMaker", "DraftRun", "FlyerResult", "PriceChange", "WriterGate"]
-
-PriceChange = tuple[uuid.UUID, Decimal | None, Decimal | None]
-"""(listing id, old price, new price), as the scrape reports it."""
+__all__ = ["DraftMaker", "DraftRun", "FlyerResult", "WriterGate"]
 
 BACKFILL_WINDOW = timedelta(days=3)
 BACKFILL_LIMIT = 20
@@ -221,11 +216,11 @@ class DraftMaker:
         """`ListingEvents`: nothing to write; the scrape withdraws the pending drafts itself
         (the `just sold` post comes with the status change)."""
 
-    async def on_status_change(self, changes: Sequence[StatusEvent]) -> None:
+    async def on_status_change(self, changes: Sequence[StatusChange]) -> None:
         """`ListingEvents`: homes changed status."""
         await self.lifecycle(changes)
 
-    async def lifecycle(self, changes: Sequence[StatusEvent]) -> DraftRun:
+    async def lifecycle(self, changes: Sequence[StatusChange]) -> DraftRun:
         """A `now selling`, `just sold` or back-on-the-market post per assigned agent for each
         status change that calls for one (once per event, see `lifecycle_drafts`)."""
         async with self.database.unit_of_work() as session:
@@ -275,7 +270,9 @@ class DraftMaker:
             drops = await repo.recent_price_drops(session, since=since, limit=limit)
             price_jobs, _ = await _price_jobs(session, drops, self.builder)
             changes = await lifecycle_repo.recent_status_changes(session, since=since, limit=limit)
-            event_jobs, _ = await lifecycle_jobs(session, changes, self.builder)
+            event_jobs, _ = await lifecycle_jobs(
+                session, [StatusChange(*c) for c in changes], self.builder
+            )
         run = await self._write([*new_jobs, *price_jobs, *event_jobs])
         if run.created or run.failed:
             log.info(

@@ -29,7 +29,6 @@ from services.drafting.draft_writing import (
     listing_facts,
     price_before_drop,
     warning_dicts,
-    write_purpose,
     writer_variant,
 )
 from services.generation.content import ContentKind
@@ -80,7 +79,7 @@ async def _revise_one(
             previous=dict(piece.generated_text),
             feedback=piece.feedback,
             variant_seed=writer_variant(row.agent.id),
-            occasion=write_purpose(ContentPurpose(piece.purpose)),
+            occasion=ContentPurpose(piece.purpose),
         )
         try:
             async with gate.slot(urgent=True):

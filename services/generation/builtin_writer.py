@@ -8,11 +8,11 @@ changed only where the feedback asks, so earlier requests survive later ones.
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any
 
+from db.status import LIFECYCLE_PURPOSES, ContentPurpose
 from services.generation.builtin_compose import (
-    Base,
-    Listing,
+    ListingDigest,
     all_ctas,
     body_paragraphs,
     compose_flyer,
@@ -92,7 +92,7 @@ class BuiltinWriter:
 
 def compose(req: WriteRequest) -> tuple[dict[str, Any], str | None]:
     """The content dict and, for revisions, a note naming what could not be applied."""
-    listing = digest(req.facts, req.agent, _base(req))
+    listing = digest(req.facts, req.agent, _purpose(req))
     if req.previous is None and not (req.feedback and req.feedback.strip()):
         return _render(req.kind, listing, Style(variant=req.variant_seed)), None
 
@@ -114,33 +114,30 @@ def compose(req: WriteRequest) -> tuple[dict[str, Any], str | None]:
     return content, _note(missed, unchanged=req.previous is not None and content == req.previous)
 
 
-def _render(kind: ContentKind, listing: Listing, style: Style) -> dict[str, Any]:
+def _render(kind: ContentKind, listing: ListingDigest, style: Style) -> dict[str, Any]:
     if kind == "flyer_text":
         return compose_flyer(listing, style)
     return compose_social(listing, style)
 
 
-def _base(req: WriteRequest) -> Base:
-    if req.kind == "social_media_post" and req.moment in (
-        "now_selling",
-        "just_sold",
-        "back_on_market",
-    ):
-        return cast(Base, req.moment)
-    if req.purpose == "price_improvement":
-        return "price_improvement"
+def _purpose(req: WriteRequest) -> ContentPurpose:
+    """What the text announces; a revision that still shows the old price stays a price post."""
+    if req.kind == "social_media_post" and req.moment in LIFECYCLE_PURPOSES:
+        return ContentPurpose(req.moment)
+    if req.purpose == ContentPurpose.PRICE_IMPROVEMENT:
+        return ContentPurpose.PRICE_IMPROVEMENT
     if req.purpose == "revision" and req.previous and req.facts.previous_price is not None:
         shown = format_price(req.facts.previous_price)
         if any(shown in t for t in text_fields(req.previous).values()):
-            return "price_improvement"
-    return "flyer" if req.kind == "flyer_text" else "new_listing"
+            return ContentPurpose.PRICE_IMPROVEMENT
+    return ContentPurpose.FLYER if req.kind == "flyer_text" else ContentPurpose.NEW_LISTING
 
 
 # --- reading the previous draft's style -------------------------------------------------
 
 
 def infer_style(
-    kind: ContentKind, listing: Listing, previous: dict[str, Any], variant_seed: int
+    kind: ContentKind, listing: ListingDigest, previous: dict[str, Any], variant_seed: int
 ) -> Style:
     """The Style that produced `previous` (exactly, when the built-in writer wrote it)."""
     body = str(previous.get("description" if kind == "flyer_text" else "body", ""))
@@ -194,7 +191,9 @@ def infer_style(
     return evolve(base, variant=variant_seed)
 
 
-def _match(listing: Listing, candidate: Style, body: str, items: tuple[str, ...]) -> Style | None:
+def _match(
+    listing: ListingDigest, candidate: Style, body: str, items: tuple[str, ...]
+) -> Style | None:
     made = "\n\n".join(body_paragraphs(listing, candidate))
     if made == body:
         return candidate
@@ -207,7 +206,7 @@ def _match(listing: Listing, candidate: Style, body: str, items: tuple[str, ...]
     return None
 
 
-def _highlights_in(body: str, listing: Listing) -> tuple[str, ...]:
+def _highlights_in(body: str, listing: ListingDigest) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     for item in (*listing.features, *listing.amenities, *_stat_items(listing)):
         for tone in TONES:
@@ -218,7 +217,7 @@ def _highlights_in(body: str, listing: Listing) -> tuple[str, ...]:
     return tuple(item for _, item in sorted(found))
 
 
-def _stat_items(listing: Listing) -> list[str]:
+def _stat_items(listing: ListingDigest) -> list[str]:
     f = listing.facts
     return [f"a {f.garage}-car garage"] if f.garage else []
 
@@ -227,7 +226,7 @@ def _stat_items(listing: Listing) -> list[str]:
 
 
 def apply_plan(
-    kind: ContentKind, listing: Listing, style: Style, plan: FeedbackPlan
+    kind: ContentKind, listing: ListingDigest, style: Style, plan: FeedbackPlan
 ) -> tuple[Style, list[str]]:
     """The style after the feedback, and plain descriptions of what could not be done."""
     missed = [f"“{c}” (not something the built-in writer understands)" for c in plan.not_understood]
@@ -283,7 +282,7 @@ def apply_plan(
     return style, missed
 
 
-def _apply_tags(listing: Listing, style: Style, plan: FeedbackPlan) -> Style:
+def _apply_tags(listing: ListingDigest, style: Style, plan: FeedbackPlan) -> Style:
     if not (plan.hashtags_none or plan.hashtags_step or plan.add_tags or plan.remove_tags):
         return style
     tags = [] if plan.hashtags_none else hashtags(listing, style)
@@ -303,7 +302,7 @@ def _words(text: str) -> list[str]:
     return [w.rstrip("s") if len(w) > 3 else w for w in words if w not in _STOPWORDS]
 
 
-def _find(listing: Listing, what: str) -> list[str]:
+def _find(listing: ListingDigest, what: str) -> list[str]:
     wanted = _words(what)
     if not wanted:
         return []
@@ -315,7 +314,7 @@ def _find(listing: Listing, what: str) -> list[str]:
     return out
 
 
-def _mention(listing: Listing, style: Style, what: str) -> tuple[Style, str | None]:
+def _mention(listing: ListingDigest, style: Style, what: str) -> tuple[Style, str | None]:
     facts = listing.facts
     words = set(_words(what))
     covered = {

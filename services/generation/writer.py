@@ -5,38 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from db.status import ContentPurpose
 from services.generation.content import ContentKind
 from services.generation.listing_facts import AgentProfile, ListingFacts
-
-Purpose = Literal[
-    "new_listing",
-    "price_improvement",
-    "flyer",
-    "revision",
-    "now_selling",
-    "just_sold",
-    "back_on_market",
-]
-# The moments of a home's life after it was first listed (PRODUCT.md §10).
-LIFECYCLE: frozenset[str] = frozenset({"now_selling", "just_sold", "back_on_market"})
 
 
 @dataclass(frozen=True, slots=True)
 class WriteRequest:
-    """What to write. `previous` and `feedback` are set for revisions, and `occasion` says
-    what a revised draft was first written for (a `just sold` post stays one)."""
+    """What to write: a draft for a ContentPurpose, or a "revision" (then `previous` and
+    `feedback` are set, and `occasion` says what the draft was first written for, so a
+    `just sold` post stays one)."""
 
     kind: ContentKind
-    purpose: Purpose
+    purpose: ContentPurpose | Literal["revision"]
     facts: ListingFacts
     agent: AgentProfile
     previous: dict[str, Any] | None = None
     feedback: str | None = None
     variant_seed: int = 0
-    occasion: Purpose | None = None
+    occasion: ContentPurpose | None = None
 
     @property
-    def moment(self) -> Purpose:
+    def moment(self) -> ContentPurpose | Literal["revision"]:
         """What the draft announces: the purpose, or for a revision its occasion."""
         if self.purpose == "revision" and self.occasion is not None:
             return self.occasion

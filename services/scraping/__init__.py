@@ -1,7 +1,5 @@
-"""Listing ingestion from the builder's site: polite fetching, sitemap, parsing, one pass.
-
-Database-free: `crawl` returns plain values; storing them is the caller's job.
-"""
+"""Listing ingestion from the builder's site: polite fetching, sitemap and parsing (crawl,
+database-free), then the pass that saves homes, assigns agents, notifies and withdraws drafts."""
 
 from services.scraping.crawl import ProgressCallback, crawl, needs_fetch
 from services.scraping.features import derive_key_features

@@ -16,61 +16,36 @@ service implements it. Nothing here knows Telegram.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
-import json
 import logging
 import time
-import uuid
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Literal, NamedTuple, Protocol
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Literal
 
 from db.base import utcnow
 from db.process_locks import SCRAPE_LOCK, try_advisory_lock
 from db.repositories import ingest as repo
-from db.repositories import transitions
-from db.repositories.transitions import Request
-from db.status import ListingStatus, NotificationType
-from services import status_machine as machine
+from db.status import ListingStatus
 from services.context import Database
 from services.errors import ConflictError
-from services.notifying.notification_rows import notify
 from services.scraping.crawl import crawl
 from services.scraping.fetcher import FetchCache, PoliteFetcher
-from services.scraping.models import (
-    CrawlFailure,
-    CrawlProgress,
-    CrawlResult,
-    ParsedHome,
-    SitemapEntry,
-)
+from services.scraping.listing_events import ListingEvents, emit
+from services.scraping.listing_saving import SavedBatch, merge_batch, missing_required, save_batch
+from services.scraping.missing_homes import settle_missing
+from services.scraping.models import CrawlFailure, CrawlProgress, CrawlResult, ParsedHome
 from services.settings import DEFAULT_SCRAPE_PASS_DEADLINE_MINUTES
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 """Homes saved per unit of work (≈ 5,000 bound parameters in the upsert)."""
-OFF_MARKET_AFTER = 2
-"""Consecutive passes a home may be missing from the sitemap before it goes off_market."""
-
 ALREADY_RUNNING = "A scrape pass is already running; wait for its summary, then try again."
 RUNNING_ELSEWHERE = (
     "Another process is scraping the builder's site; its summary is in that process's log."
-)
-WITHDRAWN_SOLD = "Withdrawn automatically: the home is sold"
-WITHDRAWN_OFF_MARKET = "Withdrawn automatically: the home is off the market"
-REQUIRED_FIELDS: tuple[tuple[str, str], ...] = (
-    ("address", "street address"),
-    ("city", "city"),
-    ("state", "state"),
-    ("zip_code", "zip code"),
 )
 
 ScrapePhase = Literal["sitemap", "homes", "saving", "done"]
@@ -100,49 +75,6 @@ class ScrapeProgress:
 ProgressCallback = Callable[[ScrapeProgress], Awaitable[None] | None]
 FetcherFactory = Callable[[str], PoliteFetcher]
 """Makes the pass's fetcher for the builder's base URL (the only site it may fetch from)."""
-
-
-class PriceChange(NamedTuple):
-    """A listing's price moved from `old` to `new` (either may be None: no price shown)."""
-
-    listing_id: uuid.UUID
-    old: Decimal | None
-    new: Decimal | None
-
-
-class StatusChange(NamedTuple):
-    """A stored listing's status moved from `old` to `new`; `change_id` names the event (its
-    status-history row), so whoever acts on it can do so once."""
-
-    change_id: uuid.UUID
-    listing_id: uuid.UUID
-    old: str
-    new: str
-
-
-class ListingEvents(Protocol):
-    """What the rest of the product hears from a pass, after the data is committed.
-
-    Called once per saved batch (and once for homes that left the sitemap). What a
-    method returns is ignored; an exception is logged and does not stop the pass. The
-    ids are listings on the market (a home first seen already sold raises no `on_new`).
-    """
-
-    async def on_new(self, listing_ids: Sequence[uuid.UUID]) -> object:
-        """New homes were saved and assigned to agents."""
-        ...
-
-    async def on_price_change(self, changes: Sequence[PriceChange]) -> object:
-        """Homes still on the market changed price."""
-        ...
-
-    async def on_sold(self, listing_ids: Sequence[uuid.UUID]) -> object:
-        """Homes became `sold` (badge) or `off_market` (gone from the sitemap)."""
-        ...
-
-    async def on_status_change(self, changes: Sequence[StatusChange]) -> object:
-        """Stored homes changed status (after `on_sold` for the same batch)."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -234,96 +166,6 @@ def default_fetcher(base_url: str) -> PoliteFetcher:
     return PoliteFetcher(base_url, cache=cache)
 
 
-# -- listing values ------------------------------------------------------------------------
-
-
-def missing_required(home: ParsedHome) -> list[str]:
-    """Names of the NOT NULL address fields the page did not give."""
-    return [label for attr, label in REQUIRED_FIELDS if not (getattr(home, attr) or "").strip()]
-
-
-def listing_values(home: ParsedHome, now: datetime) -> dict[str, Any]:
-    """The listing columns a pass writes for a parsed home (content_hash included)."""
-    values: dict[str, Any] = {
-        "source_url": home.source_url,
-        "address": (home.address or "").strip(),
-        "city": (home.city or "").strip(),
-        "state": (home.state or "").strip(),
-        "zip_code": (home.zip_code or "").strip(),
-        "price": home.price,
-        "beds": home.beds,
-        "baths": home.baths,
-        "sqft": home.sqft,
-        "description": home.description,
-        "key_features": list(home.key_features),
-        "image_urls": list(home.image_urls),
-        # A home page without a badge is still a home for sale.
-        "status": home.status or ListingStatus.ACTIVE.value,
-        "community": home.community,
-        "plan_name": home.plan_name,
-        "garage": home.garage,
-        "latitude": home.latitude,
-        "longitude": home.longitude,
-        "school_district": home.school_district,
-        "facts": dict(home.facts),
-    }
-    values["content_hash"] = content_hash(values)
-    values.update(source_lastmod=home.source_lastmod, missed_passes=0, last_updated_at=now)
-    return values
-
-
-def content_hash(values: dict[str, Any]) -> str:
-    """SHA-256 over the parsed fields: equal hashes mean nothing worth writing changed."""
-    payload = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _same_price(a: Decimal | None, b: Decimal | None) -> bool:
-    return a == b if a is not None and b is not None else a is b
-
-
-# -- notification text ---------------------------------------------------------------------
-
-
-def money(price: Decimal | None) -> str:
-    """ "$349,990", or words when the site shows no price."""
-    return f"${price:,.0f}" if price is not None else "no price shown"
-
-
-def _number(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
-def new_home_message(values: dict[str, Any]) -> str:
-    """ "New home: 5127 SW 88th Place, Ocala — $289,990, 3 bd/2 ba"."""
-    parts = [money(values.get("price"))]
-    beds, baths = values.get("beds"), values.get("baths")
-    if beds is not None or baths is not None:
-        bd = "?" if beds is None else str(beds)
-        ba = "?" if baths is None else _number(baths)
-        parts.append(f"{bd} bd/{ba} ba")
-    return f"New home: {values['address']}, {values['city']} — {', '.join(parts)}"
-
-
-def price_change_message(address: str, city: str, old: Decimal | None, new: Decimal | None) -> str:
-    """ "Price change: 5127 SW 88th Place, Ocala — $289,990 → $279,990"."""
-    return f"Price change: {address}, {city} — {money(old)} → {money(new)}"
-
-
-def left_market_message(address: str, city: str, status: str, withdrawn: int) -> str:
-    """Sold or off the market, and how many of the agent's drafts were withdrawn."""
-    if status == ListingStatus.SOLD:
-        text = f"Sold: {address}, {city} is sold out."
-    else:
-        text = f"Off the market: {address}, {city} is no longer on the builder's site."
-    if withdrawn:
-        text += f" {withdrawn} draft{'s' if withdrawn != 1 else ''} withdrawn."
-    return text
-
-
-# -- the pass ------------------------------------------------------------------------------
-
-
 class _Reporter:
     """Calls the progress callback (sync or async); a failing callback never stops the pass."""
 
@@ -346,21 +188,6 @@ class _Reporter:
     async def crawl(self, progress: CrawlProgress) -> None:
         if progress.phase != "done":  # the pass is done only once it is saved
             await self(progress.phase, progress.done, progress.total)
-
-
-@dataclass
-class _Batch:
-    """What saving one batch did, and the events to raise once it is committed."""
-
-    written: set[str] = field(default_factory=set)
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    price_changes: int = 0
-    announced_new: list[uuid.UUID] = field(default_factory=list)
-    announced_prices: list[PriceChange] = field(default_factory=list)
-    left_market: list[uuid.UUID] = field(default_factory=list)
-    status_changes: list[StatusChange] = field(default_factory=list)
 
 
 def _acquire(lock: asyncio.Lock | None) -> asyncio.Lock:
@@ -479,13 +306,13 @@ async def _save_result(
             by_id[home.source_id] = home
     homes = list(by_id.values())
 
-    total = _Batch()
+    total = SavedBatch()
     size = max(1, batch_size)
     await report("saving", 0, len(homes))
     for start in range(0, len(homes), size):
-        batch = await _save_batch(database, homes[start : start + size], now)
-        _merge(total, batch)
-        await _emit(
+        batch = await save_batch(database, homes[start : start + size], now)
+        merge_batch(total, batch)
+        await emit(
             events,
             batch.announced_new,
             batch.announced_prices,
@@ -495,10 +322,10 @@ async def _save_result(
         await report("saving", min(start + size, len(homes)), len(homes))
     sold = len(total.left_market)
 
-    gone, gone_changes = await _settle_missing(
-        database, known, result.entries, result.sitemap_ok, total, now
+    gone, gone_changes = await settle_missing(
+        database, known, result.entries, result.sitemap_ok, total.written, now
     )
-    await _emit(events, [], [], gone, gone_changes)
+    await emit(events, [], [], gone, gone_changes)
     await report("done", len(homes), len(homes))
 
     summary = ScrapeSummary(
@@ -521,296 +348,3 @@ async def _save_result(
     )
     log.debug("scrape pass finished", extra=summary.log_fields())
     return summary
-
-
-def _merge(total: _Batch, batch: _Batch) -> None:
-    total.written |= batch.written
-    total.new += batch.new
-    total.changed += batch.changed
-    total.unchanged += batch.unchanged
-    total.price_changes += batch.price_changes
-    total.left_market += batch.left_market
-
-
-def _unchanged(old: repo.ListingState, values: dict[str, Any]) -> bool:
-    return (
-        old.content_hash == values["content_hash"]
-        and old.status == values["status"]
-        and old.missed_passes == 0
-    )
-
-
-async def _save_batch(database: Database, homes: Sequence[ParsedHome], now: datetime) -> _Batch:
-    out = _Batch()
-    async with database.unit_of_work() as session:
-        states = await repo.listing_states(session, [h.source_id for h in homes])
-        rows: list[dict[str, Any]] = []
-        lastmods: list[tuple[uuid.UUID, datetime | None]] = []
-        pending: dict[str, tuple[dict[str, Any], repo.ListingState | None]] = {}
-        for home in homes:
-            values = listing_values(home, now)
-            old = states.get(home.source_id)
-            if old is not None and _unchanged(old, values):
-                if old.source_lastmod != home.source_lastmod:
-                    lastmods.append((old.id, home.source_lastmod))
-                out.unchanged += 1
-                continue
-            listing_id = old.id if old is not None else uuid.uuid4()
-            rows.append(
-                {"id": listing_id, "source_id": home.source_id, "scraped_at": now, **values}
-            )
-            pending[home.source_id] = (values, old)
-
-        ids = await repo.upsert_listings(session, rows)
-        await repo.update_lastmods(session, lastmods)
-
-        new: list[tuple[uuid.UUID, dict[str, Any]]] = []
-        history: list[PriceChange] = []
-        statuses: list[tuple[uuid.UUID, str, str]] = []
-        leaving: dict[uuid.UUID, str] = {}
-        values_by_id: dict[uuid.UUID, dict[str, Any]] = {}
-        for source_id, (values, old) in pending.items():
-            listing_id = ids[source_id]
-            values_by_id[listing_id] = values
-            out.written.add(source_id)
-            if old is None:
-                out.new += 1
-                new.append((listing_id, values))
-                continue
-            out.changed += 1
-            if old.status is not None and old.status != values["status"]:
-                statuses.append((listing_id, old.status, values["status"]))
-            sold_now = values["status"] == ListingStatus.SOLD and old.status != ListingStatus.SOLD
-            if sold_now:
-                leaving[listing_id] = ListingStatus.SOLD.value
-            if not _same_price(old.price, values["price"]):
-                change = PriceChange(listing_id, old.price, values["price"])
-                history.append(change)
-                if values["status"] != ListingStatus.SOLD:
-                    out.announced_prices.append(change)
-        await repo.add_price_changes(session, history, now)
-        out.status_changes = [
-            StatusChange(*row) for row in await repo.add_status_changes(session, statuses, now)
-        ]
-        out.price_changes = len(history)
-        out.announced_new = await _assign_new(session, new, now)
-        await _announce_prices(session, out.announced_prices, values_by_id)
-        out.left_market = await _leave_market(session, leaving, now)
-    return out
-
-
-def _matches(areas: repo.AgentAreas, values: dict[str, Any]) -> bool:
-    if not areas.cities and not areas.communities:
-        return True
-    city = str(values.get("city") or "").strip().lower()
-    community = str(values.get("community") or "").strip().lower()
-    return (bool(city) and city in areas.cities) or (
-        bool(community) and community in areas.communities
-    )
-
-
-async def _assign_new(
-    session: AsyncSession, new: Sequence[tuple[uuid.UUID, dict[str, Any]]], now: datetime
-) -> list[uuid.UUID]:
-    """Assign new homes to matching agents and tell them; returns the on-market ids."""
-    if not new:
-        return []
-    agents = await repo.active_agents_with_areas(session)
-    pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
-    on_market: list[uuid.UUID] = []
-    for listing_id, values in new:
-        announce = values["status"] != ListingStatus.SOLD
-        if announce:
-            on_market.append(listing_id)
-        for areas in agents:
-            if not _matches(areas, values):
-                continue
-            pairs.append((areas.agent.id, listing_id))
-            if announce:
-                await notify(
-                    session,
-                    areas.agent,
-                    NotificationType.LISTING_INGESTED,
-                    new_home_message(values),
-                    related_entity_id=listing_id,
-                )
-    await repo.assign_listings(session, pairs, now)
-    return on_market
-
-
-async def assign_existing_listings(session: AsyncSession, agent_id: uuid.UUID) -> int:
-    """Give an agent the homes on the market that match their areas; idempotent.
-
-    For onboarding or a change of areas: new homes are assigned by the pass itself.
-    Returns how many listings were newly assigned.
-    """
-    found = await repo.active_agents_with_areas(session, agent_id)
-    if not found:
-        return 0
-    areas = found[0]
-    pairs = [
-        (agent_id, listing_id)
-        for listing_id, city, community in await repo.on_market_places(session)
-        if _matches(areas, {"city": city, "community": community})
-    ]
-    return await repo.assign_listings(session, pairs, utcnow())
-
-
-async def _announce_prices(
-    session: AsyncSession,
-    changes: Sequence[PriceChange],
-    values_by_id: dict[uuid.UUID, dict[str, Any]],
-) -> None:
-    if not changes:
-        return
-    by_listing = {c.listing_id: c for c in changes}
-    for listing_id, agent in await repo.assigned_agents(session, list(by_listing)):
-        change, values = by_listing[listing_id], values_by_id[listing_id]
-        await notify(
-            session,
-            agent,
-            NotificationType.LISTING_PRICE_CHANGED,
-            price_change_message(values["address"], values["city"], change.old, change.new),
-            related_entity_id=listing_id,
-        )
-
-
-async def withdraw_drafts(
-    session: AsyncSession, feedback_by_listing: dict[uuid.UUID, str], now: datetime
-) -> list[repo.WithdrawnPiece]:
-    """Reject the not-yet-posted drafts of homes that left the market, each with an audit
-    row carrying its listing's sentence, and cancel every pending post of these homes.
-
-    The drafts are read locked first (db.repositories.ingest.withdrawal_candidates), so the
-    status each one is withdrawn from is the one its audit row names."""
-    listing_ids = list(feedback_by_listing)
-    withdrawn: list[repo.WithdrawnPiece] = []
-    for w in await repo.withdrawal_candidates(session, listing_ids):
-        t = (
-            machine.WITHDRAW_APPROVED
-            if w.from_status in machine.WITHDRAW_APPROVED.from_statuses
-            else machine.WITHDRAW
-        )
-        req = Request(
-            w.piece_id,
-            feedback=feedback_by_listing[w.listing_id],
-            audit_from=w.from_status,
-            now=now,
-        )
-        if await transitions.apply_in(session, t, req) is not None:
-            withdrawn.append(w)
-    if listing_ids:
-        await repo.cancel_listing_posts(session, listing_ids, now)
-    return withdrawn
-
-
-async def _leave_market(
-    session: AsyncSession, statuses: dict[uuid.UUID, str], now: datetime
-) -> list[uuid.UUID]:
-    """Withdraw the drafts of homes that left the market and tell their agents."""
-    if not statuses:
-        return []
-    feedback = {
-        listing_id: WITHDRAWN_SOLD if status == ListingStatus.SOLD else WITHDRAWN_OFF_MARKET
-        for listing_id, status in statuses.items()
-    }
-    withdrawn = await withdraw_drafts(session, feedback, now)
-    per_agent = Counter((w.agent_id, w.listing_id) for w in withdrawn)
-    briefs = await repo.listing_briefs(session, list(statuses))
-    for listing_id, agent in await repo.assigned_agents(session, list(statuses)):
-        brief = briefs[listing_id]
-        await notify(
-            session,
-            agent,
-            NotificationType.LISTING_SOLD,
-            left_market_message(
-                brief.address,
-                brief.city,
-                statuses[listing_id],
-                per_agent[(agent.id, listing_id)],
-            ),
-            related_entity_id=listing_id,
-        )
-    if withdrawn:
-        log.info(
-            "drafts withdrawn for homes off the market",
-            extra={"drafts": len(withdrawn), "listings": len(statuses)},
-        )
-    return list(statuses)
-
-
-async def _settle_missing(
-    database: Database,
-    known: dict[str, repo.ListingState],
-    entries: Sequence[SitemapEntry],
-    sitemap_ok: bool,
-    written: _Batch,
-    now: datetime,
-) -> tuple[list[uuid.UUID], list[StatusChange]]:
-    """Count homes missing from the sitemap; reset the count of homes seen again. Returns
-    the homes that went off the market and their status changes.
-
-    Nothing is counted from a sitemap that was not read completely, nor from one that
-    lists no home at all while we know some (a broken site, not a sold-out builder).
-    """
-    seen = {entry.source_id for entry in entries}
-    reset = [
-        st.id
-        for sid, st in known.items()
-        if sid in seen and st.missed_passes > 0 and sid not in written.written
-    ]
-    missing: list[uuid.UUID] = []
-    if sitemap_ok and (seen or not known):
-        missing = [
-            st.id
-            for sid, st in known.items()
-            if sid not in seen and st.missed_passes < OFF_MARKET_AFTER
-        ]
-    elif sitemap_ok:
-        log.warning("scrape: the sitemap lists no homes; not counting any listing as missing")
-    if not reset and not missing:
-        return [], []
-    old_status = {st.id: st.status for st in known.values()}
-    async with database.unit_of_work() as session:
-        await repo.reset_missed_passes(session, reset)
-        gone = await repo.record_missed_pass(session, missing, off_market_after=OFF_MARKET_AFTER)
-        await _leave_market(session, dict.fromkeys(gone, ListingStatus.OFF_MARKET.value), now)
-        rows = await repo.add_status_changes(
-            session,
-            [
-                (
-                    listing_id,
-                    old_status.get(listing_id) or ListingStatus.ACTIVE.value,
-                    ListingStatus.OFF_MARKET.value,
-                )
-                for listing_id in gone
-            ],
-            now,
-        )
-    return gone, [StatusChange(*row) for row in rows]
-
-
-async def _emit(
-    events: ListingEvents | None,
-    new: Sequence[uuid.UUID],
-    prices: Sequence[PriceChange],
-    sold: Sequence[uuid.UUID],
-    statuses: Sequence[StatusChange] = (),
-) -> None:
-    """Hand committed changes to the hook; its failures are logged, never raised."""
-    if events is None:
-        return
-    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = []
-    if new:
-        calls.append(("on_new", lambda: events.on_new(list(new))))
-    if prices:
-        calls.append(("on_price_change", lambda: events.on_price_change(list(prices))))
-    if sold:
-        calls.append(("on_sold", lambda: events.on_sold(list(sold))))
-    if statuses:
-        calls.append(("on_status_change", lambda: events.on_status_change(list(statuses))))
-    for name, call in calls:
-        try:
-            await call()
-        except Exception:
-            log.exception("listing events hook %s failed; the pass goes on", name)

@@ -14,7 +14,7 @@ from services.drafting.draft_writing import WriterGate
 from services.drafting.listing_drafts import DraftMaker
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
-from services.scraping.scrape_pass import PriceChange
+from services.scraping.listing_events import PriceChange
 from tests.drafts.conftest import agents, drop_price, new_home, notifications, pieces, versions
 from tests.fakes.openai_server import FakeOpenAI
 

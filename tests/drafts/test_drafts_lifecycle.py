@@ -13,7 +13,7 @@ from services.context import Database
 from services.drafting.listing_drafts import DraftMaker
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
-from services.scraping.scrape_pass import WITHDRAWN_OFF_MARKET, withdraw_drafts
+from services.scraping.withdrawals import WITHDRAWN_OFF_MARKET, withdraw_drafts
 from tests.factories import make_agent, make_listing, make_piece
 from tests.fakes.builder_site import FakeBuilderSite
 from tests.fakes.openai_server import FakeOpenAI

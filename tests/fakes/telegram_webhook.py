@@ -90,28 +90,28 @@ class WebhookSender:
 
     def set_webhook(self, params: Mapping[str, Any]) -> tuple[bool, str]:
         """setWebhook: (result, description), or raises the server's ApiError."""
-        from tests.fakes.telegram_api import ApiError, _bad
+        from tests.fakes.telegram_api.api_errors import ApiError, bad_request
 
         url = str(params.get("url") or "")
         secret = params.get("secret_token")
         if secret is not None:
             secret = str(secret)
             if len(secret) > 256:
-                raise _bad("secret token is too long")
+                raise bad_request("secret token is too long")
             if not _SECRET.fullmatch(secret):
-                raise _bad("secret token contains unallowed characters")
+                raise bad_request("secret token contains unallowed characters")
         if not url:
             return self.delete_webhook(bool(params.get("drop_pending_updates")))
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _bad("invalid webhook URL specified")
+            raise bad_request("invalid webhook URL specified")
         now = time.monotonic()
         if now - self._last_set < 1.0:
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         self._last_set = now
         allowed = params.get("allowed_updates")
         if allowed is not None and not isinstance(allowed, list):
-            raise _bad("can't parse allowed updates JSON object")
+            raise bad_request("can't parse allowed updates JSON object")
         max_connections = params.get("max_connections")
         connections = min(max(int(max_connections), 1), 100) if max_connections else 40
         old = self.webhook

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from db.status import ContentPurpose
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.checks.disclosure import missing_disclosure
 from services.generation.checks.fact_check import check_facts
 from services.generation.listing_facts import AgentProfile, ListingFacts, format_price
 from services.generation.pipeline import produce
-from services.generation.writer import Purpose, WriteRequest
+from services.generation.writer import WriteRequest
 from tests.scraping.expected_homes import expected_homes
 
 AGENT = AgentProfile(
@@ -24,18 +25,18 @@ AGENT = AgentProfile(
     phone="(352) 555-0123",
     license_number="SL3412345",
 )
-EVENTS: list[tuple[Purpose, str]] = [
-    ("new_listing", "active"),
-    ("price_improvement", "active"),
-    ("now_selling", "active"),
-    ("just_sold", "sold"),
-    ("back_on_market", "active"),
+EVENTS: list[tuple[ContentPurpose, str]] = [
+    (ContentPurpose.NEW_LISTING, "active"),
+    (ContentPurpose.PRICE_IMPROVEMENT, "active"),
+    (ContentPurpose.NOW_SELLING, "active"),
+    (ContentPurpose.JUST_SOLD, "sold"),
+    (ContentPurpose.BACK_ON_MARKET, "active"),
 ]
 VARIANTS = range(6)
 HOMES = [h for h in expected_homes("https://holidaybuilders.com").values() if h.get("address")]
 
 
-def _facts(home: dict[str, Any], status: str, purpose: Purpose) -> ListingFacts:
+def _facts(home: dict[str, Any], status: str, purpose: ContentPurpose) -> ListingFacts:
     price: Decimal | None = home["price"]
     previous = price + 10_000 if purpose == "price_improvement" and price is not None else None
     return ListingFacts(
@@ -71,7 +72,7 @@ def test_the_fixture_site_gives_enough_homes_and_features() -> None:
 
 
 @pytest.mark.parametrize(("purpose", "status"), EVENTS)
-async def test_every_home_every_event(purpose: Purpose, status: str) -> None:
+async def test_every_home_every_event(purpose: ContentPurpose, status: str) -> None:
     writer = BuiltinWriter()
     openings: set[str] = set()
     for home in HOMES:

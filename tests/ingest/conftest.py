@@ -15,12 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.models import Listing
 from services.context import Database
 from services.scraping.fetcher import FetchCache, PoliteFetcher
-from services.scraping.scrape_pass import (
-    PriceChange,
-    ScrapeSummary,
-    StatusChange,
-    run_scrape_pass,
-)
+from services.scraping.listing_events import PriceChange, StatusChange
+from services.scraping.scrape_pass import ScrapeSummary, run_scrape_pass
 from tests.fakes.builder_site import FIXTURES, FakeBuilderSite
 
 OCALA = "5127-sw-88th-place-ocala"

@@ -23,13 +23,9 @@ from db.models import (
 from db.repositories import agents as agents_repo
 from db.repositories import ingest as ingest_repo
 from services.context import Database
-from services.scraping.scrape_pass import (
-    WITHDRAWN_OFF_MARKET,
-    WITHDRAWN_SOLD,
-    ScrapeAlreadyRunning,
-    assign_existing_listings,
-    scrape_running,
-)
+from services.scraping.agent_assignment import assign_existing_listings
+from services.scraping.scrape_pass import ScrapeAlreadyRunning, scrape_running
+from services.scraping.withdrawals import WITHDRAWN_OFF_MARKET, WITHDRAWN_SOLD
 from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.builder_site import FIXTURES, HOME_SLUGS
 from tests.ingest.conftest import (

@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from db.models import Listing, ListingPriceChange, Notification
 from services.context import Database
+from services.scraping.missing_homes import OFF_MARKET_AFTER
 from services.scraping.models import CrawlResult, SitemapEntry
 from services.scraping.parser import parse_home
-from services.scraping.scrape_pass import BATCH_SIZE, OFF_MARKET_AFTER, save_crawl_result
+from services.scraping.scrape_pass import BATCH_SIZE, save_crawl_result
 from tests.factories import make_agent
 from tests.fakes.builder_site import HOME_SLUGS, FakeBuilderSite, home_fixture
 from tests.ingest.conftest import (

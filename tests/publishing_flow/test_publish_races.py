@@ -30,7 +30,7 @@ from db.repositories import publishing as repo
 from services import approval
 from services.approval import IN_FLIGHT
 from services.context import Database
-from services.scraping.scrape_pass import withdraw_drafts
+from services.scraping.withdrawals import withdraw_drafts
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing_flow.conftest import Seeded, piece_of, rows_of, seed_post
 from tests.status_watch import force_status
