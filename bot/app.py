@@ -210,7 +210,7 @@ async def _post_init(app: App) -> None:
     maker = DraftMaker(
         database, writer, notifier=rt.notifier, default_timezone=settings.default_timezone
     )
-    rt.extras.update(writer=writer, draft_maker=maker, listing_events=maker, rewrite=maker.rewrite)
+    rt.writer, rt.draft_maker, rt.listing_events = writer, maker, maker
     await _set_commands(app, settings)
     if app.bot_data.get("with_jobs", True):
         schedule_jobs(app)
@@ -233,8 +233,9 @@ async def _set_commands(app: App, settings: Settings) -> None:
 async def _post_shutdown(app: App) -> None:
     await close_graph(app)
     rt = app.bot_data.get(RUNTIME_KEY)
-    if isinstance(rt, Runtime) and "writer" in rt.extras:
-        await close_writer(rt.extras.pop("writer"))
+    if isinstance(rt, Runtime) and rt.writer is not None:
+        writer, rt.writer = rt.writer, None
+        await close_writer(writer)
     cm = app.bot_data.pop("database_cm", None)
     if cm is not None:
         await cm.__aexit__(None, None, None)

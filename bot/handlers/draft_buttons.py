@@ -236,9 +236,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     await message.reply_text("👍 Got it — rewriting the draft now.")
-    rewrite = rt.extras.get("rewrite")
-    if rewrite is not None:
-        context.application.create_task(rewrite(accepted.piece_id), update=update)
+    if rt.draft_maker is not None:
+        context.application.create_task(rt.draft_maker.rewrite(accepted.piece_id), update=update)
 
 
 async def drafts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

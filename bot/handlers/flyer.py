@@ -12,7 +12,6 @@ from bot.callback_data import Action, pattern
 from bot.handlers.draft_buttons import decode
 from bot.render import escape, fit_answer
 from bot.runtime import runtime
-from services.drafting.listing_drafts import DraftMaker
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +29,8 @@ async def on_flyer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         log.warning("refused forged callback", extra={"telegram_user_id": query.from_user.id})
         await query.answer("This button is not valid.")
         return
-    maker = rt.extras.get("draft_maker")
-    if not isinstance(maker, DraftMaker):
+    maker = rt.draft_maker
+    if maker is None:
         await query.answer("Flyers are not available right now; please try again later.")
         return
     answered = False
