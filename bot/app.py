@@ -31,7 +31,8 @@ from telegram.ext import (
 
 from bot.aiohttp_request import AiohttpRequest
 from bot.alerts import throttled_alert
-from bot.callback_data import Action, CallbackSigner, pattern
+from bot.callback_data import CallbackSigner, pattern
+from bot.handler_kit import INVALID_BUTTON, SORRY
 from bot.handlers import (
     admin,
     admin_tools,
@@ -83,17 +84,7 @@ ADMIN_COMMANDS = [
     BotCommand("pause", "Stop all publishing"),
     BotCommand("resume", "Restart publishing"),
 ]
-DRAFT_ACTIONS = (
-    Action.APPROVE,
-    Action.REVISE,
-    Action.REJECT,
-    Action.MARKETING_APPROVED,
-    Action.POST_NOW,
-    Action.CANCEL,
-    Action.RETRY,
-)
 App = Application[Any, Any, Any, Any, Any, Any]
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 def file_base_url(base_url: str) -> str:
@@ -159,7 +150,7 @@ def _register_handlers(app: App) -> None:
     connect_handlers.register(app)
     flyer.register(app)
     scrape_handlers.register(app)
-    for action in DRAFT_ACTIONS:
+    for action in draft_buttons.DRAFT_ACTIONS:
         app.add_handler(
             CallbackQueryHandler(draft_buttons.on_draft_button, pattern=pattern(action))
         )
@@ -177,7 +168,7 @@ def _register_fallbacks(app: App) -> None:
 
 async def _unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
-        await update.callback_query.answer("This button is not valid.")
+        await update.callback_query.answer(INVALID_BUTTON)
 
 
 async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -243,7 +234,7 @@ async def _post_shutdown(app: App) -> None:
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with the traceback; tell the admins in one line (once per kind a while, see
-    bot/alerts.py); end a tap's spinner."""
+    bot/alerts.py); say sorry for a command (bot/handler_kit.py answered a tap already)."""
     log.error("unhandled error", exc_info=context.error)
     settings: Settings = context.application.bot_data["settings"]
     summary = redact(f"⚠️ Bot error: {type(context.error).__name__}: {context.error}")[:500]
@@ -251,9 +242,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         with contextlib.suppress(TelegramError):
             await throttled_alert(context, admin_id, fit_text(escape(summary)))
     if isinstance(update, Update) and update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(SORRY)
-    elif isinstance(update, Update) and update.effective_message is not None:
+        return
+    if isinstance(update, Update) and update.effective_message is not None:
         with contextlib.suppress(TelegramError):
             await update.effective_message.reply_text(SORRY)
 

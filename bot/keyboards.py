@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callback_data import Action, CallbackSigner
+from bot.callback_data import Action, CallbackSigner, pattern
 from db.status import ContentStatus, ContentType
 
 
@@ -78,3 +79,17 @@ def draft_keyboard(
     if status == ContentStatus.POSTING_FAILED:
         return InlineKeyboardMarkup([[b(signer, "🔁 Retry", Action.RETRY, piece_id, version)]])
     return None
+
+
+_REVISE = re.compile(pattern(Action.REVISE))
+
+
+def awaits_agent(keyboard: InlineKeyboardMarkup | None) -> bool:
+    """Whether `keyboard` is a draft's while it waits for the agent: the only one with Revise."""
+    if keyboard is None:
+        return False
+    return any(
+        isinstance(button.callback_data, str) and _REVISE.match(button.callback_data) is not None
+        for row in keyboard.inline_keyboard
+        for button in row
+    )
