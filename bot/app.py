@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -242,7 +243,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         with contextlib.suppress(TelegramError):
             await throttled_alert(context, admin_id, fit_text(escape(summary)))
     if isinstance(update, Update) and update.callback_query is not None:
-        return
+        # bot/handler_kit.py answered the tap; no later group (the catch-all) may again.
+        raise ApplicationHandlerStop
     if isinstance(update, Update) and update.effective_message is not None:
         with contextlib.suppress(TelegramError):
             await update.effective_message.reply_text(SORRY)
