@@ -138,6 +138,13 @@ async def _run_command(
         await c.reply(DATABASE_DOWN)
 
 
+@dataclass(frozen=True, slots=True)
+class _ButtonRules:
+    accepted: frozenset[Action]
+    alert_errors: bool
+    counted: bool
+
+
 def handles_button(
     *actions: Action, stop: bool = False, alert_errors: bool = False, counted: bool = False
 ) -> Callable[[Callable[[Tap], Awaitable[None]]], PTBHandler]:
@@ -146,23 +153,14 @@ def handles_button(
     Only buttons of `actions` reach it. `alert_errors` shows a `ServiceError` as a popup;
     `counted` times the tap and counts refusals in the draft tap metrics.
     """
-    accepted = frozenset(actions)
+    rules = _ButtonRules(frozenset(actions), alert_errors, counted)
 
     def decorate(handler: Callable[[Tap], Awaitable[None]]) -> PTBHandler:
         @functools.wraps(handler)
         async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             query = update.callback_query
             if query is not None and query.from_user is not None:
-                await _run_tap(
-                    handler,
-                    update,
-                    context,
-                    query,
-                    query.from_user,
-                    accepted,
-                    alert_errors,
-                    counted,
-                )
+                await _run_tap(handler, update, context, query, query.from_user, rules)
             if stop:
                 raise ApplicationHandlerStop
 
@@ -177,9 +175,7 @@ async def _run_tap(
     context: ContextTypes.DEFAULT_TYPE,
     query: CallbackQuery,
     user: User,
-    accepted: frozenset[Action],
-    alert_errors: bool,
-    counted: bool,
+    rules: _ButtonRules,
 ) -> None:
     rt = runtime(context)
     try:
@@ -187,9 +183,9 @@ async def _run_tap(
     except ForgedCallback:
         data = None
     message = query.message if isinstance(query.message, Message) else None
-    if data is None or data.action not in accepted:
+    if data is None or data.action not in rules.accepted:
         log.warning("refused forged callback", extra={"telegram_user_id": user.id})
-        if counted:
+        if rules.counted:
             metrics.record_tap("invalid", "forged")
         await _answer(query, INVALID_BUTTON)
         return
@@ -198,11 +194,11 @@ async def _run_tap(
         await handler(tap)
     except ServiceError as exc:
         log.info("tap refused", extra={"reason": type(exc).__name__, "error": exc.message})
-        await tap.answer(exc.message, alert=alert_errors)
+        await tap.answer(exc.message, alert=rules.alert_errors)
     except DatabaseUnavailableError:
         # Answered within seconds all the same; the jobs' errors tell the admins.
         log.warning("tap refused: database unavailable", extra={"action": data.action.name})
-        if counted:
+        if rules.counted:
             metrics.record_tap(data.action.name.lower(), "database_unavailable")
         await tap.answer(DATABASE_DOWN)
     except ApplicationHandlerStop:
