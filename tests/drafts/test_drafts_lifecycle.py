@@ -9,12 +9,11 @@ from sqlalchemy.exc import IntegrityError
 
 from db.base import utcnow
 from db.models import Agent, ContentPiece, ListingStatusChange
-from db.repositories import ingest as ingest_repo
 from services.context import Database
 from services.drafting.listing_drafts import DraftMaker
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
-from services.scraping.scrape_pass import WITHDRAWN_OFF_MARKET
+from services.scraping.scrape_pass import WITHDRAWN_OFF_MARKET, withdraw_drafts
 from tests.factories import make_agent, make_listing, make_piece
 from tests.fakes.builder_site import FakeBuilderSite
 from tests.fakes.openai_server import FakeOpenAI
@@ -145,7 +144,7 @@ async def test_just_sold_survives_the_withdrawal_and_back_on_the_market_follows(
     await scraper.run(events=maker)
     assert len(await _pieces(database, "just_sold")) == 1
     async with database.unit_of_work() as s:
-        await ingest_repo.withdraw_drafts(s, {ocala.id: WITHDRAWN_OFF_MARKET}, utcnow())
+        await withdraw_drafts(s, {ocala.id: WITHDRAWN_OFF_MARKET}, utcnow())
     [still] = await _pieces(database, "just_sold")
     assert still.status == "pending_approval_agent"
 
