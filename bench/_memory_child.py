@@ -98,7 +98,7 @@ async def _steps(config: dict[str, Any]) -> None:
                         summary = await scrape_job.run_now(rt)
                         detail = {"summary": str(summary)[:300]}
                     elif command == "regenerate":
-                        maker = rt.extras.get("draft_maker")
+                        maker = rt.draft_maker
                         assert isinstance(maker, DraftMaker)
                         detail = {"regenerated": len(await maker.regenerate())}
                         await maker.backfill()

@@ -66,8 +66,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
-from telegram import Message, Update
-from telegram.ext import CallbackQueryHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler
 
 from bench._harness import (
     BenchError,
@@ -88,11 +87,13 @@ from bench._harness import (
     send_budget_lifted,
     unthrottled_notifier,
 )
+from bot import handler_kit
 from bot.app_type import App
+from bot.callback_data import Action
 from bot.draft_render import status_line, with_status
-from bot.handlers.draft_buttons import answer_and_show, ask_for_feedback, decode, redraw
-from bot.keyboards import draft_keyboard
-from bot.runtime import runtime
+from bot.edits import redraw
+from bot.handlers.draft_buttons import DRAFT_ACTIONS, answer_and_show, ask_for_feedback
+from bot.keyboards import awaits_agent, draft_keyboard
 from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
 from db.status import ContentStatus
 from services.approval import ScheduledPost
@@ -235,25 +236,23 @@ _BASELINE_SCHEDULE = (
 )
 
 
-async def baseline_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handler_kit.handles_button(*DRAFT_ACTIONS)
+async def baseline_button(t: handler_kit.Tap) -> None:
     """Answer and redraw like on_draft_button, with a fixed outcome instead of a service call."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    message, data = t.message, t.data
+    if message is None:
+        await t.answer("This button is not valid.")
         return
-    rt = runtime(context)
-    data = decode(rt, query.data)
-    message = query.message
-    if data is None or not isinstance(message, Message):
-        await query.answer("This button is not valid.")
-        return
-    if query.data and query.data.startswith("r:"):
-        await answer_and_show(query, "Tell me what to change.", ask_for_feedback(message))
+    if data.action == Action.REVISE:
+        await answer_and_show(t, "Tell me what to change.", ask_for_feedback(message))
         return
     status = ContentStatus.APPROVED_FOR_POSTING.value
     line = status_line(status, _BASELINE_SCHEDULE, "UTC")
-    keyboard = draft_keyboard(rt.signer, data.entity_id, data.version, status)
-    text = with_status(message.text_html or "", line)
-    await answer_and_show(query, "Approved and scheduled.", redraw(message, text, keyboard))
+    keyboard = draft_keyboard(t.rt.signer, data.entity_id, data.version, status)
+    text = with_status(
+        message.text_html or "", line, awaiting_agent=awaits_agent(message.reply_markup)
+    )
+    await answer_and_show(t, "Approved and scheduled.", redraw(message, text, keyboard))
 
 
 class HandlerSwap:

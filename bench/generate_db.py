@@ -106,7 +106,7 @@ async def running_bot(
         try:
             rt = app.bot_data[RUNTIME_KEY]
             assert isinstance(rt, Runtime)
-            maker = rt.extras["draft_maker"]
+            maker = rt.draft_maker
             assert isinstance(maker, DraftMaker)
             timed = TimedWriter(maker.writer)
             maker.writer = timed

@@ -19,6 +19,7 @@ from telegram.constants import ParseMode, UpdateType
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -30,7 +31,8 @@ from telegram.ext import (
 from bot.aiohttp_request import AiohttpRequest
 from bot.alerts import throttled_alert
 from bot.app_type import App
-from bot.callback_data import Action, CallbackSigner, pattern
+from bot.callback_data import CallbackSigner, pattern
+from bot.handler_kit import INVALID_BUTTON, SORRY
 from bot.handlers import (
     admin,
     admin_tools,
@@ -85,16 +87,6 @@ ADMIN_COMMANDS = [
     BotCommand("pause", "Stop all publishing"),
     BotCommand("resume", "Restart publishing"),
 ]
-DRAFT_ACTIONS = (
-    Action.APPROVE,
-    Action.REVISE,
-    Action.REJECT,
-    Action.MARKETING_APPROVED,
-    Action.POST_NOW,
-    Action.CANCEL,
-    Action.RETRY,
-)
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 def file_base_url(base_url: str) -> str:
@@ -161,7 +153,7 @@ def _register_handlers(app: App) -> None:
     facebook_connect.register(app)
     flyer.register(app)
     scrape_handlers.register(app)
-    for action in DRAFT_ACTIONS:
+    for action in draft_buttons.DRAFT_ACTIONS:
         app.add_handler(
             CallbackQueryHandler(draft_buttons.on_draft_button, pattern=pattern(action))
         )
@@ -179,7 +171,7 @@ def _register_fallbacks(app: App) -> None:
 
 async def _unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.callback_query is not None:
-        await update.callback_query.answer("This button is not valid.")
+        await update.callback_query.answer(INVALID_BUTTON)
 
 
 async def _unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -218,13 +210,8 @@ async def _post_init(app: App) -> None:
         builder_name=settings.builder_name,
         print_flyer=printer,
     )
-    rt.extras.update(
-        writer=writer,
-        draft_maker=maker,
-        listing_events=maker,
-        rewrite=maker.rewrite,
-        print_flyer=printer,
-    )
+    rt.writer, rt.draft_maker, rt.listing_events = writer, maker, maker
+    rt.print_flyer = printer
     await _set_commands(app, settings)
     if app.bot_data.get("with_jobs", True):
         schedule_jobs(app)
@@ -247,8 +234,9 @@ async def _set_commands(app: App, settings: Settings) -> None:
 async def _post_shutdown(app: App) -> None:
     await close_graph(app)
     rt = app.bot_data.get(RUNTIME_KEY)
-    if isinstance(rt, Runtime) and "writer" in rt.extras:
-        await close_writer(rt.extras.pop("writer"))
+    if isinstance(rt, Runtime) and rt.writer is not None:
+        writer, rt.writer = rt.writer, None
+        await close_writer(writer)
     cm = app.bot_data.pop("database_cm", None)
     if cm is not None:
         await cm.__aexit__(None, None, None)
@@ -256,7 +244,7 @@ async def _post_shutdown(app: App) -> None:
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log with the traceback; tell the admins in one line (once per kind a while, see
-    bot/alerts.py); end a tap's spinner."""
+    bot/alerts.py); say sorry for a command (bot/handler_kit.py answered a tap already)."""
     log.error("unhandled error", exc_info=context.error)
     settings: Settings = context.application.bot_data["settings"]
     summary = redact(f"⚠️ Bot error: {type(context.error).__name__}: {context.error}")[:500]
@@ -264,9 +252,9 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         with contextlib.suppress(TelegramError):
             await throttled_alert(context, admin_id, fit_text(escape(summary)))
     if isinstance(update, Update) and update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(SORRY)
-    elif isinstance(update, Update) and update.effective_message is not None:
+        # bot/handler_kit.py answered the tap; no later group (the catch-all) may again.
+        raise ApplicationHandlerStop
+    if isinstance(update, Update) and update.effective_message is not None:
         with contextlib.suppress(TelegramError):
             await update.effective_message.reply_text(SORRY)
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden
 
-from bot.draft_render import render_draft, status_line, with_status
+from bot.draft_render import render_draft, status_line
 from bot.keyboards import draft_keyboard
 from bot.render import italic
 from bot.runtime import RUNTIME_KEY, Runtime
@@ -61,7 +61,7 @@ class TelegramDraftSync:
             result.timezone or agent.timezone or rt.settings.default_timezone,
             piece.content_type,
         )
-        text = with_status(render_draft(view)[-1], f"{line} {FROM_THE_DASHBOARD}")
+        text = render_draft(view, footer=f"{line} {FROM_THE_DASHBOARD}")[-1]
         keyboard = draft_keyboard(
             rt.signer, piece.id, piece.version, piece.status, piece.content_type
         )

@@ -30,7 +30,9 @@ _PURPOSE_TITLE = {
     ContentPurpose.BACK_ON_MARKET: "Back on the market post",
 }
 _PLATFORM = {"facebook": "Facebook", "instagram": "Instagram"}
-# The last line of a draft, replaced by the status line once the agent decided.
+# Between the blocks of a draft message. The last block is the footer: the hint while the
+# draft waits for the agent, then the status line of each decision.
+BLOCK = "\n\n"
 _POST_HINT = "Approve to schedule it, Revise to tell me what to change, or Reject."
 _FLYER_HINT = "Revise to tell me what to change, or Dismiss. Flyer text is never posted."
 
@@ -102,8 +104,11 @@ def _warnings(warnings: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def render_draft(draft: DraftView) -> list[str]:
-    """The draft as one or more HTML messages; the last one carries the buttons."""
+def render_draft(draft: DraftView, footer: str | None = None) -> list[str]:
+    """The draft as one or more HTML messages; the last one carries the buttons.
+
+    `footer` (a status line) takes the place of the hint at the end.
+    """
     title = _PURPOSE_TITLE.get(draft.purpose, "Draft")  # type: ignore[call-overload]
     if draft.content_type == ContentType.FLYER_TEXT:
         title = "Flyer text"
@@ -124,9 +129,11 @@ def render_draft(draft: DraftView) -> list[str]:
         blocks += _post_section(draft.generated_text)
     if draft.warnings:
         blocks.append(_warnings(draft.warnings))
-    flyer = draft.content_type == ContentType.FLYER_TEXT
-    blocks.append(italic(_FLYER_HINT if flyer else _POST_HINT))
-    return split_message("\n\n".join(blocks))
+    if footer is None:
+        flyer = draft.content_type == ContentType.FLYER_TEXT
+        footer = italic(_FLYER_HINT if flyer else _POST_HINT)
+    blocks.append(footer)
+    return split_message(BLOCK.join(blocks))
 
 
 def photo_caption(draft: DraftView) -> str:
@@ -159,10 +166,12 @@ def status_line(
     return f"{icon} {bold(headline)}{escape(tail)}"
 
 
-def with_status(original_html: str, line: str) -> str:
-    """The original message with a status line at the end, within Telegram's limit."""
-    marker = "\n\n"
-    base = original_html
-    for hint in (_POST_HINT, _FLYER_HINT):
-        base = base.rsplit(marker + "<i>" + escape(hint.split(",")[0]), 1)[0]
-    return fit_text(base + marker + line)
+def with_status(shown_html: str, line: str, *, awaiting_agent: bool) -> str:
+    """The draft message as a tap saw it, with `line` as its new footer.
+
+    While the draft waited for the agent (`awaiting_agent`: its buttons were those of
+    that status), its last block is the hint render_draft put there, and `line` takes its
+    place; after that, each decision's line comes below the earlier ones.
+    """
+    body = shown_html.rsplit(BLOCK, 1)[0] if awaiting_agent else shown_html
+    return fit_text(body + BLOCK + line)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callback_data import Action, CallbackSigner
+from bot.callback_data import Action, CallbackSigner, pattern
 from db.status import ContentType
 from services.status_display import BUTTON_LABELS, DISMISS_LABEL, Button, bot_buttons
 
@@ -47,4 +48,18 @@ def draft_keyboard(
 
     return InlineKeyboardMarkup(
         [[_button(signer, label(b), _ACTION[b], piece_id, version) for b in row] for row in rows]
+    )
+
+
+_REVISE = re.compile(pattern(Action.REVISE))
+
+
+def awaits_agent(keyboard: InlineKeyboardMarkup | None) -> bool:
+    """Whether `keyboard` is a draft's while it waits for the agent: the only one with Revise."""
+    if keyboard is None:
+        return False
+    return any(
+        isinstance(button.callback_data, str) and _REVISE.match(button.callback_data) is not None
+        for row in keyboard.inline_keyboard
+        for button in row
     )

@@ -13,6 +13,16 @@ from db.repositories import app_state, reports
 from db.repositories import listings as listings_repo
 from db.repositories.reports import FailedPostRow
 
+# FailedPostRow is named here so that handlers need not import the db.
+__all__ = [
+    "AgentSummary",
+    "FailedPostRow",
+    "Stats",
+    "agents_overview",
+    "collect_stats",
+    "recent_failures",
+]
+
 STATS_POST_WINDOW = timedelta(days=7)
 FAILED_WINDOW = timedelta(days=14)
 MAX_FAILED_SHOWN = 50

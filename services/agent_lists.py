@@ -12,6 +12,18 @@ from db.base import utcnow
 from db.models import Listing, Notification
 from db.repositories import app_state, audit, reports
 from db.repositories.reports import PostRow
+
+# The rows the views below hold, named here so that handlers need not import the db.
+__all__ = [
+    "AgentListings",
+    "AgentSchedule",
+    "Listing",
+    "PostRow",
+    "UnreadNotifications",
+    "agent_listings",
+    "agent_schedule",
+    "read_notifications",
+]
 from services.agent_settings import require_agent
 
 RECENT_POSTS_WINDOW = timedelta(days=30)

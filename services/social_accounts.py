@@ -200,6 +200,48 @@ async def disconnect(
     return Disconnected(summary(row), len(pieces))
 
 
+@dataclass(frozen=True)
+class AgentAccounts:
+    """An agent's accounts as /accounts shows them; `timezone` is the agent's own, if set."""
+
+    agent_id: uuid.UUID
+    timezone: str | None
+    accounts: list[AccountSummary]
+
+
+async def accounts_of_telegram_user(session: AsyncSession, telegram_user_id: int) -> AgentAccounts:
+    """The accounts of the active agent linked to this Telegram user (`NotAllowedError`)."""
+    agent = await agent_for_telegram_user(session, telegram_user_id)
+    return AgentAccounts(agent.id, agent.timezone, await list_accounts(session, agent.id))
+
+
+@dataclass(frozen=True)
+class DisconnectAnswer:
+    """What a confirmed or declined Disconnect did, and the accounts to show after it."""
+
+    disconnected: Disconnected | None
+    accounts: AgentAccounts
+
+
+async def answer_disconnect(
+    database: Database, *, telegram_user_id: int, account_pk: uuid.UUID, confirmed: bool
+) -> DisconnectAnswer:
+    """The agent's answer to "Disconnect this account?": turn it off when `confirmed`.
+
+    Raises `NotAllowedError` for someone who is no active agent, and what `disconnect`
+    raises for an account that is not theirs.
+    """
+    async with database.unit_of_work() as session:
+        agent = await agent_for_telegram_user(session, telegram_user_id)
+        gone = (
+            await disconnect(session, agent_id=agent.id, account_pk=account_pk)
+            if confirmed
+            else None
+        )
+        listed = await list_accounts(session, agent.id)
+    return DisconnectAnswer(gone, AgentAccounts(agent.id, agent.timezone, listed))
+
+
 async def warn_expiring_tokens(
     database: Database,
     *,

@@ -6,19 +6,16 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Mapping, Sequence
 
-from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.app_type import App
-from bot.handlers.admin import admin_only
+from bot.handler_kit import Command, handles_message
 from bot.handlers.lists import platform_name
-from bot.handlers.replies import replies_service_errors, reply_long
+from bot.handlers.replies import reply_long
 from bot.render import bold, code, escape, fmt_dt, italic
-from bot.runtime import runtime
-from db.repositories.reports import FailedPostRow
 from db.status import ListingStatus, ScheduleStatus
 from services import admin_reports, agent_admin
-from services.admin_reports import AgentSummary, Stats
+from services.admin_reports import AgentSummary, FailedPostRow, Stats
 from services.errors import InvalidInputError
 from services.status_display import DISPLAY
 
@@ -127,58 +124,43 @@ def failed_text(rows: Sequence[FailedPostRow], timezone: str) -> str:
     return "\n".join(lines)
 
 
-def _command_text(update: Update) -> str:
+def _command_text(c: Command) -> str:
     """What follows the command word, exactly as typed (quotes and spaces kept)."""
-    message = update.effective_message
-    text = message.text if message is not None and message.text else ""
-    parts = text.split(maxsplit=1)
+    parts = (c.message.text or "").split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
 
 
-@admin_only
-@replies_service_errors
-async def agents_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(admin=True)
+async def agents_command(c: Command) -> None:
     """/agents: every agent and their status."""
-    message = update.effective_message
-    assert message is not None
-    async with runtime(context).database.unit_of_work() as session:
-        agents = await admin_reports.agents_overview(session)
-    await reply_long(message, agents_text(agents))
+    agents = await c.rt.database.run(admin_reports.agents_overview)
+    await reply_long(c.message, agents_text(agents))
 
 
-@admin_only
-@replies_service_errors
-async def areas_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(admin=True)
+async def areas_command(c: Command) -> None:
     """/areas <email> city:Ocala community:"Marion Oaks" (or `all`)."""
-    message = update.effective_message
-    assert message is not None
-    command = agent_admin.parse_areas_command(_command_text(update))
-    async with runtime(context).database.unit_of_work() as session:
-        changed = await agent_admin.set_areas(session, command)
+    command = agent_admin.parse_areas_command(_command_text(c))
+    changed = await c.rt.database.run(agent_admin.set_areas, command)
     who = f"{bold(changed.name)} ({escape(changed.email)})"
     if not changed.service_areas:
-        await message.reply_text(f"📍 {who} has no service areas now: every home is theirs.")
+        await c.reply(f"📍 {who} has no service areas now: every home is theirs.")
         return
-    await message.reply_text(
+    await c.reply(
         f"📍 Service areas for {who}: {escape(area_words(changed.service_areas))}. "
         "New homes in these areas are assigned to them."
     )
 
 
-@admin_only
-@replies_service_errors
-async def marketing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(admin=True)
+async def marketing_command(c: Command) -> None:
     """/marketing <email> on|off: require marketing sign-off after Approve."""
-    message = update.effective_message
-    assert message is not None
-    args = context.args or []
-    if len(args) != 2:
+    if len(c.args) != 2:
         raise InvalidInputError(agent_admin.MARKETING_USAGE)
-    required = agent_admin.parse_on_off(args[1])
-    async with runtime(context).database.unit_of_work() as session:
-        changed = await agent_admin.set_marketing_approval(
-            session, email=args[0], required=required
-        )
+    required = agent_admin.parse_on_off(c.args[1])
+    changed = await c.rt.database.run(
+        agent_admin.set_marketing_approval, email=c.args[0], required=required
+    )
     who = bold(changed.name)
     if changed.requires_marketing_approval:
         text = (
@@ -187,51 +169,39 @@ async def marketing_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         )
     else:
         text = f"Marketing sign-off is off for {who}: approved drafts are scheduled at once."
-    await message.reply_text(text)
+    await c.reply(text)
 
 
-@admin_only
-@replies_service_errors
-async def setlicense_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(admin=True)
+async def setlicense_command(c: Command) -> None:
     """/setlicense <email> <number> (or `off`): the agent's license number."""
-    message = update.effective_message
-    assert message is not None
-    args = context.args or []
-    if len(args) < 2:
+    if len(c.args) < 2:
         raise InvalidInputError(agent_admin.LICENSE_ADMIN_USAGE)
-    async with runtime(context).database.unit_of_work() as session:
-        changed = await agent_admin.set_license(session, email=args[0], text=" ".join(args[1:]))
+    changed = await c.rt.database.run(
+        agent_admin.set_license, email=c.args[0], text=" ".join(c.args[1:])
+    )
     who = bold(changed.name)
     if changed.license_number is None:
-        await message.reply_text(f"🪪 License number cleared for {who}.")
+        await c.reply(f"🪪 License number cleared for {who}.")
         return
-    await message.reply_text(
+    await c.reply(
         f"🪪 License number for {who}: {escape(changed.license_number)}. "
         "Their new drafts and flyers name it."
     )
 
 
-@admin_only
-@replies_service_errors
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(admin=True)
+async def stats_command(c: Command) -> None:
     """/stats: numbers at a glance."""
-    message = update.effective_message
-    assert message is not None
-    async with runtime(context).database.unit_of_work() as session:
-        stats = await admin_reports.collect_stats(session)
-    await message.reply_text(stats_text(stats))
+    stats = await c.rt.database.run(admin_reports.collect_stats)
+    await c.reply(stats_text(stats))
 
 
-@admin_only
-@replies_service_errors
-async def failed_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(admin=True)
+async def failed_command(c: Command) -> None:
     """/failed: posts that failed in the last 14 days."""
-    message = update.effective_message
-    assert message is not None
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        rows = await admin_reports.recent_failures(session)
-    await reply_long(message, failed_text(rows, rt.settings.default_timezone))
+    rows = await c.rt.database.run(admin_reports.recent_failures)
+    await reply_long(c.message, failed_text(rows, c.rt.settings.default_timezone))
 
 
 def register(app: App) -> None:

@@ -16,8 +16,8 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -28,15 +28,17 @@ from telegram.ext import (
 )
 
 from bot.app_type import App
-from bot.callback_data import Action, CallbackData, ForgedCallback, pattern
+from bot.callback_data import Action, CallbackSigner, pattern
+from bot.edits import redraw
+from bot.handler_kit import INVALID_BUTTON, Command, Tap, handles_button, handles_message
 from bot.handlers.facebook_connect import facebook_app, offer_login
 from bot.jobs.publish_job import graph
-from bot.render import bold, code, escape, fit_answer, fit_text
-from bot.runtime import Runtime, runtime
+from bot.render import bold, code, escape, fit_text
+from bot.runtime import Runtime
 from services import social_accounts
 from services.errors import ServiceError
 from services.publishing import Platform
-from services.social_accounts import AccountSummary
+from services.social_accounts import AccountSummary, AgentAccounts, Disconnected
 
 log = logging.getLogger(__name__)
 
@@ -74,77 +76,51 @@ def register(app: App) -> None:
     )
 
 
-def _decode(rt: Runtime, data: str | None) -> CallbackData | None:
-    try:
-        return rt.signer.decode(data or "")
-    except ForgedCallback:
-        return None
-
-
-async def connect_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(stop=True)
+async def connect_command(c: Command) -> None:
     """/connect: the Connect with Facebook link when an app is configured, else choose the
     platform and paste a token."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    try:
-        async with rt.database.unit_of_work() as session:
-            agent = await social_accounts.agent_for_telegram_user(session, user.id)
-    except ServiceError as exc:
-        await message.reply_text(escape(exc.message))
-        raise ApplicationHandlerStop from None
-    app = facebook_app(context)
+    agent = await c.rt.database.run(social_accounts.agent_for_telegram_user, c.user.id)
+    app = facebook_app(c.context)
     if app is not None:
-        await offer_login(context, message, app, agent)
-        raise ApplicationHandlerStop
+        await offer_login(c, app, agent.id)
+        return
+    signer = c.rt.signer
     keyboard = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "Facebook Page",
-                    callback_data=rt.signer.encode(Action.CONNECT, agent.id, 0, "fb"),
+                    "Facebook Page", callback_data=signer.encode(Action.CONNECT, agent.id, 0, "fb")
                 ),
                 InlineKeyboardButton(
-                    "Instagram", callback_data=rt.signer.encode(Action.CONNECT, agent.id, 0, "ig")
+                    "Instagram", callback_data=signer.encode(Action.CONNECT, agent.id, 0, "ig")
                 ),
             ]
         ]
     )
-    await message.reply_text(
+    await c.reply(
         "Which account do you want to connect?\n\n"
         "You need its id and an access token that can publish (pages_manage_posts for a "
         "Page, instagram_content_publish for Instagram). I delete the message holding your "
         "token as soon as I have read it.",
         reply_markup=keyboard,
     )
-    raise ApplicationHandlerStop
 
 
-async def on_connect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_button(Action.CONNECT, stop=True)
+async def on_connect_button(t: Tap) -> None:
     """Facebook or Instagram chosen: ask for "<id> <token>" in one reply."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        raise ApplicationHandlerStop
-    rt = runtime(context)
-    data = _decode(rt, query.data)
-    platform = PLATFORM_EXTRA.get(data.extra) if data is not None else None
-    if data is None or platform is None:
-        await query.answer("This button is not valid.")
-        raise ApplicationHandlerStop
-    try:
-        async with rt.database.unit_of_work() as session:
-            agent = await social_accounts.agent_for_telegram_user(session, query.from_user.id)
-    except ServiceError as exc:
-        await query.answer(fit_answer(exc.message))
-        raise ApplicationHandlerStop from None
-    if agent.id != data.entity_id:
-        await query.answer("This button is not for you.")
-        raise ApplicationHandlerStop
-    await query.answer()
-    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    await _send_prompt(context, chat_id, platform)
-    raise ApplicationHandlerStop
+    platform = PLATFORM_EXTRA.get(t.data.extra)
+    if platform is None:
+        await t.answer(INVALID_BUTTON)
+        return
+    agent = await t.rt.database.run(social_accounts.agent_for_telegram_user, t.user.id)
+    if agent.id != t.data.entity_id:
+        await t.answer("This button is not for you.")
+        return
+    await t.answer()
+    chat_id = t.message.chat.id if t.message is not None else t.user.id
+    await _send_prompt(t.context, chat_id, platform)
 
 
 async def _send_prompt(
@@ -173,18 +149,17 @@ def prompt_platform(message: Message, bot_id: int) -> Platform | None:
     return None
 
 
-async def on_credentials_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def on_credentials_reply(c: Command) -> None:
     """A reply to a /connect prompt: delete it, validate, store, say what happened."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
+    message, context = c.message, c.context
     platform = prompt_platform(message, context.bot.id)
     if platform is None:
         return  # not ours: the feedback handler reads it
     text = message.text or ""
     deleted = await _delete(message)
     try:
-        await _connect_from_reply(context, message, user.id, platform, text, deleted)
+        await _connect_from_reply(c, platform, text, deleted)
     except Exception:
         # The message is consumed either way; it must not reach the feedback handler.
         log.exception("connect from reply failed")
@@ -204,16 +179,9 @@ async def _delete(message: Message) -> bool:
         return False
 
 
-async def _connect_from_reply(
-    context: ContextTypes.DEFAULT_TYPE,
-    message: Message,
-    telegram_user_id: int,
-    platform: Platform,
-    text: str,
-    deleted: bool,
-) -> None:
-    rt = runtime(context)
-    chat_id = message.chat.id
+async def _connect_from_reply(c: Command, platform: Platform, text: str, deleted: bool) -> None:
+    rt, context = c.rt, c.context
+    chat_id = c.message.chat.id
     note = (
         ""
         if deleted
@@ -230,8 +198,7 @@ async def _connect_from_reply(
         return
     account_id, token = parts
     try:
-        async with rt.database.unit_of_work() as session:
-            agent = await social_accounts.agent_for_telegram_user(session, telegram_user_id)
+        agent = await rt.database.run(social_accounts.agent_for_telegram_user, c.user.id)
         done = await social_accounts.connect(
             rt.database,
             graph(rt).client,
@@ -264,36 +231,25 @@ def _expiry_words(acc: AccountSummary, timezone: str) -> str:
     )
 
 
-async def accounts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(stop=True)
+async def accounts_command(c: Command) -> None:
     """/accounts: the agent's accounts with a Disconnect button each."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    try:
-        async with rt.database.unit_of_work() as session:
-            agent = await social_accounts.agent_for_telegram_user(session, user.id)
-            listed = await social_accounts.list_accounts(session, agent.id)
-    except ServiceError as exc:
-        await message.reply_text(escape(exc.message))
-        raise ApplicationHandlerStop from None
-    text, keyboard = _accounts_view(rt, listed, agent.timezone or rt.settings.default_timezone)
-    await message.reply_text(text, reply_markup=keyboard)
-    raise ApplicationHandlerStop
+    mine = await c.rt.database.run(social_accounts.accounts_of_telegram_user, c.user.id)
+    text, keyboard = _accounts_view(c.rt, mine)
+    await c.reply(text, reply_markup=keyboard)
 
 
-def _accounts_view(
-    rt: Runtime, listed: list[AccountSummary], timezone: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    if not listed:
+def _accounts_view(rt: Runtime, mine: AgentAccounts) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not mine.accounts:
         return (
             "No accounts are connected yet. Use /connect to add your Facebook Page or "
             "Instagram account.",
             None,
         )
+    timezone = mine.timezone or rt.settings.default_timezone
     lines = [bold("Your accounts")]
     rows: list[list[InlineKeyboardButton]] = []
-    for acc in listed:
+    for acc in mine.accounts:
         lines.append("")
         lines.append(f"{acc.service}: {bold(acc.display_name)} ({escape(acc.account_id)})")
         if acc.is_active:
@@ -314,70 +270,50 @@ def _accounts_view(
     return fit_text("\n".join(lines)), (InlineKeyboardMarkup(rows) if rows else None)
 
 
-async def on_disconnect_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Disconnect: ask to confirm, then turn the account off and redraw the list."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
-        raise ApplicationHandlerStop
-    rt = runtime(context)
-    data = _decode(rt, query.data)
-    if data is None or data.extra not in ("", CONFIRM, KEEP):
-        await query.answer("This button is not valid.")
-        raise ApplicationHandlerStop
-    message = query.message if isinstance(query.message, Message) else None
-    if data.extra == "":
-        await query.answer()
-        if message is not None:
-            await _edit_markup(message, _confirm_keyboard(rt, data.entity_id))
-        raise ApplicationHandlerStop
-    answer = "Kept."
-    try:
-        async with rt.database.unit_of_work() as session:
-            agent = await social_accounts.agent_for_telegram_user(session, query.from_user.id)
-            if data.extra == CONFIRM:
-                gone = await social_accounts.disconnect(
-                    session, agent_id=agent.id, account_pk=data.entity_id
-                )
-                answer = f"Disconnected {gone.account.service} {gone.account.display_name}." + (
-                    f" {gone.cancelled_posts} scheduled post(s) to it were cancelled."
-                    if gone.cancelled_posts
-                    else ""
-                )
-            listed = await social_accounts.list_accounts(session, agent.id)
-    except ServiceError as exc:
-        await query.answer(fit_answer(exc.message), show_alert=True)
-        raise ApplicationHandlerStop from None
-    await query.answer(fit_answer(answer))
-    if message is not None:
-        text, keyboard = _accounts_view(rt, listed, agent.timezone or rt.settings.default_timezone)
-        try:
-            await message.edit_text(text, reply_markup=keyboard)
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.info("could not redraw /accounts", extra={"error": str(exc)})
-    raise ApplicationHandlerStop
+@handles_button(Action.DISCONNECT, stop=True, alert_errors=True)
+async def on_disconnect_button(t: Tap) -> None:
+    """Disconnect: ask to confirm, then turn the account off (or keep it) and redraw."""
+    extra = t.data.extra
+    if extra not in ("", CONFIRM, KEEP):
+        await t.answer(INVALID_BUTTON)
+    elif extra == "":
+        await t.answer()
+        if t.message is not None:
+            await redraw(t.message, None, _confirm_keyboard(t.rt.signer, t.data.entity_id))
+    else:
+        done = await social_accounts.answer_disconnect(
+            t.rt.database,
+            telegram_user_id=t.user.id,
+            account_pk=t.data.entity_id,
+            confirmed=extra == CONFIRM,
+        )
+        await t.answer(_disconnect_words(done.disconnected))
+        if t.message is not None:
+            await redraw(t.message, *_accounts_view(t.rt, done.accounts))
 
 
-def _confirm_keyboard(rt: Runtime, account_pk: uuid.UUID) -> InlineKeyboardMarkup:
+def _disconnect_words(gone: Disconnected | None) -> str:
+    if gone is None:
+        return "Kept."
+    cancelled = (
+        f" {gone.cancelled_posts} scheduled post(s) to it were cancelled."
+        if gone.cancelled_posts
+        else ""
+    )
+    return f"Disconnected {gone.account.service} {gone.account.display_name}.{cancelled}"
+
+
+def _confirm_keyboard(signer: CallbackSigner, account_pk: uuid.UUID) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
                     "Yes, disconnect",
-                    callback_data=rt.signer.encode(Action.DISCONNECT, account_pk, 0, CONFIRM),
+                    callback_data=signer.encode(Action.DISCONNECT, account_pk, 0, CONFIRM),
                 ),
                 InlineKeyboardButton(
-                    "Keep it",
-                    callback_data=rt.signer.encode(Action.DISCONNECT, account_pk, 0, KEEP),
+                    "Keep it", callback_data=signer.encode(Action.DISCONNECT, account_pk, 0, KEEP)
                 ),
             ]
         ]
     )
-
-
-async def _edit_markup(message: Message, keyboard: InlineKeyboardMarkup) -> None:
-    try:
-        await message.edit_reply_markup(reply_markup=keyboard)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            log.info("could not show the confirmation", extra={"error": str(exc)})

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
-from telegram import Update
-from telegram.ext import ContextTypes
-
-from bot.render import code, escape, link
-from bot.runtime import runtime
-from db.base import utcnow
+from bot.handler_kit import Command, handles_message
+from bot.render import code, link
 from services.dashboard_auth import issue_login_link
-from services.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -22,25 +18,20 @@ DASHBOARD_URL_KEY = "dashboard_url"
 LINK_PATH = "/login/link"
 
 
-async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def dashboard_command(c: Command) -> None:
     """Send a linked agent (or an admin) a sign-in link for the dashboard."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    rt = runtime(context)
-    try:
-        async with rt.database.unit_of_work() as session:
-            token = await issue_login_link(
-                session, telegram_user_id=user.id, is_admin=rt.is_admin(user.id), now=utcnow()
-            )
-    except ServiceError as exc:
-        log.info("dashboard link refused", extra={"telegram_user_id": user.id})
-        await message.reply_text(escape(exc.message))
-        return
-    base = str(context.application.bot_data.get(DASHBOARD_URL_KEY) or "")
+    user, rt = c.user, c.rt
+    token = await rt.database.run(
+        issue_login_link,
+        telegram_user_id=user.id,
+        is_admin=rt.is_admin(user.id),
+        now=datetime.now(UTC),
+    )
+    base = str(c.context.application.bot_data.get(DASHBOARD_URL_KEY) or "")
     url = f"{base or rt.settings.public_base_url()}{LINK_PATH}?token={token}"
     log.info("dashboard link sent", extra={"telegram_user_id": user.id})
-    await message.reply_text(
+    await c.reply(
         f"🖥 {link('Open the dashboard', url)}\n"
         "The link signs you in once and works for 15 minutes. To open it on another "
         f"device, copy it:\n{code(url)}"

@@ -4,52 +4,39 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
-from telegram.ext import CallbackQueryHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler
 
 from bot.app_type import App
 from bot.callback_data import Action, pattern
-from bot.handlers.draft_buttons import decode
-from bot.render import escape, fit_answer
-from bot.runtime import runtime
-from services.drafting.listing_drafts import DraftMaker
+from bot.handler_kit import Tap, handles_button
+from bot.render import escape
 
 log = logging.getLogger(__name__)
 
 WRITING = "Writing a flyer…"
+UNAVAILABLE = "Flyers are not available right now; please try again later."
 
 
-async def on_flyer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_button(Action.FLYER)
+async def on_flyer_button(t: Tap) -> None:
     """Answer at once, write the flyer, and let it arrive as a new draft message."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    maker = t.rt.draft_maker
+    if maker is None:
+        await t.answer(UNAVAILABLE)
         return
-    rt = runtime(context)
-    data = decode(rt, query.data)
-    if data is None or data.action != Action.FLYER:
-        log.warning("refused forged callback", extra={"telegram_user_id": query.from_user.id})
-        await query.answer("This button is not valid.")
-        return
-    maker = rt.extras.get("draft_maker")
-    if not isinstance(maker, DraftMaker):
-        await query.answer("Flyers are not available right now; please try again later.")
-        return
-    answered = False
 
     async def accepted() -> None:
-        nonlocal answered
-        answered = True
-        await query.answer(WRITING)
+        await t.answer(WRITING)
 
     result = await maker.request_flyer(
-        piece_id=data.entity_id, telegram_user_id=query.from_user.id, on_accepted=accepted
+        piece_id=t.data.entity_id, telegram_user_id=t.user.id, on_accepted=accepted
     )
     if result.ok:
         return
-    if not answered:
-        await query.answer(fit_answer(result.message), show_alert=result.already_pending)
-    elif isinstance(query.message, Message):
-        await query.message.reply_text(escape(result.message))
+    if not t.answered:
+        await t.answer(result.message, alert=result.already_pending)
+    elif t.message is not None:
+        await t.message.reply_text(escape(result.message))
 
 
 def register(app: App) -> None:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.app_type import App
-from bot.handlers.replies import replies_service_errors, reply_long
+from bot.handler_kit import Command, handles_message
+from bot.handlers.replies import reply_long
 from bot.render import bold, escape, fit_text, fmt_dt, italic, link, money
-from bot.runtime import runtime
-from db.models import Listing
-from db.repositories.reports import PostRow
 from db.status import ListingStatus, NotificationType, ScheduleStatus
 from services import agent_lists
-from services.agent_lists import AgentListings, AgentSchedule, UnreadNotifications
+from services.agent_lists import (
+    AgentListings,
+    AgentSchedule,
+    Listing,
+    PostRow,
+    UnreadNotifications,
+)
 
 MAX_ERROR_CHARS = 300
 MAX_NOTIFICATION_CHARS = 600
@@ -133,44 +136,33 @@ def notifications_text(result: UnreadNotifications) -> str:
     return "\n".join(lines).rstrip()
 
 
-@replies_service_errors
-async def schedule_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def schedule_command(c: Command) -> None:
     """/schedule: upcoming and recent posts."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        result = await agent_lists.agent_schedule(
-            session, telegram_user_id=user.id, default_timezone=rt.settings.default_timezone
-        )
-    await reply_long(message, schedule_text(result))
+    result = await c.rt.database.run(
+        agent_lists.agent_schedule,
+        telegram_user_id=c.user.id,
+        default_timezone=c.rt.settings.default_timezone,
+    )
+    await reply_long(c.message, schedule_text(result))
 
 
-@replies_service_errors
-async def listings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def listings_command(c: Command) -> None:
     """/listings: the agent's homes."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        result = await agent_lists.agent_listings(session, telegram_user_id=user.id)
-    await reply_long(message, listings_text(result))
+    result = await c.rt.database.run(agent_lists.agent_listings, telegram_user_id=c.user.id)
+    await reply_long(c.message, listings_text(result))
 
 
-@replies_service_errors
-async def notifications_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def notifications_command(c: Command) -> None:
     """/notifications: unread notifications, which are then marked read."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        result = await agent_lists.read_notifications(
-            session, telegram_user_id=user.id, default_timezone=rt.settings.default_timezone
-        )
-    await reply_long(message, notifications_text(result))
+    result = await c.rt.database.run(
+        agent_lists.read_notifications,
+        telegram_user_id=c.user.id,
+        default_timezone=c.rt.settings.default_timezone,
+    )
+    await reply_long(c.message, notifications_text(result))
 
 
 def register(app: App) -> None:

@@ -6,15 +6,14 @@ import asyncio
 import contextlib
 import logging
 
-from telegram import Message, Update
+from telegram import Message
 from telegram.error import TelegramError
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.app_type import App
-from bot.handlers.admin import admin_only
+from bot.handler_kit import Command, handles_message
 from bot.jobs.scrape_job import run_now
 from bot.render import bold, escape, fit_text
-from bot.runtime import runtime
 from services.scraping.scrape_pass import (
     ALREADY_RUNNING,
     ScrapeAlreadyRunning,
@@ -127,16 +126,14 @@ class LiveMessage:
         await self._edit(text)
 
 
-@admin_only
-async def scrape_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message(admin=True)
+async def scrape_command(c: Command) -> None:
     """/scrape: check the builder's site now; one message shows progress, then the summary."""
-    message = update.effective_message
-    assert message is not None
     if scrape_running():
-        await message.reply_text(escape(ALREADY_RUNNING))
+        await c.reply(escape(ALREADY_RUNNING))
         return
-    rt = runtime(context)
-    live = LiveMessage(await message.reply_text(STARTING))
+    rt = c.rt
+    live = LiveMessage(await c.reply(STARTING))
     live.start()
     try:
         summary = await run_now(rt, progress=live)

@@ -5,22 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.app_type import App
-from bot.callback_data import Action, CallbackSigner, ForgedCallback, pattern
-from bot.handlers.replies import replies_service_errors
+from bot.callback_data import Action, CallbackSigner, pattern
+from bot.edits import redraw
+from bot.handler_kit import INVALID_BUTTON, Command, Tap, handles_button, handles_message
 from bot.render import bold, code, escape, italic
-from bot.runtime import runtime
 from services import agent_settings
 from services.agent_settings import TOGGLE_KEYS, AgentSettings
-from services.errors import ServiceError
 
 log = logging.getLogger(__name__)
-
-INVALID_BUTTON = "This button is not valid."
 
 
 def toggle_extra(key: str, enabled: bool) -> str:
@@ -105,178 +101,128 @@ def settings_keyboard(signer: CallbackSigner, s: AgentSettings) -> InlineKeyboar
     return InlineKeyboardMarkup(rows)
 
 
-@replies_service_errors
-async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def settings_command(c: Command) -> None:
     """/settings: the agent's settings with toggle buttons."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        s = await agent_settings.load_settings(
-            session, telegram_user_id=user.id, default_timezone=rt.settings.default_timezone
-        )
-    await message.reply_text(
-        settings_text(s, rt.settings.draft_reminder_hours),
-        reply_markup=settings_keyboard(rt.signer, s),
+    s = await c.rt.database.run(
+        agent_settings.load_settings,
+        telegram_user_id=c.user.id,
+        default_timezone=c.rt.settings.default_timezone,
+    )
+    await c.reply(
+        settings_text(s, c.rt.settings.draft_reminder_hours),
+        reply_markup=settings_keyboard(c.rt.signer, s),
     )
 
 
-async def on_settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_button(Action.SETTINGS)
+async def on_settings_button(t: Tap) -> None:
     """A toggle tap: answer at once, store the choice, redraw the message in place."""
-    query = update.callback_query
-    if query is None or query.from_user is None:
+    toggle = parse_toggle_extra(t.data.extra)
+    if toggle is None:
+        log.warning("refused settings callback", extra={"telegram_user_id": t.user.id})
+        await t.answer(INVALID_BUTTON)
         return
-    rt = runtime(context)
-    try:
-        data = rt.signer.decode(query.data or "")
-    except ForgedCallback:
-        data = None
-    toggle = parse_toggle_extra(data.extra) if data and data.action == Action.SETTINGS else None
-    if data is None or toggle is None:
-        log.warning("refused settings callback", extra={"telegram_user_id": query.from_user.id})
-        await query.answer(INVALID_BUTTON)
-        return
-    await query.answer()
+    await t.answer()
     key, enabled = toggle
-    try:
-        async with rt.database.unit_of_work() as session:
-            s = await agent_settings.set_notification(
-                session,
-                agent_id=data.entity_id,
-                telegram_user_id=query.from_user.id,
-                key=key,
-                enabled=enabled,
-                default_timezone=rt.settings.default_timezone,
-            )
-    except ServiceError as exc:
-        log.warning(
-            "settings tap refused",
-            extra={"telegram_user_id": query.from_user.id, "reason": exc.message},
+    s = await t.rt.database.run(
+        agent_settings.set_notification,
+        agent_id=t.data.entity_id,
+        telegram_user_id=t.user.id,
+        key=key,
+        enabled=enabled,
+        default_timezone=t.rt.settings.default_timezone,
+    )
+    if t.message is not None:
+        # A double tap asks for the same state twice: redraw ignores the unchanged message.
+        await redraw(
+            t.message,
+            settings_text(s, t.rt.settings.draft_reminder_hours),
+            settings_keyboard(t.rt.signer, s),
         )
-        return
-    message = query.message
-    if not isinstance(message, Message):
-        return
-    try:
-        await message.edit_text(
-            settings_text(s, rt.settings.draft_reminder_hours),
-            reply_markup=settings_keyboard(rt.signer, s),
-        )
-    except BadRequest as exc:
-        # A double tap asks for the same state twice; Telegram refuses the second edit.
-        if "not modified" not in str(exc).lower():
-            log.warning("could not redraw settings", extra={"error": str(exc)})
 
 
-@replies_service_errors
-async def times_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def times_command(c: Command) -> None:
     """/times 09:00 17:30: the agent's daily posting times."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        s = await agent_settings.set_posting_times(
-            session,
-            telegram_user_id=user.id,
-            args=context.args or [],
-            default_timezone=rt.settings.default_timezone,
-        )
-    await message.reply_text(
+    s = await c.rt.database.run(
+        agent_settings.set_posting_times,
+        telegram_user_id=c.user.id,
+        args=c.args,
+        default_timezone=c.rt.settings.default_timezone,
+    )
+    await c.reply(
         f"🕘 Posting times set: {escape(_join_times(s.posting_times))} "
         f"({escape(s.timezone)}). Posts you approve from now on go out at these times."
     )
 
 
-@replies_service_errors
-async def quiet_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def quiet_command(c: Command) -> None:
     """/quiet 21:00 07:00 or /quiet off."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        s = await agent_settings.set_quiet_hours(
-            session,
-            telegram_user_id=user.id,
-            args=context.args or [],
-            default_timezone=rt.settings.default_timezone,
-        )
+    s = await c.rt.database.run(
+        agent_settings.set_quiet_hours,
+        telegram_user_id=c.user.id,
+        args=c.args,
+        default_timezone=c.rt.settings.default_timezone,
+    )
     if s.quiet_hours is None:
-        await message.reply_text(
-            "🔔 Quiet hours are off: messages arrive as soon as they are ready."
-        )
+        await c.reply("🔔 Quiet hours are off: messages arrive as soon as they are ready.")
         return
     start, end = s.quiet_hours
-    await message.reply_text(
+    await c.reply(
         f"🌙 Quiet hours set: {start}–{end} ({escape(s.timezone)}). "
         f"Drafts and notifications that come in then wait until {end}."
     )
 
 
-@replies_service_errors
-async def timezone_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def timezone_command(c: Command) -> None:
     """/timezone America/Chicago."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        s = await agent_settings.set_timezone(
-            session,
-            telegram_user_id=user.id,
-            name=" ".join(context.args or []),
-            default_timezone=rt.settings.default_timezone,
-        )
-    await message.reply_text(
+    s = await c.rt.database.run(
+        agent_settings.set_timezone,
+        telegram_user_id=c.user.id,
+        name=" ".join(c.args),
+        default_timezone=c.rt.settings.default_timezone,
+    )
+    await c.reply(
         f"🌎 Time zone set: {escape(s.timezone)}. Posting times "
         f"({escape(_join_times(s.posting_times))}) and quiet hours now follow it."
     )
 
 
-@replies_service_errors
-async def license_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def license_command(c: Command) -> None:
     """/license SL3412345 or /license off."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        s = await agent_settings.set_license(
-            session,
-            telegram_user_id=user.id,
-            text=" ".join(context.args or []),
-            default_timezone=rt.settings.default_timezone,
-        )
+    s = await c.rt.database.run(
+        agent_settings.set_license,
+        telegram_user_id=c.user.id,
+        text=" ".join(c.args),
+        default_timezone=c.rt.settings.default_timezone,
+    )
     if s.license_number is None:
-        await message.reply_text("🪪 License number cleared: new posts no longer show one.")
+        await c.reply("🪪 License number cleared: new posts no longer show one.")
         return
-    await message.reply_text(
+    await c.reply(
         f"🪪 License number set: {escape(s.license_number)}. New drafts and revisions "
         "carry it next to your brokerage."
     )
 
 
-@replies_service_errors
-async def reminders_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def reminders_command(c: Command) -> None:
     """/reminders 12 or /reminders off."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
-    rt = runtime(context)
-    async with rt.database.unit_of_work() as session:
-        s = await agent_settings.set_reminder_hours(
-            session,
-            telegram_user_id=user.id,
-            text=" ".join(context.args or []),
-            default_timezone=rt.settings.default_timezone,
-        )
+    s = await c.rt.database.run(
+        agent_settings.set_reminder_hours,
+        telegram_user_id=c.user.id,
+        text=" ".join(c.args),
+        default_timezone=c.rt.settings.default_timezone,
+    )
     hours = s.reminder_hours or 0.0
     if hours <= 0:
-        await message.reply_text("⏰ Draft reminders are off.")
+        await c.reply("⏰ Draft reminders are off.")
         return
-    await message.reply_text(
+    await c.reply(
         f"⏰ A draft you have not answered gets one reminder {reminder_words(hours)} "
         "(after quiet hours, if they are on)."
     )

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
-from telegram.ext import ContextTypes
-
+from bot.handler_kit import Command, handles_message
 from bot.render import bold, escape
-from bot.runtime import runtime
-from services.errors import ServiceError
 from services.onboarding import redeem_invite, welcome_back
 
 log = logging.getLogger(__name__)
@@ -58,48 +54,35 @@ ADMIN_HELP = "\n".join(
 )
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def start(c: Command) -> None:
     """Link an agent from an invite link, greet a linked agent, or turn a stranger away."""
-    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
-    if user is None or chat is None or message is None:
-        return
-    rt = runtime(context)
-    token = context.args[0] if context.args else None
-    try:
-        async with rt.database.unit_of_work() as session:
-            if token:
-                linked = await redeem_invite(
-                    session, token=token, telegram_user_id=user.id, chat_id=chat.id
-                )
-                name = linked.agent.name
-            else:
-                agent = await welcome_back(session, telegram_user_id=user.id, chat_id=chat.id)
-                name = agent.name if agent else ""
-    except ServiceError as exc:
-        log.info("invite refused", extra={"telegram_user_id": user.id})
-        await message.reply_text(escape(exc.message))
-        return
+    user, chat_id = c.user, c.message.chat.id
+    token = c.args[0] if c.args else None
     if token:
-        log.info("agent linked", extra={"telegram_user_id": user.id})
-        await message.reply_text(
-            f"Welcome, {escape(name)}! 🎉 Your Telegram is linked. New drafts will arrive "
-            "here.\n\n" + AGENT_HELP
+        linked = await c.rt.database.run(
+            redeem_invite, token=token, telegram_user_id=user.id, chat_id=chat_id
         )
-    elif name:
-        await message.reply_text(f"Welcome back, {escape(name)}.\n\n" + AGENT_HELP)
-    elif rt.is_admin(user.id):
-        await message.reply_text("Hello, admin.\n\n" + ADMIN_HELP)
+        log.info("agent linked", extra={"telegram_user_id": user.id})
+        await c.reply(
+            f"Welcome, {escape(linked.agent.name)}! 🎉 Your Telegram is linked. New drafts "
+            "will arrive here.\n\n" + AGENT_HELP
+        )
+        return
+    agent = await c.rt.database.run(welcome_back, telegram_user_id=user.id, chat_id=chat_id)
+    if agent is not None and agent.name:
+        await c.reply(f"Welcome back, {escape(agent.name)}.\n\n" + AGENT_HELP)
+    elif c.rt.is_admin(user.id):
+        await c.reply("Hello, admin.\n\n" + ADMIN_HELP)
     else:
         log.info("stranger said /start", extra={"telegram_user_id": user.id})
-        await message.reply_text(STRANGER)
+        await c.reply(STRANGER)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handles_message()
+async def help_command(c: Command) -> None:
     """Commands for agents, and for admins theirs too."""
-    message, user = update.effective_message, update.effective_user
-    if message is None or user is None:
-        return
     text = AGENT_HELP
-    if runtime(context).is_admin(user.id):
+    if c.rt.is_admin(c.user.id):
         text += "\n\n" + ADMIN_HELP
-    await message.reply_text(text)
+    await c.reply(text)

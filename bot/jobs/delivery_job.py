@@ -8,7 +8,6 @@ from telegram.ext import Application, ContextTypes
 
 from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import runtime
-from services.drafting.printable_flyers import FlyerPrinter
 from services.notifying import delivery
 
 log = logging.getLogger(__name__)
@@ -20,12 +19,11 @@ async def deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Push drafts and notifications that are due (quiet hours permitting)."""
     rt = runtime(context)
     tz = rt.settings.default_timezone
-    printer = rt.extras.get("print_flyer")
     drafts = await delivery.deliver_drafts(
         rt.database,
         rt.notifier,
         default_timezone=tz,
-        print_flyer=printer if isinstance(printer, FlyerPrinter) else None,
+        print_flyer=rt.print_flyer,
     )
     notes = await delivery.deliver_notifications(rt.database, rt.notifier, default_timezone=tz)
     if drafts.elsewhere or notes.elsewhere:

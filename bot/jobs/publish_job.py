@@ -1,7 +1,7 @@
 """The publish job, start-up recovery of posts left `sent`, and the daily token check.
 
 The Graph HTTP session is created once per process on first use and kept in
-`runtime.extras["graph"]`; `close_graph` (called from the app's post_shutdown) closes it.
+`runtime.graph`; `close_graph` (called from the app's post_shutdown) closes it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from services.publishing.publish_rounds import GraphResources
 
 log = logging.getLogger(__name__)
 
-GRAPH_KEY = "graph"
 WORKER_ID = publish_rounds.default_worker_id()
 RECOVERY_DELAY_S = 0.5
 FIRST_ROUND_S = 2.0
@@ -30,21 +29,19 @@ TOKEN_CHECK_FIRST_S = 60.0
 
 def graph(rt: Runtime) -> GraphResources:
     """The process's Graph session, client and publisher (created on first use)."""
-    resources = rt.extras.get(GRAPH_KEY)
-    if not isinstance(resources, GraphResources):
-        resources = GraphResources.open(
+    if rt.graph is None:
+        rt.graph = GraphResources.open(
             rt.settings.graph_api_base_url, listings_base_url=rt.settings.listings_base
         )
-        rt.extras[GRAPH_KEY] = resources
-    return resources
+    return rt.graph
 
 
 async def close_graph(app: App) -> None:
     """Close the Graph session, if one was opened (safe to call more than once)."""
     rt = app.bot_data.get(RUNTIME_KEY)
     if isinstance(rt, Runtime):
-        resources = rt.extras.pop(GRAPH_KEY, None)
-        if isinstance(resources, GraphResources):
+        resources, rt.graph = rt.graph, None
+        if resources is not None:
             await resources.aclose()
 
 

@@ -19,8 +19,7 @@ BACKFILL_INTERVAL_S = 300.0
 
 
 def _maker(context: ContextTypes.DEFAULT_TYPE) -> DraftMaker | None:
-    maker = runtime(context).extras.get("draft_maker")
-    return maker if isinstance(maker, DraftMaker) else None
+    return runtime(context).draft_maker
 
 
 async def regenerate_job(context: ContextTypes.DEFAULT_TYPE) -> None:

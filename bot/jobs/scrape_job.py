@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 
 FIRST_RUN_DELAY_S = 20.0
 """The first pass starts shortly after the bot does, so a fresh install fills up at once."""
-LISTING_EVENTS_KEY = "listing_events"
-FETCHER_FACTORY_KEY = "scrape_fetcher_factory"
 
 
 async def run_now(rt: Runtime, progress: ProgressCallback | None = None) -> ScrapeSummary:
@@ -38,9 +36,9 @@ async def run_now(rt: Runtime, progress: ProgressCallback | None = None) -> Scra
     return await run_scrape_pass(
         rt.database,
         base_url=rt.settings.listings_base,
-        fetcher_factory=rt.extras.get(FETCHER_FACTORY_KEY),
+        fetcher_factory=rt.fetcher_factory,
         progress=progress,
-        events=rt.extras.get(LISTING_EVENTS_KEY),
+        events=rt.listing_events,
         deadline_s=rt.settings.scrape_pass_deadline_minutes * 60.0,
     )
 

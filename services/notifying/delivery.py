@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.base import utcnow
 from db.models import Agent, Notification
 from db.process_locks import FANOUT, try_advisory_lock
+from db.repositories import agents as agents_repo
 from db.repositories import delivery as repo
 from db.status import ContentType, DeliveryStatus, NotificationType
 from services import metrics
@@ -499,3 +500,14 @@ async def resend_drafts(
             )
         await _send_draft(database, notifier, view, resend=True)
     return len(rows)
+
+
+async def resend_drafts_to_agent(
+    database: Database, notifier: Notifier, *, telegram_user_id: int
+) -> int | None:
+    """`resend_drafts` for an active agent; None when this Telegram user is none."""
+    async with database.unit_of_work() as session:
+        agent = await agents_repo.get_agent_by_telegram_user(session, telegram_user_id)
+    if agent is None or not agent.is_active:
+        return None
+    return await resend_drafts(database, notifier, telegram_user_id=telegram_user_id)

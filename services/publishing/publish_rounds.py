@@ -291,6 +291,12 @@ async def is_paused(database: Database) -> bool:
         return await _paused(session)
 
 
+async def set_paused(database: Database, paused: bool) -> None:
+    """Stop (/pause) or restart (/resume) all publishing; scheduled posts wait meanwhile."""
+    async with database.unit_of_work() as session:
+        await app_state.set_value(session, app_state.PUBLISHING_PAUSED, paused)
+
+
 async def _paused(session: AsyncSession) -> bool:
     return bool(await app_state.get_value(session, app_state.PUBLISHING_PAUSED, False))
 

@@ -46,7 +46,7 @@ async def test_the_draft_message_shows_the_builder_and_license(
         (agent,) = await agents(h.database, 1, telegram_user_id=7301, license_number="BK-77")
         user = h.fake.user(7301)
         listing = await new_home(h.database, agent)
-        maker = h.runtime.extras["draft_maker"]
+        maker = h.runtime.draft_maker
         assert isinstance(maker, DraftMaker)
         await maker.new_listings([listing.id])
         draft = await user.wait_message(lambda m: bool(m.buttons))

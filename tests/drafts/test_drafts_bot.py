@@ -25,9 +25,9 @@ EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 
 
 def maker(h: BotHarness) -> DraftMaker:
-    found = h.runtime.extras["listing_events"]
+    found = h.runtime.listing_events
     assert isinstance(found, DraftMaker)
-    assert h.runtime.extras["draft_maker"] is found
+    assert h.runtime.draft_maker is found
     return found
 
 
@@ -171,7 +171,7 @@ async def test_revision_with_the_openai_writer_through_the_bot(
     openai_harness: tuple[BotHarness, FakeOpenAI],
 ) -> None:
     h, fake = openai_harness
-    assert isinstance(h.runtime.extras["writer"], OpenAIWriter)
+    assert isinstance(h.runtime.writer, OpenAIWriter)
     user, draft, piece = await _first_draft(h, 7006)
     assert piece.writer == "openai:gpt-4o-mini"
     fake.reset()

@@ -84,7 +84,7 @@ async def test_the_flyer_arrives_as_a_pdf_with_a_preview(
             source_url=listing_url,
             image_urls=[f"{photo_site.url}/photo.jpg"],
         )
-        maker = h.runtime.extras["draft_maker"]
+        maker = h.runtime.draft_maker
         assert isinstance(maker, DraftMaker)
         await maker.new_listings([listing.id])
         draft = await user.wait_message(lambda m: bool(m.buttons))

@@ -38,7 +38,7 @@ async def test_a_token_sent_instead_of_feedback_is_deleted_and_goes_nowhere(
     h, openai = openai_harness
     (agent,) = await agents(h.database, 1, telegram_user_id=7101)
     user = h.fake.user(7101)
-    maker = h.runtime.extras["draft_maker"]
+    maker = h.runtime.draft_maker
     assert isinstance(maker, DraftMaker)
     await maker.new_listings([(await new_home(h.database, agent)).id])
     draft = await user.wait_message(lambda m: bool(m.buttons))

@@ -253,13 +253,19 @@ def test_a_draft_renders_as_valid_messages(draft: DraftView) -> None:
     st.sampled_from(list(ContentStatus)),
     _scheduled,
     st.sampled_from(["America/New_York", "UTC", "Not/AZone"]),
+    st.booleans(),
 )
 def test_a_decided_draft_keeps_valid_html(
-    draft: DraftView, status: str, scheduled: list[ScheduledPost], timezone: str
+    draft: DraftView,
+    status: str,
+    scheduled: list[ScheduledPost],
+    timezone: str,
+    awaiting_agent: bool,
 ) -> None:
     line = draft_render.status_line(status, scheduled, timezone, draft.content_type)
     assert _shown(line).strip()
-    decided = draft_render.with_status(draft_render.render_draft(draft)[-1], line)
+    shown = draft_render.render_draft(draft)[-1]
+    decided = draft_render.with_status(shown, line, awaiting_agent=awaiting_agent)
     assert utf16_length(_shown(decided)) <= MAX_TEXT
 
 

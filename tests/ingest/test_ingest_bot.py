@@ -20,9 +20,9 @@ from tests.ingest.conftest import RecordingEvents, fast_fetcher_factory
 
 def _point_at(h: BotHarness, site: FakeBuilderSite, events: Any = None) -> None:
     h.settings.listings_base_url = site.base_url
-    h.runtime.extras[scrape_jobs.FETCHER_FACTORY_KEY] = fast_fetcher_factory()
+    h.runtime.fetcher_factory = fast_fetcher_factory()
     if events is not None:
-        h.runtime.extras[scrape_jobs.LISTING_EVENTS_KEY] = events
+        h.runtime.listing_events = events
 
 
 async def test_scrape_edits_one_message_with_progress_then_the_summary(

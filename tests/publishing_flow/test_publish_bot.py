@@ -18,7 +18,7 @@ from tests.publishing_flow.conftest import IG_ID, PAGE_ID, PAGE_TOKEN
 @pytest.fixture
 async def bot(harness: BotHarness, fake: FakeGraphApi) -> AsyncIterator[BotHarness]:  # noqa: F811
     # What bot/jobs/publish_job.py would create from GRAPH_API_BASE_URL; closed at shutdown.
-    harness.runtime.extras["graph"] = GraphResources.open(
+    harness.runtime.graph = GraphResources.open(
         fake.base_url,
         listings_base_url=fake.root_url,  # the fake serves the photos, as the builder's site does
         timeout_s=3,

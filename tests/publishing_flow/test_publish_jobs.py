@@ -11,7 +11,6 @@ from sqlalchemy import update
 
 from bot.app import build_application, start_application, stop_application
 from bot.app_type import App
-from bot.jobs.publish_job import GRAPH_KEY
 from bot.runtime import RUNTIME_KEY, Runtime
 from db.base import utcnow
 from db.models import Agent, PostSchedule
@@ -74,11 +73,11 @@ async def test_jobs_recover_then_publish_and_tell_the_agent(
         failed = await other_phone.wait_message(lambda m: "may or may not" in m.content, timeout=15)
         assert OUTCOME_UNKNOWN in failed.content and any("Retry" in b for b in failed.button_labels)
         rt = app.bot_data[RUNTIME_KEY]
-        assert isinstance(rt, Runtime) and GRAPH_KEY in rt.extras
-        session = rt.extras[GRAPH_KEY].session
+        assert isinstance(rt, Runtime) and rt.graph is not None
+        session = rt.graph.session
     finally:
         await stop_application(app)
-    assert session.closed and GRAPH_KEY not in rt.extras
+    assert session.closed and rt.graph is None
     [row] = await rows_of(database, crashed.piece_id)
     assert row.status == "failed" and row.error_message == OUTCOME_UNKNOWN
     assert (await piece_of(database, crashed.piece_id)).status == "posting_failed"

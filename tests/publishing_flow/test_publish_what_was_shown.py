@@ -71,7 +71,7 @@ async def test_published_text_is_the_text_shown_and_flyers_are_never_published(
     listing = await new_home(
         h.database, agent, image_urls=[fake.add_jpeg("home-shown.jpg", 1080, 1080)]
     )
-    maker = h.runtime.extras["draft_maker"]
+    maker = h.runtime.draft_maker
     assert isinstance(maker, DraftMaker)
     await maker.new_listings([listing.id])
     draft = await user.wait_message(lambda m: "New listing post" in m.content and bool(m.buttons))

@@ -458,3 +458,36 @@ async def test_a_deactivated_agent_connects_nothing(running: Running) -> None:
     assert status == 403 and "Only active agents linked in Telegram" in text
     assert r.graph.graph_calls(path="/oauth/access_token") == []
     assert await r.accounts() == [] and await r.offered() == 0
+
+
+async def test_a_page_pick_by_an_agent_deactivated_since_is_refused_in_a_popup(
+    running: Running,
+) -> None:
+    r = running
+    r.login.person = sunny_person()
+    _, url = await r.connect_link()
+    status, _, _ = await browse(url)
+    assert status == 200
+    offer = await r.chris.next_message()
+    async with r.database.unit_of_work() as s:
+        await s.execute(update(Agent).values(is_active=False))
+
+    answer = await r.telegram.wait_answer(await r.chris.tap(offer.message_id, "Sunny Homes"))
+    assert answer.show_alert
+    assert "Only agents can connect accounts" in str(answer.text)
+    assert await r.accounts() == [] and await r.offered() == 2
+    assert offer.edits == [] and offer.button_labels[0].startswith("Sunny Homes")
+
+
+async def test_a_forged_page_button_is_not_valid_and_connects_nothing(running: Running) -> None:
+    r = running
+    r.login.person = sunny_person()
+    _, url = await r.connect_link()
+    await browse(url)
+    offer = await r.chris.next_message()
+    real = str(offer.button("Sunny Homes")["callback_data"])
+    forged = real[:-1] + ("A" if real[-1] != "A" else "B")
+
+    answer = await r.telegram.wait_answer(await r.chris.tap_data(offer.message_id, forged))
+    assert answer.text == "This button is not valid."
+    assert await r.accounts() == [] and await r.offered() == 2

@@ -200,7 +200,7 @@ async def test_shutdown_finishes_requests_in_flight_before_the_bot_stops(
     assert seen == {"bot": True, "polling": True, "jobs": True}
     assert not app.running and app.updater is not None and not app.updater.running
     # post_shutdown ran after that: the writer's client is closed and gone.
-    assert "writer" not in app.bot_data["runtime"].extras
+    assert app.bot_data["runtime"].writer is None
 
 
 async def test_a_busy_port_is_one_sentence(fake: FakeTelegram, tmp_path: Path) -> None:
