@@ -276,7 +276,7 @@ async def _claimers_of(url: str) -> dict[str, int]:
     return await _group_count(url, PostSchedule.claimed_by)
 
 
-# Graph calls per post (see tests/publishing_flow): a Page photo is /photos + permalink; an
+# Graph calls per post (see tests/services/publishing): a Page photo is /photos + permalink; an
 # Instagram photo is quota + container + status + media_publish + permalink.
 CALLS_PER_POST = {"facebook": 2, "instagram": 5}
 

@@ -46,7 +46,7 @@ from tests.fakes.builder_site import (  # noqa: E402
     home_path,
     threaded_site,
 )
-from tests.scraping.expected_homes import expected_homes  # noqa: E402
+from tests.services.scraping.expected_homes import expected_homes  # noqa: E402
 
 TARGET_RATIO = 4.0  # PRODUCT.md §7: parsing a page costs ≤ 4× a bare lxml.html.fromstring
 
@@ -136,7 +136,7 @@ def _parser_speed(
 
 
 def _fixtures_as_expected() -> str:
-    """How many fixture homes parse to exactly their expected values (tests/scraping)."""
+    """How many fixture homes parse to exactly their expected values (tests/services/scraping)."""
     base = "https://holidaybuilders.com"
     expected = expected_homes(base)
     same = sum(

@@ -2,7 +2,7 @@
 
 PTB may rename anything under `telegram._utils` or `Bot._post` in any release, so the
 dependency is capped below the next major in pyproject.toml and
-tests/bot_units/test_ptb_private.py names the PTB version when one of these disappears.
+tests/bot/units/test_ptb_private.py names the PTB version when one of these disappears.
 Everything else in bot/ uses PTB's public API and imports what it needs of this from here.
 
 - `DefaultValue`, `ODVInput`: how a `BaseRequest` subclass (bot/aiohttp_request.py) tells

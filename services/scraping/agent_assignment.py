@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.repositories import ingest as repo
+from db.repositories import scraping as repo
 from db.status import ListingStatus, NotificationType
 from services.notifying.notification_rows import notify
 from services.scraping.scrape_notices import new_home_message

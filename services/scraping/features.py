@@ -86,7 +86,7 @@ _FEATURES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = tuple(
     )
 )
 # What `re.IGNORECASE` matches with an ASCII letter: the letter in either case, and four
-# other characters (found by trying every code point; tests/scraping check it again).
+# other characters (found by trying every code point; tests/services/scraping check it again).
 _FOLD = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ\u0130\u0131\u017f\u212a", "abcdefghijklmnopqrstuvwxyziisk"
 )

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from db.repositories import ingest as repo
+from db.repositories import scraping as repo
 from db.status import ListingStatus
 from services.context import Database
 from services.scraping.agent_assignment import assign_new

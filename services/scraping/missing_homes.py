@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from db.repositories import ingest as repo
+from db.repositories import scraping as repo
 from db.status import ListingStatus
 from services.context import Database
 from services.scraping.listing_events import StatusChange

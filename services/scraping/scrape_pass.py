@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from db.base import utcnow
 from db.process_locks import SCRAPE_LOCK, try_advisory_lock
-from db.repositories import ingest as repo
+from db.repositories import scraping as repo
 from db.status import ListingStatus
 from services.context import Database
 from services.errors import ConflictError

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.repositories import ingest as repo
+from db.repositories import scraping as repo
 from db.repositories import transitions
 from db.repositories.transitions import Request
 from db.status import ListingStatus, NotificationType
@@ -30,7 +30,7 @@ async def withdraw_drafts(
     """Reject the not-yet-posted drafts of homes that left the market, each with an audit
     row carrying its listing's sentence, and cancel every pending post of these homes.
 
-    The drafts are read locked first (db.repositories.ingest.withdrawal_candidates), so the
+    The drafts are read locked first (db.repositories.scraping.withdrawal_candidates), so the
     status each one is withdrawn from is the one its audit row names."""
     listing_ids = list(feedback_by_listing)
     withdrawn: list[repo.WithdrawnPiece] = []

@@ -34,7 +34,7 @@ from services.notifying.delivery import draft_view
 from tests.conftest import truncate_all
 from tests.factories import make_agent, make_piece
 from tests.fuzz.telegram_html import utf16_length, visible_text
-from tests.generation.gen_listings import AGENT, BASE
+from tests.services.generation.gen_listings import AGENT, BASE
 
 TELEGRAM_MAX = 4096  # a Telegram text message, in UTF-16 code units
 WRITER = BuiltinWriter()

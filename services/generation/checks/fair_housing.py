@@ -12,7 +12,8 @@ the phrase lists REALTOR associations and MLS compliance tools publish. Two judg
   flagged everywhere: the exemption allows age qualification, not a ban on children (55+
   communities need only 80 % of homes to have one resident aged 55 or older).
 
-To maintain the list, add a `PhraseRule` below; `tests/generation` has one case per category.
+To maintain the list, add a `PhraseRule` below; `tests/services/generation` has one case per
+category.
 """
 
 from __future__ import annotations
