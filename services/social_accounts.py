@@ -24,7 +24,7 @@ from services.errors import InvalidInputError, NotAllowedError, ServiceError
 from services.notifying.notification_rows import notify
 from services.publishing import GraphClient, Platform, PublishError, validate_account
 from services.publishing.graph_errors import service_name
-from services.publishing.publish_rounds import settle_piece
+from services.publishing.post_outcomes import settle_piece
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,11 @@ from services.crypto import TokenCipher, generate_key
 from services.notifying import delivery
 from services.notifying.notifier import DraftView, NotificationView
 from services.publishing import Platform, PublishResult
-from services.publishing.publish_rounds import (
-    MAX_ATTEMPTS,
-    GraphResources,
-    publish_due,
-    recover_stale,
-)
+from services.publishing.graph_resources import GraphResources
+from services.publishing.orphan_settling import recover_stale
+from services.publishing.publish_rounds import publish_due
 from services.publishing.results import BeforeVisibleCall
+from services.publishing.retry_policy import MAX_ATTEMPTS
 from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing_flow.conftest import (

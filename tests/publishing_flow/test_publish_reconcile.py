@@ -23,15 +23,13 @@ from db.models import PostSchedule
 from db.repositories import publishing as repo
 from services.context import Database
 from services.publishing import Platform, PublishResult
-from services.publishing.publish_rounds import (
-    OUTCOME_UNKNOWN,
-    STALE_AFTER,
-    GraphResources,
-    PublishRound,
-    holder_is_gone,
-    publish_due,
-)
+from services.publishing.graph_resources import GraphResources
+from services.publishing.post_outcomes import OUTCOME_UNKNOWN
+from services.publishing.publish_leases import holder_is_gone
+from services.publishing.publish_rounds import publish_due
 from services.publishing.results import BeforeVisibleCall, VisibleCall
+from services.publishing.retry_policy import STALE_AFTER
+from services.publishing.round_stats import PublishRound
 from tests.fakes.graph_api import FakeGraphApi
 from tests.publishing_flow.conftest import (
     IG_ID,
