@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from db.repositories import publishing as repo
+from db.repositories import publish_claims
 from services.context import Database
 from services.publishing.publish_leases import LEASE, Leases
 from services.publishing.publish_pause import PausedMeanwhile, paused_in
@@ -28,7 +28,7 @@ async def claim_some(
     worker: str,
     stats: PublishRound,
     limit: int,
-) -> list[repo.ClaimedPost]:
+) -> list[publish_claims.ClaimedPost]:
     """Claim the account's next `limit` due posts in their own committed transaction.
 
     Claiming a few at once saves a write per post; the ones still waiting are leased like
@@ -36,7 +36,7 @@ async def claim_some(
     """
     try:
         async with writing(database) as session:
-            ids = await repo.claim(
+            ids = await publish_claims.claim(
                 session,
                 now=now,
                 worker_id=worker,
@@ -47,7 +47,7 @@ async def claim_some(
             if not ids:
                 return []
             # Read after the claim's write, so a /pause committed meanwhile rolls it back.
-            posts, paused = await repo.load_claimed(session, ids)
+            posts, paused = await publish_claims.load_claimed(session, ids)
             if paused:
                 raise PausedMeanwhile
     except PausedMeanwhile:
@@ -58,7 +58,7 @@ async def claim_some(
 
 async def unclaim(
     database: Database,
-    posts: list[repo.ClaimedPost],
+    posts: list[publish_claims.ClaimedPost],
     worker: str,
     now: datetime,
     stats: PublishRound,
@@ -67,21 +67,21 @@ async def unclaim(
     """Give back claimed posts that were never started (publishing was paused)."""
     ids = [p.schedule_id for p in posts]
     async with writing(database) as session:
-        await repo.unclaim(session, ids, worker_id=worker, now=now)
+        await publish_claims.unclaim(session, ids, worker_id=worker, now=now)
     stats.claimed -= len(ids)
     if leases is not None:
         leases.ids.difference_update(ids)
 
 
 def visible_call_marker(
-    database: Database, post: repo.ClaimedPost, clock: Callable[[], datetime], worker: str
+    database: Database, post: publish_claims.ClaimedPost, clock: Callable[[], datetime], worker: str
 ) -> Callable[[VisibleCall], Awaitable[None]]:
     """Commit the visible call (and its container) before it is made, or stop it when the
     post is no longer ours."""
 
     async def before_visible_call(call: VisibleCall) -> None:
         async with writing(database) as session:
-            ours = await repo.mark_platform_call(
+            ours = await publish_claims.mark_platform_call(
                 session,
                 post.schedule_id,
                 worker_id=worker,

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from db.base import utcnow
-from db.repositories import publishing as repo
+from db.repositories import publish_claims
 from services.context import Database
 from services.crypto import DecryptionError
 from services.publishing.graph_errors import PublishError, service_name
@@ -87,7 +87,7 @@ async def settle_orphans_in(
     """Take over every `sent` post whose holder is gone and settle it with the platform."""
     now = clock()
     async with database.unit_of_work() as session:
-        held = await repo.held_posts(session)
+        held = await publish_claims.held_posts(session)
     orphans = [
         h
         for h in held
@@ -98,10 +98,10 @@ async def settle_orphans_in(
         return
     gate = asyncio.Semaphore(max(1, concurrency))
 
-    async def settle(held_post: repo.HeldPost) -> None:
+    async def settle(held_post: publish_claims.HeldPost) -> None:
         async with gate:
             async with writing(database) as session:
-                adopted = await repo.adopt(
+                adopted = await publish_claims.adopt(
                     session,
                     held_post.schedule_id,
                     holder=held_post.holder,
@@ -110,7 +110,7 @@ async def settle_orphans_in(
                     until=clock() + LEASE,
                 )
                 posts, _paused = (
-                    await repo.load_claimed(session, [held_post.schedule_id])
+                    await publish_claims.load_claimed(session, [held_post.schedule_id])
                     if adopted
                     else ([], False)
                 )
@@ -135,7 +135,7 @@ async def _reconcile(
     database: Database,
     publisher: Publisher,
     reconciler: Reconciler,
-    post: repo.ClaimedPost,
+    post: publish_claims.ClaimedPost,
     clock: Callable[[], datetime],
     stats: PublishRound,
     worker: str,
@@ -194,7 +194,7 @@ async def _reconcile(
     elif post.claimed_at is not None and now - post.claimed_at < STALE_AFTER:
         stats.reconciled_waiting += 1
         async with writing(database) as session:
-            await repo.release(session, post.schedule_id, worker_id=worker, now=now)
+            await publish_claims.release(session, post.schedule_id, worker_id=worker, now=now)
     else:
         # The platform could not tell for as long as a post may take: only now unknown.
         async with writing(database) as session:
@@ -225,8 +225,8 @@ async def recover_stale(
     """
     now = now or utcnow()
     async with database.unit_of_work() as session:
-        ids = await repo.stale_sent(session, claimed_before=now - older_than)
-        posts, _paused = await repo.load_claimed(session, ids)
+        ids = await publish_claims.stale_sent(session, claimed_before=now - older_than)
+        posts, _paused = await publish_claims.load_claimed(session, ids)
     count = 0
     for post in posts:
         svc = service_name(as_platform(post.platform))

@@ -14,8 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.repositories import publishing as repo
-from db.repositories import transitions
+from db.repositories import account_connections, publish_claims, publish_outcomes, transitions
 from db.repositories.transitions import Request
 from db.status import NotificationType, ScheduleStatus
 from services import metrics
@@ -47,7 +46,7 @@ NOT_SENT_RETRIED = "The publisher stopped before this post went out; it was queu
 
 async def publish_failed(
     database: Database,
-    post: repo.ClaimedPost,
+    post: publish_claims.ClaimedPost,
     exc: PublishError,
     now: datetime,
     stats: PublishRound,
@@ -70,7 +69,7 @@ async def publish_failed(
 
 async def record_success(
     database: Database,
-    post: repo.ClaimedPost,
+    post: publish_claims.ClaimedPost,
     result: PublishResult,
     now: datetime,
     stats: PublishRound,
@@ -79,7 +78,7 @@ async def record_success(
         finished, piece = await _change_post(
             session,
             post.piece_id,
-            lambda: repo.record_success(
+            lambda: publish_outcomes.record_success(
                 session,
                 post.schedule_id,
                 piece_id=post.piece_id,
@@ -100,14 +99,14 @@ async def record_success(
 
 async def requeue(
     database: Database,
-    post: repo.ClaimedPost,
+    post: publish_claims.ClaimedPost,
     exc: PublishError,
     now: datetime,
     stats: PublishRound,
 ) -> None:
     at = now + retry_delay(post.attempts, exc.retry_after_s)
     async with writing(database) as session:
-        await repo.requeue(
+        await publish_outcomes.requeue(
             session, post.schedule_id, at=at, error_message=exc.user_message, now=now
         )
     stats.retried += 1
@@ -117,8 +116,8 @@ async def requeue(
 async def _change_post(
     session: AsyncSession,
     piece_id: uuid.UUID,
-    change: Callable[[], Awaitable[repo.Finished | None]],
-) -> tuple[repo.Finished | None, repo.PieceForOutcome | None]:
+    change: Callable[[], Awaitable[publish_outcomes.Finished | None]],
+) -> tuple[publish_outcomes.Finished | None, publish_outcomes.PieceForOutcome | None]:
     """Lock the piece and give one of its posts its outcome, in the order each database needs.
 
     PostgreSQL: the piece lock first, so that posts of one piece finish one after the other
@@ -126,15 +125,15 @@ async def _change_post(
     database's write lock; a read first could fail to upgrade), then the piece.
     """
     if session.get_bind().dialect.name == "postgresql":
-        piece = await repo.lock_piece(session, piece_id)
+        piece = await publish_outcomes.lock_piece(session, piece_id)
         return await change(), piece
     finished = await change()
-    return finished, (await repo.lock_piece(session, piece_id) if finished else None)
+    return finished, (await publish_outcomes.lock_piece(session, piece_id) if finished else None)
 
 
 async def fail(
     database: Database,
-    post: repo.ClaimedPost,
+    post: publish_claims.ClaimedPost,
     reason: str,
     now: datetime,
     stats: PublishRound,
@@ -146,7 +145,7 @@ async def fail(
         # Its own transaction: it locks the account, which /accounts may hold while it
         # waits for a piece this failure would lock.
         async with writing(database) as session:
-            deactivated = await repo.deactivate_account(
+            deactivated = await account_connections.deactivate_account(
                 session, post.account_pk, reason=reason, now=now
             )
     async with writing(database) as session:
@@ -186,7 +185,7 @@ async def record_final_failure(
     finished, piece = await _change_post(
         session,
         piece_id,
-        lambda: repo.record_failure(
+        lambda: publish_outcomes.record_failure(
             session, schedule_id, piece_id=piece_id, error_message=reason, now=now
         ),
     )
@@ -211,17 +210,17 @@ async def settle_piece(
     piece_id: uuid.UUID,
     now: datetime,
     *,
-    piece: repo.PieceForOutcome | None = None,
+    piece: publish_outcomes.PieceForOutcome | None = None,
 ) -> None:
     """When none of the piece's posts is waiting any more, tell the agent where it is live."""
-    piece = piece or await repo.lock_piece(session, piece_id)
+    piece = piece or await publish_outcomes.lock_piece(session, piece_id)
     if piece is None:
         return
-    outcomes = await repo.piece_outcomes(session, piece_id)
+    outcomes = await publish_outcomes.piece_outcomes(session, piece_id)
     waiting = {ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value}
     if any(o.status in waiting for o in outcomes):
         return
-    live: dict[uuid.UUID, repo.PostOutcome] = {}
+    live: dict[uuid.UUID, publish_outcomes.PostOutcome] = {}
     failed: set[uuid.UUID] = set()
     for o in outcomes:
         if o.status == ScheduleStatus.SUCCESS.value:
@@ -261,7 +260,7 @@ async def settle_piece(
 
 
 async def requeue_now(
-    database: Database, post: repo.ClaimedPost, now: datetime, stats: PublishRound
+    database: Database, post: publish_claims.ClaimedPost, now: datetime, stats: PublishRound
 ) -> None:
     """It never went out: publish it again at once (attempts permitting)."""
     if post.attempts >= MAX_ATTEMPTS:
@@ -274,7 +273,7 @@ async def requeue_now(
         )
         return
     async with writing(database) as session:
-        await repo.requeue(
+        await publish_outcomes.requeue(
             session, post.schedule_id, at=now, error_message=NOT_SENT_RETRIED, now=now
         )
     stats.reconciled_retried += 1

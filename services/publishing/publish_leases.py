@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from db.repositories import publishing as repo
+from db.repositories import publish_claims
 from services.context import Database
 from services.publishing.write_turns import writing
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # A claim lapses LEASE after its last renewal; the holder renews every HEARTBEAT_S, so a
 # live holder misses three renewals in a row before anyone may take its post.
-LEASE = repo.DEFAULT_LEASE
+LEASE = publish_claims.DEFAULT_LEASE
 HEARTBEAT_S = 5.0
 
 _HOST = socket.gethostname()[:60]
@@ -95,7 +95,7 @@ class Leases:
                 continue
             try:
                 async with writing(self._database) as session:
-                    await repo.renew_leases(
+                    await publish_claims.renew_leases(
                         session, list(self.ids), worker_id=self._worker, until=self._clock() + LEASE
                     )
             except Exception:

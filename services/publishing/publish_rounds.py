@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from db.base import utcnow
-from db.repositories import publishing as repo
+from db.repositories import publish_claims
 from services.context import Database
 from services.crypto import DecryptionError
 from services.publishing.claims import LostClaim, claim_some, unclaim, visible_call_marker
@@ -104,12 +104,12 @@ async def _drain_due(
     post_timeout_s: float,
 ) -> None:
     async with database.unit_of_work() as session:
-        accounts = await repo.due_accounts(session, now=clock(), limit=max(1, batch))
+        accounts = await publish_claims.due_accounts(session, now=clock(), limit=max(1, batch))
     gate = asyncio.Semaphore(max(1, concurrency))
     claiming = 0  # claims in flight: they count against `batch` until they return
     changed = asyncio.Event()
 
-    async def publish(post: repo.ClaimedPost) -> None:
+    async def publish(post: publish_claims.ClaimedPost) -> None:
         try:
             await _publish_claimed(database, publisher, post, clock, stats, post_timeout_s, worker)
         finally:
@@ -162,7 +162,7 @@ async def _drain_due(
 async def _publish_claimed(
     database: Database,
     publisher: Publisher,
-    post: repo.ClaimedPost,
+    post: publish_claims.ClaimedPost,
     clock: Callable[[], datetime],
     stats: PublishRound,
     post_timeout_s: float,
