@@ -2,7 +2,8 @@
 
 The package: records (state), graph_faults (errors), request_params, one mixin of
 `FakeGraphApi` per kind of Graph endpoint (tokens, node_reads, pages, ig_containers,
-recent_reads, insights, images) and server.py (the server itself).
+recent_reads, insights, images), server.py (the server itself), and facebook_login.py
+(the Facebook Login dialog, mounted on the server).
 
 Use it in tests::
 

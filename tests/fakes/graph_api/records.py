@@ -13,7 +13,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 Action = Literal["error", "disconnect", "disconnect_after", "delay"]
-# A mounted module's handler (e.g. tests/fakes/facebook_login.py): given the method, the path
+# A mounted module's handler (e.g. facebook_login.py): given the method, the path
 # without its version, the parameters and the token, it answers a JSON body or a response,
 # or None when the path is not its own. Raising GraphFault answers a Graph error.
 Extension = Callable[
