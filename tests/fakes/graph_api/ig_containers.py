@@ -7,13 +7,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.fakes.graph_api.graph_faults import (
-    GraphFault,
-    _not_found,
-)
-from tests.fakes.graph_api.recent_reads import (
-    recent_media,
-)
+from tests.fakes.graph_api.graph_faults import GraphFault, _not_found
+from tests.fakes.graph_api.recent_reads import recent_media
 from tests.fakes.graph_api.records import (
     DAY_S,
     IG_MAX_BYTES,
@@ -23,10 +18,7 @@ from tests.fakes.graph_api.records import (
     FakePost,
     FakeToken,
 )
-from tests.fakes.graph_api.request_params import (
-    _field_list,
-    _truthy,
-)
+from tests.fakes.graph_api.request_params import _field_list, _truthy
 
 
 class InstagramMethods:

@@ -8,9 +8,7 @@ import io
 from aiohttp import web
 from PIL import Image
 
-from tests.fakes.graph_api.records import (
-    FakeImage,
-)
+from tests.fakes.graph_api.records import FakeImage
 
 
 class ImageMethods:

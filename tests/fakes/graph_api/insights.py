@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.graph_api.graph_faults import (
-    GraphFault,
-)
-from tests.fakes.graph_api.records import (
-    FakeToken,
-)
+from tests.fakes.graph_api.graph_faults import GraphFault
+from tests.fakes.graph_api.records import FakeToken
 
 
 class InsightsMethods:

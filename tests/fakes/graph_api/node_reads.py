@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.graph_api.graph_faults import (
-    GraphFault,
-    _not_found,
-)
-from tests.fakes.graph_api.records import (
-    _FIELDS,
-    FakeToken,
-)
-from tests.fakes.graph_api.request_params import (
-    _field_list,
-    _iso,
-)
+from tests.fakes.graph_api.graph_faults import GraphFault, _not_found
+from tests.fakes.graph_api.records import _FIELDS, FakeToken
+from tests.fakes.graph_api.request_params import _field_list, _iso
 
 
 class NodeReads:

@@ -5,25 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.fakes.graph_api.graph_faults import (
-    GraphFault,
-    _not_found,
-)
-from tests.fakes.graph_api.recent_reads import (
-    recent_page_photos,
-    recent_page_posts,
-)
-from tests.fakes.graph_api.records import (
-    FB_MAX_BYTES,
-    FakePage,
-    FakePhoto,
-    FakePost,
-    FakeToken,
-)
-from tests.fakes.graph_api.request_params import (
-    _attached_media,
-    _truthy,
-)
+from tests.fakes.graph_api.graph_faults import GraphFault, _not_found
+from tests.fakes.graph_api.recent_reads import recent_page_photos, recent_page_posts
+from tests.fakes.graph_api.records import FB_MAX_BYTES, FakePage, FakePhoto, FakePost, FakeToken
+from tests.fakes.graph_api.request_params import _attached_media, _truthy
 
 
 class PageMethods:

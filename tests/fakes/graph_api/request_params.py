@@ -11,9 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.graph_api.graph_faults import (
-    GraphFault,
-)
+from tests.fakes.graph_api.graph_faults import GraphFault
 
 
 def _truthy(value: Any) -> bool:

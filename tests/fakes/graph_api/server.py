@@ -16,10 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from services.graph_versions import CURRENT_GRAPH_VERSION
-from tests.fakes.graph_api.graph_faults import (
-    GraphFault,
-    graph_error_body,
-)
+from tests.fakes.graph_api.graph_faults import GraphFault, graph_error_body
 from tests.fakes.graph_api.ig_containers import InstagramMethods
 from tests.fakes.graph_api.images import ImageMethods
 from tests.fakes.graph_api.insights import InsightsMethods
@@ -42,10 +39,7 @@ from tests.fakes.graph_api.records import (
     FakePost,
     FakeToken,
 )
-from tests.fakes.graph_api.request_params import (
-    _drop,
-    _read_params,
-)
+from tests.fakes.graph_api.request_params import _drop, _read_params
 from tests.fakes.graph_api.tokens import TokenMethods
 
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.fakes.graph_api.graph_faults import (
-    _REVOKED_MESSAGES,
-    GraphFault,
-)
-from tests.fakes.graph_api.records import (
-    FakeToken,
-)
+from tests.fakes.graph_api.graph_faults import _REVOKED_MESSAGES, GraphFault
+from tests.fakes.graph_api.records import FakeToken
 
 
 class TokenMethods:
