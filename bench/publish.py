@@ -68,14 +68,12 @@ from db.models import (  # noqa: E402
 from db.session import create_engine, create_sessionmaker  # noqa: E402
 from services.context import Database  # noqa: E402
 from services.crypto import TokenCipher, generate_key  # noqa: E402
-from services.publishing.publish_rounds import (  # noqa: E402
-    DEFAULT_CONCURRENCY,
-    OUTCOME_UNKNOWN,
-    GraphResources,
-    default_worker_id,
-    publish_due,
-    settle_orphans,
-)
+from services.publishing.graph_resources import GraphResources  # noqa: E402
+from services.publishing.orphan_settling import settle_orphans  # noqa: E402
+from services.publishing.post_outcomes import OUTCOME_UNKNOWN  # noqa: E402
+from services.publishing.publish_leases import default_worker_id  # noqa: E402
+from services.publishing.publish_rounds import publish_due  # noqa: E402
+from services.publishing.round_stats import DEFAULT_CONCURRENCY  # noqa: E402
 
 BENCH_DB = "rltr_bench_publish"
 

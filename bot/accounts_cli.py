@@ -15,7 +15,7 @@ from typing import TextIO
 from services import social_accounts
 from services.context import open_database
 from services.errors import InvalidInputError
-from services.publishing.publish_rounds import GraphResources
+from services.publishing.graph_resources import GraphResources
 from services.settings import Settings
 
 

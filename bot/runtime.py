@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from services.drafting.listing_drafts import DraftMaker
     from services.drafting.printable_flyers import FlyerPrinter
     from services.generation.writer import Writer
-    from services.publishing.publish_rounds import GraphResources
+    from services.publishing.graph_resources import GraphResources
     from services.scraping.listing_events import ListingEvents
     from services.scraping.scrape_pass import FetcherFactory
 

@@ -16,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Agent, SocialMediaAccount
+from db.repositories import account_connections, expiry_warnings
 from db.repositories import agents as agents_repo
-from db.repositories import publishing as repo
 from db.status import NotificationType
 from services.context import Database
 from services.errors import InvalidInputError, NotAllowedError, ServiceError
 from services.notifying.notification_rows import notify
 from services.publishing import GraphClient, Platform, PublishError, validate_account
 from services.publishing.graph_errors import service_name
-from services.publishing.publish_rounds import settle_piece
+from services.publishing.post_outcomes import settle_piece
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ async def connect(
         )
     cipher = database.cipher
     async with database.unit_of_work() as session:
-        row, existed = await repo.save_account(
+        row, existed = await account_connections.save_account(
             session,
             agent_id=agent_id,
             platform=plat,
@@ -172,7 +172,7 @@ async def connect(
 
 async def list_accounts(session: AsyncSession, agent_id: uuid.UUID) -> list[AccountSummary]:
     """The agent's accounts, active ones first."""
-    return [summary(row) for row in await repo.agent_accounts(session, agent_id)]
+    return [summary(row) for row in await account_connections.agent_accounts(session, agent_id)]
 
 
 async def disconnect(
@@ -187,12 +187,12 @@ async def disconnect(
     Disconnecting twice is harmless. Raises `NotAllowedError` when the account is not theirs.
     """
     now = now or utcnow()
-    row = await repo.disconnect_account(
+    row = await account_connections.disconnect_account(
         session, account_pk=account_pk, agent_id=agent_id, reason=DISCONNECTED_BY_AGENT, now=now
     )
     if row is None:
         raise NotAllowedError("That account is not one of yours; see /accounts.")
-    pieces = await repo.cancel_pending_for_account(session, account_pk, now=now)
+    pieces = await account_connections.cancel_pending_for_account(session, account_pk, now=now)
     for piece_id in dict.fromkeys(pieces):
         # A draft whose other posts are all out is now complete.
         await settle_piece(session, piece_id, now)
@@ -256,8 +256,10 @@ async def warn_expiring_tokens(
     """
     now = now or utcnow()
     async with database.unit_of_work() as session:
-        due = await repo.claim_expiry_warnings(session, expiring_before=now + warn_before, now=now)
-        agents = await repo.agents_by_id(session, list({d.agent_id for d in due}))
+        due = await expiry_warnings.claim_expiry_warnings(
+            session, expiring_before=now + warn_before, now=now
+        )
+        agents = await expiry_warnings.agents_by_id(session, list({d.agent_id for d in due}))
         for acc in due:
             agent = agents.get(acc.agent_id)
             if agent is None:
@@ -272,7 +274,7 @@ async def warn_expiring_tokens(
     return len(due)
 
 
-def _expiry_message(acc: repo.ExpiringAccount, timezone: str, now: datetime) -> str:
+def _expiry_message(acc: expiry_warnings.ExpiringAccount, timezone: str, now: datetime) -> str:
     svc = service_name("instagram" if acc.platform == "instagram" else "facebook")
     local = acc.token_expires_at.astimezone(ZoneInfo(timezone))
     day = f"{local:%b} {local.day}, {local.year}"

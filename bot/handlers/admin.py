@@ -7,7 +7,7 @@ import logging
 from bot.handler_kit import Command, handles_message
 from bot.render import bold, code, escape
 from services.onboarding import add_agent, invite_link
-from services.publishing import publish_rounds
+from services.publishing import publish_pause
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +32,12 @@ async def addagent(c: Command) -> None:
 @handles_message(admin=True)
 async def pause(c: Command) -> None:
     """/pause: stop all publishing at once (scheduled posts wait)."""
-    await publish_rounds.set_paused(c.rt.database, True)
+    await publish_pause.set_paused(c.rt.database, True)
     await c.reply("⏸ Publishing is paused. Scheduled posts will wait. /resume to restart.")
 
 
 @handles_message(admin=True)
 async def resume(c: Command) -> None:
     """/resume: publishing runs again."""
-    await publish_rounds.set_paused(c.rt.database, False)
+    await publish_pause.set_paused(c.rt.database, False)
     await c.reply("▶️ Publishing is running again.")

@@ -15,12 +15,13 @@ from bot.app_type import App
 from bot.jobs.job_options import NO_OVERLAP
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from services import social_accounts
-from services.publishing import publish_rounds
-from services.publishing.publish_rounds import GraphResources
+from services.publishing import orphan_settling, publish_rounds
+from services.publishing.graph_resources import GraphResources
+from services.publishing.publish_leases import default_worker_id
 
 log = logging.getLogger(__name__)
 
-WORKER_ID = publish_rounds.default_worker_id()
+WORKER_ID = default_worker_id()
 RECOVERY_DELAY_S = 0.5
 FIRST_ROUND_S = 2.0
 TOKEN_CHECK_INTERVAL = timedelta(days=1)
@@ -67,14 +68,14 @@ async def publish_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 "elapsed_s": round(result.elapsed_s, 3),
             },
         )
-    await publish_rounds.recover_stale(rt.database)
+    await orphan_settling.recover_stale(rt.database)
 
 
 async def recovery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """At start-up: settle with the platform the posts a dead publisher left `sent`."""
     rt = runtime(context)
     resources = graph(rt)
-    settled = await publish_rounds.settle_orphans(
+    settled = await orphan_settling.settle_orphans(
         rt.database, resources.publisher, resources.reconciler, worker_id=WORKER_ID
     )
     if settled.orphans:
@@ -87,7 +88,7 @@ async def recovery_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 "waiting": settled.reconciled_waiting,
             },
         )
-    count = await publish_rounds.recover_stale(rt.database)
+    count = await orphan_settling.recover_stale(rt.database)
     if count:
         log.warning("posts with unknown outcome marked failed", extra={"count": count})
 

@@ -45,7 +45,7 @@ from services.notifying.notifier import (
     RecipientUnreachable,
 )
 from services.notifying.reminders import waiting_for
-from services.publishing.publish_rounds import retry_delay
+from services.publishing.retry_policy import retry_delay
 from services.scheduling import in_quiet_hours
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@
     No call recorded: the visible call was never made (it is recorded, committed, before
       it is made), so it never went out.
 
-No database here: publish_rounds asks, then records the verdict.
+No database here: orphan_settling asks, then records the verdict.
 """
 
 from __future__ import annotations

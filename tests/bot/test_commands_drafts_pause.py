@@ -1,11 +1,11 @@
 """/drafts, /pause, /resume and /help through the real bot: thin handlers over one
-service call each (services.notifying.delivery, services.publishing.publish_rounds)."""
+service call each (services.notifying.delivery, services.publishing.publish_pause)."""
 
 from __future__ import annotations
 
 from bot.handler_kit import NOT_ADMIN
 from bot.handlers.start import STRANGER
-from services.publishing import publish_rounds
+from services.publishing import publish_pause
 from tests.bot.conftest import ADMIN_ID, BotHarness, harness  # noqa: F401
 from tests.factories import make_agent, make_piece
 
@@ -37,14 +37,14 @@ async def test_pause_and_resume_are_for_admins(harness: BotHarness) -> None:  # 
     admin, user = h.fake.user(ADMIN_ID), h.fake.user(8190)
     await user.send_command("/pause")
     assert (await user.next_message()).content == NOT_ADMIN
-    assert not await publish_rounds.is_paused(h.database)
+    assert not await publish_pause.is_paused(h.database)
 
     await admin.send_command("/pause")
     assert "Publishing is paused" in (await admin.next_message()).content
-    assert await publish_rounds.is_paused(h.database)
+    assert await publish_pause.is_paused(h.database)
     await admin.send_command("/resume")
     assert "Publishing is running again" in (await admin.next_message()).content
-    assert not await publish_rounds.is_paused(h.database)
+    assert not await publish_pause.is_paused(h.database)
 
 
 async def test_help_shows_admin_commands_to_admins_only(harness: BotHarness) -> None:  # noqa: F811

@@ -10,8 +10,8 @@ import pytest
 from bot.doctor import run_doctor
 from services.graph_versions import CURRENT_GRAPH_VERSION, DEFAULT_GRAPH_API_BASE_URL
 from services.settings import load_settings
-from tests.fakes.facebook_login import APP_ID, APP_SECRET, FakeFacebookLogin
 from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.graph_api.facebook_login import APP_ID, APP_SECRET, FakeFacebookLogin
 from tests.fakes.telegram_api import FakeTelegram
 
 

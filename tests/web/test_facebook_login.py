@@ -29,14 +29,14 @@ from services.context import Database
 from services.facebook_login import FacebookApp
 from services.settings import load_settings
 from tests.factories import make_agent
-from tests.fakes.facebook_login import (
+from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.graph_api.facebook_login import (
     APP_ID,
     APP_SECRET,
     FacebookPerson,
     FakeFacebookLogin,
     LoginPage,
 )
-from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.telegram_api import FakeMessage, FakeTelegram, FakeUser, FloodLimits
 from web.server import WebServer
 

@@ -16,7 +16,7 @@ from db.models import Agent, ContentPiece, Notification, PostSchedule, SocialMed
 from db.repositories import approval as approval_repo
 from db.status import ContentStatus
 from services.context import Database
-from services.publishing.publish_rounds import GraphResources
+from services.publishing.graph_resources import GraphResources
 from tests.factories import make_account, make_agent, make_listing, make_piece
 from tests.fakes.graph_api import FakeGraphApi
 

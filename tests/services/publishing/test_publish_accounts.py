@@ -14,7 +14,8 @@ from services import social_accounts
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
 from services.errors import InvalidInputError, NotAllowedError
-from services.publishing.publish_rounds import GraphResources, publish_due
+from services.publishing.graph_resources import GraphResources
+from services.publishing.publish_rounds import publish_due
 from services.token_rotation import rotate_all_tokens
 from tests.factories import make_agent
 from tests.fakes.graph_api import FakeGraphApi

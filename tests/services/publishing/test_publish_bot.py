@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import SocialMediaAccount
-from services.publishing.publish_rounds import GraphResources
+from services.publishing.graph_resources import GraphResources
 from tests.bot.conftest import BotHarness, harness  # noqa: F401 (the fixture)
 from tests.factories import make_agent
 from tests.fakes.graph_api import FakeGraphApi

@@ -11,7 +11,8 @@ from db.models import PostSchedule
 from db.repositories import app_state
 from services.context import Database
 from services.publishing import Platform, PublishResult
-from services.publishing.publish_rounds import CLAIM_AHEAD, GraphResources, publish_due
+from services.publishing.graph_resources import GraphResources
+from services.publishing.publish_rounds import CLAIM_AHEAD, publish_due
 from services.publishing.results import BeforeVisibleCall
 from tests.fakes.graph_api import FakeGraphApi
 from tests.services.publishing.conftest import PAGE_ID, seed_post

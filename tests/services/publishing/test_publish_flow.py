@@ -12,21 +12,18 @@ from sqlalchemy import update
 
 from db.base import utcnow
 from db.models import Agent, ContentPiece, PostSchedule, SocialMediaAccount
-from db.repositories import app_state
-from db.repositories import publishing as repo
+from db.repositories import app_state, publish_claims
 from services import approval
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
 from services.notifying import delivery
 from services.notifying.notifier import DraftView, NotificationView
 from services.publishing import Platform, PublishResult
-from services.publishing.publish_rounds import (
-    MAX_ATTEMPTS,
-    GraphResources,
-    publish_due,
-    recover_stale,
-)
+from services.publishing.graph_resources import GraphResources
+from services.publishing.orphan_settling import recover_stale
+from services.publishing.publish_rounds import publish_due
 from services.publishing.results import BeforeVisibleCall
+from services.publishing.retry_policy import MAX_ATTEMPTS
 from tests.factories import make_account, make_agent, make_piece
 from tests.fakes.graph_api import FakeGraphApi
 from tests.services.publishing.conftest import (
@@ -380,7 +377,7 @@ async def test_crash_after_the_platform_call_is_found_on_the_page_not_posted_twi
     early = await publish_due(database, graph.publisher, now=now, reconciler=graph.reconciler)
     assert early.orphans == 0 and early.claimed == 0
     # Once the lease lapsed, the next round asks the Page and finds the post.
-    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    later = now + publish_claims.DEFAULT_LEASE + timedelta(seconds=1)
     settled = await publish_due(database, graph.publisher, now=later, reconciler=graph.reconciler)
     assert settled.orphans == 1 and settled.reconciled_published == 1
     [row] = await rows_of(database, seeded.piece_id)
@@ -400,12 +397,12 @@ async def test_crash_right_after_the_claim_is_published_once_after_the_lease(
     now = utcnow()
     seeded = await seed_post(database, fake, at=now)
     async with database.unit_of_work() as s:
-        claimed = await repo.claim(s, now=now, worker_id="other-host:1:dead00", limit=10)
+        claimed = await publish_claims.claim(s, now=now, worker_id="other-host:1:dead00", limit=10)
     assert len(claimed) == 2  # committed as `sent`; the process dies here
     # Another host's holder: only its lease lapsing tells it is gone.
     kept = await publish_due(database, graph.publisher, now=now, reconciler=graph.reconciler)
     assert kept.claimed == 0 and kept.orphans == 0 and fake.calls == []
-    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    later = now + publish_claims.DEFAULT_LEASE + timedelta(seconds=1)
     round_ = await publish_due(database, graph.publisher, now=later, reconciler=graph.reconciler)
     # Nothing had been sent to the platform, so both went out now, once each.
     assert round_.orphans == 2 and round_.reconciled_retried == 2 and round_.succeeded == 2
@@ -511,10 +508,10 @@ async def test_a_claim_takes_at_most_its_limit(
             accounts=first.account_pks,
         )
     async with database.unit_of_work() as s:
-        one = await repo.claim(
+        one = await publish_claims.claim(
             s, now=now, worker_id="w", limit=1, account_pk=first.account_pks["facebook"]
         )
-        two = await repo.claim(s, now=now, worker_id="w", limit=2)
+        two = await publish_claims.claim(s, now=now, worker_id="w", limit=2)
     assert len(one) == 1 and len(two) == 2 and not set(one) & set(two)
 
 

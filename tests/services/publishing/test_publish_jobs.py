@@ -15,7 +15,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from db.base import utcnow
 from db.models import Agent, PostSchedule
 from services.context import Database
-from services.publishing.publish_rounds import OUTCOME_UNKNOWN
+from services.publishing.post_outcomes import OUTCOME_UNKNOWN
 from services.settings import load_settings
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.telegram_api import FakeTelegram, FloodLimits

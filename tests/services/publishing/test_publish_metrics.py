@@ -5,7 +5,8 @@ from __future__ import annotations
 from db.base import utcnow
 from services import metrics
 from services.context import Database
-from services.publishing.publish_rounds import GraphResources, publish_due
+from services.publishing.graph_resources import GraphResources
+from services.publishing.publish_rounds import publish_due
 from tests.fakes.graph_api import FakeGraphApi
 from tests.services.publishing.conftest import IG_ID, PAGE_ID, seed_post
 

@@ -25,7 +25,7 @@ from sqlalchemy.util import await_only
 
 from db.base import utcnow
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule
-from db.repositories import publishing as repo
+from db.repositories import publish_claims, publish_outcomes
 from db.repositories import scraping as ingest_repo
 from services import approval
 from services.approval import IN_FLIGHT
@@ -41,7 +41,7 @@ SOLD = "The home was sold, so this draft was withdrawn."
 async def _claim(database: Database) -> list[uuid.UUID]:
     """One publisher's claim, in its own committed transaction (as the publish job)."""
     async with database.unit_of_work() as s:
-        return await repo.claim(s, now=utcnow(), worker_id="race-test", limit=10)
+        return await publish_claims.claim(s, now=utcnow(), worker_id="race-test", limit=10)
 
 
 @asynccontextmanager
@@ -147,7 +147,7 @@ async def _wait_until_blocked(database: Database) -> None:
 async def _claim_in_flight(database: Database, seeded: Seeded) -> AsyncIterator[None]:
     """A claim made and not yet committed while the block runs; committed at its end."""
     async with database.unit_of_work() as s:
-        assert await repo.claim(s, now=utcnow(), worker_id="in-flight", limit=10) == (
+        assert await publish_claims.claim(s, now=utcnow(), worker_id="in-flight", limit=10) == (
             seeded.schedule_ids
         )
         yield
@@ -194,7 +194,7 @@ async def test_cancel_while_a_post_is_being_published_says_so_and_changes_nothin
     assert len(await _claim(database)) == 2
     # One of the two went back to waiting (a retryable error): the other is still out.
     async with database.unit_of_work() as s:
-        await repo.requeue(
+        await publish_outcomes.requeue(
             s, seeded.schedule_ids[0], at=utcnow(), error_message="later", now=utcnow()
         )
     res = await _cancel(database, seeded)
@@ -250,7 +250,7 @@ async def test_the_claim_takes_no_post_of_a_draft_that_is_not_approved(
         await s.execute(
             update(ContentPiece).where(ContentPiece.id == seeded.piece_id).values(status="rejected")
         )
-        assert await repo.due_accounts(s, now=utcnow(), limit=10) == []
+        assert await publish_claims.due_accounts(s, now=utcnow(), limit=10) == []
     assert await _claim(database) == []
     assert [r.status for r in await rows_of(database, seeded.piece_id)] == ["pending"]
     # A post of a draft one of whose other posts failed still goes out.

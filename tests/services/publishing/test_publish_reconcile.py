@@ -20,18 +20,16 @@ from sqlalchemy import update
 
 from db.base import utcnow
 from db.models import PostSchedule
-from db.repositories import publishing as repo
+from db.repositories import publish_claims
 from services.context import Database
 from services.publishing import Platform, PublishResult
-from services.publishing.publish_rounds import (
-    OUTCOME_UNKNOWN,
-    STALE_AFTER,
-    GraphResources,
-    PublishRound,
-    holder_is_gone,
-    publish_due,
-)
+from services.publishing.graph_resources import GraphResources
+from services.publishing.post_outcomes import OUTCOME_UNKNOWN
+from services.publishing.publish_leases import holder_is_gone
+from services.publishing.publish_rounds import publish_due
 from services.publishing.results import BeforeVisibleCall, VisibleCall
+from services.publishing.retry_policy import STALE_AFTER
+from services.publishing.round_stats import PublishRound
 from tests.fakes.graph_api import FakeGraphApi
 from tests.services.publishing.conftest import (
     IG_ID,
@@ -221,7 +219,7 @@ async def test_a_live_holder_keeps_its_posts(
     now = utcnow()
     seeded = await seed_post(database, fake, platforms=["facebook", "instagram"], at=now)
     async with database.unit_of_work() as s:
-        mine = await repo.claim(s, now=now, worker_id="other-host:42:live01", limit=1)
+        mine = await publish_claims.claim(s, now=now, worker_id="other-host:42:live01", limit=1)
     assert len(mine) == 1
     result = await _round(database, graph, now + timedelta(seconds=10))
     # The other row is published; the held one is neither touched nor taken.
@@ -229,7 +227,7 @@ async def test_a_live_holder_keeps_its_posts(
     held = {r.id: r for r in await rows_of(database, seeded.piece_id)}[mine[0]]
     assert held.status == "sent" and held.claimed_by == "other-host:42:live01"
     async with database.unit_of_work() as s:
-        assert await repo.renew_leases(
+        assert await publish_claims.renew_leases(
             s, mine, worker_id="other-host:42:live01", until=now + timedelta(seconds=40)
         )
     # Renewed: still live past the first lease.

@@ -16,7 +16,9 @@ from db.models import ContentPiece, PostSchedule
 from services.approval import NEVER_POSTED
 from services.context import Database
 from services.drafting.listing_drafts import DraftMaker
-from services.publishing.publish_rounds import GraphResources, NoPostText, post_text, publish_due
+from services.publishing.graph_resources import GraphResources
+from services.publishing.post_text import NoPostText, post_text
+from services.publishing.publish_rounds import publish_due
 from tests.bot.conftest import BotHarness, harness  # noqa: F401 (the fixture)
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.telegram_api import FakeMessage

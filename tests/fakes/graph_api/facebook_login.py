@@ -34,7 +34,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from tests.fakes.graph_api import FakeGraphApi, FakeToken, GraphFault
+from tests.fakes.graph_api.graph_faults import GraphFault
+from tests.fakes.graph_api.records import FakeToken
+from tests.fakes.graph_api.server import FakeGraphApi
 
 APP_ID = "1234567890"
 APP_SECRET = "fake-app-secret-0123456789abcdef"

@@ -7,7 +7,7 @@
   posts with `message`, `permalink_url`, `created_time`; same paging.
 - `GET /{page-id}/photos?type=uploaded`: the Page's published photos (`name` is the caption).
 
-Kept apart from graph_api.py so the edges can move with it when that module is split.
+Functions of the fake's state (not a mixin): the Pages and Instagram mixins call them.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tests.fakes.graph_api.graph_faults import GraphFault
+from tests.fakes.graph_api.request_params import _iso
+
 if TYPE_CHECKING:
-    from tests.fakes.graph_api import FakeGraphApi
+    from tests.fakes.graph_api.server import FakeGraphApi
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -24,7 +27,6 @@ MAX_LIMIT = 100
 
 def recent_media(fake: FakeGraphApi, ig_user_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """The IG account's media, newest first."""
-    from tests.fakes.graph_api import _iso
 
     rows = [
         (
@@ -45,7 +47,6 @@ def recent_media(fake: FakeGraphApi, ig_user_id: str, params: dict[str, Any]) ->
 
 def recent_page_posts(fake: FakeGraphApi, page_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """The Page's published posts (photo posts included), newest first."""
-    from tests.fakes.graph_api import _iso
 
     rows = [
         (
@@ -66,7 +67,6 @@ def recent_page_posts(fake: FakeGraphApi, page_id: str, params: dict[str, Any]) 
 
 def recent_page_photos(fake: FakeGraphApi, page_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """The Page's uploaded, published photos, newest first (`type=uploaded`)."""
-    from tests.fakes.graph_api import _iso
 
     if str(params.get("type", "uploaded")) != "uploaded":
         return {"data": []}
@@ -92,7 +92,6 @@ def _page(
     rows: Sequence[tuple[float, dict[str, Any]]],
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    from tests.fakes.graph_api import GraphFault
 
     since = _unix(params.get("since"))
     until = _unix(params.get("until"))
@@ -125,6 +124,4 @@ def _unix(value: Any) -> float | None:
     try:
         return float(str(value))
     except ValueError:
-        from tests.fakes.graph_api import GraphFault
-
         raise GraphFault(100, f"(#100) Invalid timestamp: {value}") from None
