@@ -74,9 +74,10 @@ async def lock_agent(session: AsyncSession, agent_id: uuid.UUID) -> Agent | None
 
 
 async def assignments(
-    session: AsyncSession, listing_ids: Sequence[uuid.UUID]
+    session: AsyncSession, listing_ids: Sequence[uuid.UUID], *, marketable_only: bool = True
 ) -> list[tuple[Agent, Listing]]:
-    """(agent, listing) for every active agent assigned to these marketable listings."""
+    """(agent, listing) for every active agent assigned to these listings: only marketable
+    ones, unless `marketable_only` is off (a lifecycle event: a sold home keeps its agents)."""
     if not listing_ids:
         return []
     stmt = (
@@ -86,7 +87,7 @@ async def assignments(
         .where(
             AgentListing.listing_id.in_(list(listing_ids)),
             Agent.is_active.is_(True),
-            _marketable_listing(),
+            *([_marketable_listing()] if marketable_only else []),
         )
         .order_by(Listing.scraped_at, Listing.id, Agent.id)
     )

@@ -9,24 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Agent, AgentListing, ContentPiece, Listing, ListingStatusChange
-
-
-async def event_assignments(
-    session: AsyncSession, listing_ids: Sequence[uuid.UUID]
-) -> list[tuple[Agent, Listing]]:
-    """(agent, listing) for every active agent assigned to these listings, whatever their
-    status (a sold home still has its agents)."""
-    if not listing_ids:
-        return []
-    stmt = (
-        select(Agent, Listing)
-        .join(AgentListing, AgentListing.agent_id == Agent.id)
-        .join(Listing, Listing.id == AgentListing.listing_id)
-        .where(AgentListing.listing_id.in_(list(listing_ids)), Agent.is_active.is_(True))
-        .order_by(Listing.id, Agent.id)
-    )
-    return [(a, lst) for a, lst in (await session.execute(stmt)).all()]
+from db.models import ContentPiece, Listing, ListingStatusChange
 
 
 async def written_events(

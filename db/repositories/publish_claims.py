@@ -27,7 +27,8 @@ from db.status import ContentStatus, ScheduleStatus
 # Core table: the per-post statements below are built once with bound parameters and run
 # without the ORM layer (statement building and ORM bulk handling cost several times the
 # round trip of such a small statement).
-_posts: Table = PostSchedule.__table__  # type: ignore[assignment]
+POSTS_TABLE: Table = PostSchedule.__table__  # type: ignore[assignment]
+_posts = POSTS_TABLE
 
 PENDING = ScheduleStatus.PENDING.value
 SENT = ScheduleStatus.SENT.value

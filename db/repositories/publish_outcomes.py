@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Agent, ContentPiece, Listing, PostSchedule, SocialMediaAccount
+from db.repositories.publish_claims import PENDING, SENT
+from db.repositories.publish_claims import POSTS_TABLE as _posts
 from db.status import ScheduleStatus
 
 # Core table: statements built once with bound parameters, run without the ORM layer.
-_posts: Table = PostSchedule.__table__  # type: ignore[assignment]
 
-PENDING = ScheduleStatus.PENDING.value
-SENT = ScheduleStatus.SENT.value
 SUCCESS = ScheduleStatus.SUCCESS.value
 FAILED = ScheduleStatus.FAILED.value
 CANCELLED = ScheduleStatus.CANCELLED.value

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories import drafts as drafts_repo
 from db.repositories import lifecycle as repo
 from db.status import ContentPurpose, ListingStatus
 from services.drafting.draft_writing import DraftJob, listing_facts
@@ -43,7 +44,9 @@ async def lifecycle_jobs(
     ]
     if not wanted:
         return [], 0
-    pairs = await repo.event_assignments(session, list({lid for _, lid, _ in wanted}))
+    pairs = await drafts_repo.assignments(
+        session, list({lid for _, lid, _ in wanted}), marketable_only=False
+    )
     keys = [f"{purpose.value}:{change_id}" for change_id, _, purpose in wanted]
     done = await repo.written_events(session, [a.id for a, _ in pairs], keys)
     jobs: list[DraftJob] = []

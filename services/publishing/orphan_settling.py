@@ -17,6 +17,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from db.base import utcnow
 from db.repositories import publish_claims
 from services.context import Database
@@ -43,7 +45,7 @@ from services.publishing.publish_leases import (
 )
 from services.publishing.results import PublishResult
 from services.publishing.retry_policy import POST_TIMEOUT_S, STALE_AFTER
-from services.publishing.round_stats import DEFAULT_CONCURRENCY, PublishRound
+from services.publishing.round_stats import DEFAULT_CONCURRENCY, PublishRound, run_side_by_side
 from services.publishing.write_turns import writing
 
 log = logging.getLogger(__name__)
@@ -122,13 +124,7 @@ async def settle_orphans_in(
             finally:
                 leases.ids.discard(held_post.schedule_id)
 
-    results = await asyncio.gather(*(settle(h) for h in orphans), return_exceptions=True)
-    for result in results:
-        if isinstance(result, Exception):
-            stats.errors += 1
-            log.error("settling an orphaned post failed", exc_info=result)
-        elif isinstance(result, BaseException):
-            raise result
+    await run_side_by_side((settle(h) for h in orphans), stats, "settling an orphaned post failed")
 
 
 async def _reconcile(
@@ -198,16 +194,7 @@ async def _reconcile(
     else:
         # The platform could not tell for as long as a post may take: only now unknown.
         async with writing(database) as session:
-            await record_final_failure(
-                session,
-                schedule_id=post.schedule_id,
-                piece_id=post.piece_id,
-                platform=post.platform,
-                account_name=post.account_name,
-                reason=OUTCOME_UNKNOWN,
-                now=now,
-                what=f"may or may not have been published on {svc}",
-            )
+            await _record_unknown(session, post, now)
         stats.failed += 1
 
 
@@ -229,18 +216,8 @@ async def recover_stale(
         posts, _paused = await publish_claims.load_claimed(session, ids)
     count = 0
     for post in posts:
-        svc = service_name(as_platform(post.platform))
         async with writing(database) as session:
-            done = await record_final_failure(
-                session,
-                schedule_id=post.schedule_id,
-                piece_id=post.piece_id,
-                platform=post.platform,
-                account_name=post.account_name,
-                reason=OUTCOME_UNKNOWN,
-                now=now,
-                what=f"may or may not have been published on {svc}",
-            )
+            done = await _record_unknown(session, post, now)
         if not done:
             continue  # it got its outcome meanwhile
         count += 1
@@ -248,3 +225,20 @@ async def recover_stale(
             "post outcome unknown after a restart", extra={"schedule_id": str(post.schedule_id)}
         )
     return count
+
+
+async def _record_unknown(
+    session: AsyncSession, post: publish_claims.ClaimedPost, now: datetime
+) -> bool:
+    """Fail the post as "outcome unknown": nobody can tell whether it went out."""
+    svc = service_name(as_platform(post.platform))
+    return await record_final_failure(
+        session,
+        schedule_id=post.schedule_id,
+        piece_id=post.piece_id,
+        platform=post.platform,
+        account_name=post.account_name,
+        reason=OUTCOME_UNKNOWN,
+        now=now,
+        what=f"may or may not have been published on {svc}",
+    )

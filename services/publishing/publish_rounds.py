@@ -40,7 +40,7 @@ from services.publishing.post_text import NoPostText, as_platform, post_text
 from services.publishing.publish_leases import Leases, default_worker_id, hold_as
 from services.publishing.publish_pause import PausedMeanwhile, is_paused
 from services.publishing.retry_policy import POST_TIMEOUT_S
-from services.publishing.round_stats import DEFAULT_CONCURRENCY, PublishRound
+from services.publishing.round_stats import DEFAULT_CONCURRENCY, PublishRound, run_side_by_side
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +150,7 @@ async def _drain_due(
                         return
                     await publish(post)
 
-    results = await asyncio.gather(*(drain(a) for a in accounts), return_exceptions=True)
-    for result in results:
-        if isinstance(result, Exception):
-            stats.errors += 1
-            log.error("publish worker failed", exc_info=result)
-        elif isinstance(result, BaseException):
-            raise result
+    await run_side_by_side((drain(a) for a in accounts), stats, "publish worker failed")
 
 
 async def _publish_claimed(

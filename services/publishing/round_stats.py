@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 32
 
@@ -23,3 +28,17 @@ class PublishRound:
     reconciled_published: int = 0
     reconciled_retried: int = 0
     reconciled_waiting: int = 0
+
+
+async def run_side_by_side(
+    work: Iterable[Awaitable[None]], stats: PublishRound, failure: str
+) -> None:
+    """Run `work` concurrently; an exception in one is counted and logged (`failure`), not
+    allowed to stop the others; cancellation still propagates."""
+    results = await asyncio.gather(*work, return_exceptions=True)
+    for result in results:
+        if isinstance(result, Exception):
+            stats.errors += 1
+            log.error(failure, exc_info=result)
+        elif isinstance(result, BaseException):
+            raise result
