@@ -27,6 +27,8 @@ public schema is DROPPED and recreated; and SQLite in a temporary folder):
    * `steady`: taps started at a fixed rate per second whatever the answers do: `rate` on
      PostgreSQL, `sqlite_rate` on SQLite (the embedded default's target is 50/s; its
      ceiling is what `max_rate` reports);
+   * `steady_baseline`: the same open loop through the baseline handler, so a reader can
+     tell what of `steady`'s latency the machine, python-telegram-bot and the fake cost;
    * `during_scrape`: the same open loop at `scrape_rate` while the bot process crawls
      bench/scrape.py's site (`scrape_homes` homes, served by a fake builder site in a
      process of its own) for the first time: sitemap, every home fetched and parsed, as
@@ -106,9 +108,18 @@ from tests.factories import make_account, make_agent, make_listing, make_piece
 from tests.fakes.builder_site import FakeBuilderSite
 from tests.fakes.telegram_api import FakeMessage, FakeTelegram, FakeUser, FloodLimits
 
-ROUNDS = ("warmup", "max_rate", "baseline", "steady", "during_scrape")
+ROUNDS = ("warmup", "max_rate", "baseline", "steady", "steady_baseline", "during_scrape")
 FIRST_USER_ID = 700_000
-TARGETS = {"p99_ms": 100.0, "taps_per_s": 200.0, "ratio": 0.5, "round_trips_per_tap": 4.0}
+# PRODUCT.md §7: p99 < 50 ms at 200 taps/s on PostgreSQL, < 100 ms at 50/s on SQLite and
+# during a first scrape; throughput at least 70 % of the baseline handler's.
+TARGETS = {
+    "p99_ms_postgresql": 50.0,
+    "p99_ms_sqlite": 100.0,
+    "p99_ms_during_scrape": 100.0,
+    "taps_per_s": 200.0,
+    "ratio": 0.70,
+    "round_trips_per_tap": 4.0,
+}
 
 
 @dataclass(frozen=True)
@@ -703,7 +714,11 @@ async def committed_state(database: Database, rounds: dict[str, list[Draft]]) ->
     real = rounds["warmup_real"] + rounds["max_rate"] + rounds["steady"] + rounds["during_scrape"]
     approved = {d.piece_id for d in real if d.action == "Approve"}
     revised_users = {d.user_id for d in real if d.action == "Revise"}
-    untouched = {d.piece_id for d in rounds["baseline"] + rounds["warmup_baseline"]}
+    untouched = {
+        d.piece_id
+        for name in ("baseline", "warmup_baseline", "steady_baseline")
+        for d in rounds[name]
+    }
     async with database.unit_of_work() as s:
         status = dict(
             (
@@ -768,7 +783,7 @@ async def run_backend(backend: str, pg_url: str | None, opts: Options) -> dict[s
                             rounds,
                             opts,
                             local_postgres=local,
-                            steady_rate=opts.rate if backend == "postgresql" else opts.sqlite_rate,
+                            postgres=backend == "postgresql",
                         )
             finally:
                 await tapper.stop()
@@ -782,6 +797,29 @@ async def run_backend(backend: str, pg_url: str | None, opts: Options) -> dict[s
     return report
 
 
+_PROFILES: dict[str, Any] = {}
+
+
+@contextlib.contextmanager
+def _profiled(name: str) -> Any:
+    """With BENCH_PROFILE=DIR, cProfile the bot process during the max_rate and baseline
+    rounds (DIR/max_rate.prof, DIR/baseline.prof; compare them with pstats)."""
+    folder = os.environ.get("BENCH_PROFILE")
+    if not folder:
+        yield
+        return
+    import cProfile
+
+    profile = _PROFILES.setdefault(name, cProfile.Profile())
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        profile.dump_stats(str(Path(folder) / f"{name}.prof"))
+
+
 async def _phases(
     app: App,
     tapper: Tapper,
@@ -790,8 +828,10 @@ async def _phases(
     o: Options,
     *,
     local_postgres: bool,
-    steady_rate: float,
+    postgres: bool,
 ) -> dict[str, Any]:
+    steady_rate = o.rate if postgres else o.sqlite_rate
+
     def pool(name: str, half: int | None = None) -> tuple[Any, ...]:
         drafts = rounds[name]
         if half is not None:
@@ -821,9 +861,10 @@ async def _phases(
     with send_budget_lifted(app):
         for part in range(2):
             counter.enabled = True
-            real_parts.append(await run(pool("max_rate", part)))
+            with _profiled("max_rate"):
+                real_parts.append(await run(pool("max_rate", part)))
             counter.enabled = False
-            with HandlerSwap(app, baseline_button):
+            with HandlerSwap(app, baseline_button), _profiled("baseline"):
                 base_parts.append(await run(pool("baseline", part)))
     phase = Phase.join(real_parts)
     by_piece = attach_commits(phase.taps, counter)
@@ -840,6 +881,11 @@ async def _phases(
     attach_commits(phase.taps, counter)
     steady = phase_report(phase, needs_commit=True, extra={"offered_per_s": steady_rate})
     counter.enabled = False
+    # The same open loop through the baseline handler: what this machine, the Bot API
+    # library and the fake cost at that rate before our handler adds anything.
+    with HandlerSwap(app, baseline_button):
+        phase = await run(("steady", rounds["steady_baseline"], steady_rate, o.timeout))
+    steady_baseline = phase_report(phase, needs_commit=False, extra={"offered_per_s": steady_rate})
 
     counter.reset()
     counter.enabled = True
@@ -862,6 +908,7 @@ async def _phases(
         (sql[a]["round_trips_max"] for a in ("approve", "revise") if a in sql), default=None
     )
     p99 = steady["latency_ms"]["p99"]
+    p99_target = TARGETS["p99_ms_postgresql" if postgres else "p99_ms_sqlite"]
     scrape_p99 = during_scrape["latency_ms"]["p99"]
     real_cpu = max_rate["bot_process_cpu_ms_per_tap"]
     base_cpu = baseline["bot_process_cpu_ms_per_tap"]
@@ -872,15 +919,16 @@ async def _phases(
         # The same comparison in the bot's CPU per tap: steadier on a shared machine.
         "cpu_ratio_to_baseline": round(base_cpu / real_cpu, 3) if real_cpu and base_cpu else None,
         "steady": steady,
+        "steady_baseline": steady_baseline,
         "during_scrape": during_scrape,
         "max_taps_per_s": max_rate["taps_per_s"],
         "sql": sql,
         "targets_met": {
-            "p99_under_100ms_at_steady_rate": p99 is not None and p99 < TARGETS["p99_ms"],
-            "p99_under_100ms_during_a_first_scrape": scrape_p99 is not None
-            and scrape_p99 < TARGETS["p99_ms"],
+            "p99_at_steady_rate": p99 is not None and p99 < p99_target,
+            "p99_during_a_first_scrape": scrape_p99 is not None
+            and scrape_p99 < TARGETS["p99_ms_during_scrape"],
             "taps_per_s_at_least_200": (max_rate["taps_per_s"] or 0) >= TARGETS["taps_per_s"],
-            "ratio_at_least_0.5": ratio is not None and ratio >= TARGETS["ratio"],
+            "ratio_at_least_0.70": ratio is not None and ratio >= TARGETS["ratio"],
             "round_trips_per_tap_at_most_4": trips is not None
             and trips <= TARGETS["round_trips_per_tap"],
         },

@@ -124,6 +124,9 @@ class Agent(Base):
     draft_reminder_hours: Mapped[float | None] = mapped_column(Double)
     # The Monday (ISO date, agent's time zone) whose weekly digest was sent last.
     weekly_digest_on: Mapped[str | None] = mapped_column(String(10))
+    # Bumped by every approval that plans posting slots, which writes only if it is still
+    # the value its slot read saw: two approvals (in two processes) never take one slot.
+    slot_plan_version: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
     user: Mapped[User | None] = relationship(back_populates="agent", lazy="raise")
     social_media_accounts: Mapped[list[SocialMediaAccount]] = relationship(

@@ -5,8 +5,9 @@ The transitions themselves (from, to, guards, audit action, posts) are declared 
 the agent's setting asks for it), reads what it needs first (the agent's free posting
 slots and that setting), and has it executed as one compare-and-set on (status, version,
 owner) that writes its audit row and its posts with it: one statement on PostgreSQL, so
-the bot runs taps on a connection without a transaction (`Database.tap()`). One agent's
-approvals take turns from that read to the write. Nothing here talks to Telegram.
+the bot runs taps on a connection without a transaction (`Database.tap()`). An approval's
+write also checks that no other approval of the agent planned slots since its read, and
+reads again if one did. Nothing here talks to Telegram.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,8 +35,10 @@ S = ContentStatus
 ACTIONABLE: tuple[str, ...] = (S.PENDING_APPROVAL_AGENT.value,)
 MAX_FEEDBACK_CHARS = 2000
 # Approvals by one agent take turns in this process, so taps delivered together (a phone
-# back online) never plan the same free slot; across processes (webhook mode behind a
-# proxy) an advisory lock on PostgreSQL makes them take turns too (`_slot_turn`).
+# back online) do not read the same free slots and redo the work. Across processes (webhook
+# mode behind a proxy, the dashboard) the write's Guard.SLOTS_AS_READ keeps two approvals
+# from taking one slot: the one that loses reads again, at most this many times in all.
+_PLAN_ATTEMPTS = 5
 _agent_turns: weakref.WeakValueDictionary[int | uuid.UUID, asyncio.Lock] = (
     weakref.WeakValueDictionary()
 )
@@ -45,6 +47,7 @@ IN_FLIGHT = (
     "One post of this draft is being published right now, so it cannot be cancelled; "
     "I will tell you how it went."
 )
+_BUSY = "Many approvals arrived at once; tap Approve again in a moment."
 _SCHEDULE_FULL = (
     "Every posting slot of the next year is taken on one of your accounts. "
     "Add posting times in /settings or cancel some posts, then tap Approve again."
@@ -110,6 +113,17 @@ async def _refusal(
 ) -> TapResult:
     """Why a tap changed nothing; `posting`: the tap would have scheduled or sped up posts."""
     state = await repo.piece_state(conn, piece_id)
+    return _refusal_from(state, piece_id, version, who, posting=posting)
+
+
+def _refusal_from(
+    state: repo.PieceState | None,
+    piece_id: uuid.UUID,
+    version: int,
+    who: _Actor,
+    *,
+    posting: bool = False,
+) -> TapResult:
     if state is None:
         return TapResult(False, "This draft no longer exists.", piece_id, stale=True)
     if not who.owns(state):
@@ -162,21 +176,6 @@ def _agent_turn(key: int | uuid.UUID) -> asyncio.Lock:
     return lock
 
 
-@asynccontextmanager
-async def _slot_turn(conn: Executor, who: _Actor) -> AsyncIterator[None]:
-    """The agent's turn across processes (PostgreSQL), from the slot read to the write.
-
-    Ended on every way out: a session lock left on a pooled connection would stall the
-    agent's next taps. (If ending it fails, the tap connection is discarded, lock and all.)
-    """
-    ends = await repo.take_slot_turn(conn, who.telegram_user_id, who.agent_id)
-    try:
-        yield
-    finally:
-        if ends:
-            await repo.end_slot_turn(conn, who.telegram_user_id, who.agent_id)
-
-
 @dataclass(frozen=True)
 class _Plan:
     """Where an approved draft will go: rows to write and what to show the agent."""
@@ -214,26 +213,58 @@ async def _approve_and_schedule(
 
     `marketing`: the tap records marketing's sign-off; otherwise it is the agent's
     Approve, which goes to sign-off first when the agent's setting (read here) asks for
-    it. One agent's approvals take turns from the read to the write, so two never plan
-    the same slot.
+    it. When the write finds that another approval planned slots since the read (another
+    process; in this one the agent's approvals take turns), it reads again.
     """
-    async with _agent_turn(who.key), _slot_turn(conn, who):
-        ctx = await repo.schedule_context(conn, who.telegram_user_id, now, piece_id, who.agent_id)
-        if ctx is None or not _postable(ctx):
-            return await _refusal(conn, piece_id, version, who, posting=True)
-        try:
-            plan = _plan_slots(ctx, now, default_timezone)
-        except ScheduleFull:
-            return TapResult(False, _SCHEDULE_FULL, piece_id)
-        if marketing:
-            t = machine.MARKETING_APPROVE
-        else:
-            t = machine.approve_transition(ctx.requires_marketing_approval)
-        schedule = plan.rows if t.posts is not None else ()
-        values = {"last_approved_at": now}
-        moved = await _move(conn, piece_id, version, who, t, values=values, schedule=schedule)
-    if moved is None:
-        return await _refusal(conn, piece_id, version, who, posting=True)
+    for _ in range(_PLAN_ATTEMPTS):
+        async with _agent_turn(who.key):
+            ctx = await repo.schedule_context(
+                conn, who.telegram_user_id, now, piece_id, who.agent_id
+            )
+            if ctx is None or not _postable(ctx):
+                return await _refusal(conn, piece_id, version, who, posting=True)
+            try:
+                plan = _plan_slots(ctx, now, default_timezone)
+            except ScheduleFull:
+                return TapResult(False, _SCHEDULE_FULL, piece_id)
+            if marketing:
+                t = machine.MARKETING_APPROVE
+            else:
+                t = machine.approve_transition(ctx.requires_marketing_approval)
+            moved = await _move(
+                conn,
+                piece_id,
+                version,
+                who,
+                t,
+                values={"last_approved_at": now},
+                schedule=plan.rows if t.posts is not None else (),
+                slot_plan_version=ctx.slot_plan_version,
+            )
+        if moved is not None:
+            return _approved(moved, plan, piece_id, version)
+        state = await repo.piece_state(conn, piece_id)
+        if not _still_waiting(state, t, version, who):
+            return _refusal_from(state, piece_id, version, who, posting=True)
+        # The draft waits at this version as before: what changed since the read is the
+        # agent's slots (another approval) or sign-off setting. Read again.
+    return TapResult(False, _BUSY, piece_id)
+
+
+def _still_waiting(state: repo.PieceState | None, t: Transition, version: int, who: _Actor) -> bool:
+    """Whether the draft is as the tap saw it: waiting for this approval, at this version."""
+    return (
+        state is not None
+        and who.owns(state)
+        and state.owner_active
+        and state.version == version
+        and state.status in t.from_statuses
+    )
+
+
+def _approved(
+    moved: transitions.Transitioned, plan: _Plan, piece_id: uuid.UUID, version: int
+) -> TapResult:
     if moved.status == S.PENDING_EXTERNAL_MARKETING_APPROVAL:
         return TapResult(
             True, "Sent for marketing sign-off.", piece_id, status=moved.status, version=version

@@ -30,13 +30,15 @@ S = ContentStatus
 A = ApprovalAction
 _TAP = frozenset({Guard.VERSION, Guard.OWNER})
 _POSTING_TAP = _TAP | {Guard.SOCIAL_POST}
+# Approvals that plan posting slots write only if no other approval planned since the read.
+_PLANNING_TAP = _POSTING_TAP | {Guard.SLOTS_AS_READ}
 
 # The agent taps on a draft (or clicks on the dashboard).
 APPROVE = Transition(
     "approve",
     (S.PENDING_APPROVAL_AGENT,),
     S.APPROVED_FOR_POSTING,
-    _POSTING_TAP | {Guard.SIGN_OFF_OFF},
+    _PLANNING_TAP | {Guard.SIGN_OFF_OFF},
     audit=A.APPROVED,
     posts=PostsEffect.SCHEDULE,
 )
@@ -51,7 +53,7 @@ MARKETING_APPROVE = Transition(
     "marketing_approve",
     (S.PENDING_EXTERNAL_MARKETING_APPROVAL,),
     S.APPROVED_FOR_POSTING,
-    _POSTING_TAP,
+    _PLANNING_TAP,
     audit=A.RECORDED_MARKETING_APPROVAL,
     posts=PostsEffect.SCHEDULE,
 )

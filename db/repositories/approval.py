@@ -17,8 +17,6 @@ from typing import Any, cast
 from sqlalchemy import (
     Select,
     Table,
-    Text,
-    Uuid,
     and_,
     bindparam,
     delete,
@@ -26,7 +24,6 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,7 +37,6 @@ from db.models import (
     SocialMediaAccount,
 )
 from db.repositories import transitions
-from db.repositories.transitions import owner_params
 from db.status import ScheduleStatus
 
 _pieces = cast(Table, ContentPiece.__table__)
@@ -91,62 +87,8 @@ class ScheduleContext:
     piece_content_type: str | None = None
     # Whether the agent's approvals go to marketing sign-off first.
     requires_marketing_approval: bool = False
-
-
-# --------------------------------------------------------------------------------------
-# Slot turns across processes (PostgreSQL)
-# --------------------------------------------------------------------------------------
-
-# Namespaces this lock among the database's advisory locks.
-_SLOT_LOCK_SEED = 0x534C4F54  # "SLOT"
-
-
-def _slot_key(by_agent: bool) -> Any:
-    """The agent's advisory-lock key, from its id whichever way the tap names it."""
-    if by_agent:
-        agent_text = sql_cast(bindparam("b_agent", type_=Uuid()), Text)
-        return func.hashtextextended(agent_text, _SLOT_LOCK_SEED), None
-    return (
-        func.hashtextextended(sql_cast(_agents.c.id, Text), _SLOT_LOCK_SEED),
-        _agents.c.telegram_user_id == bindparam("b_uid"),
-    )
-
-
-@functools.cache
-def _slot_lock_statement(by_agent: bool, fn: str) -> Select[Any]:
-    key, where = _slot_key(by_agent)
-    stmt = select(getattr(func, fn)(key).label("locked"))
-    return stmt if where is None else stmt.where(where)
-
-
-async def take_slot_turn(
-    conn: Executor, telegram_user_id: int | None, agent_id: uuid.UUID | None
-) -> bool:
-    """Wait for the agent's turn to pick posting slots, across processes; True when
-    `end_slot_turn` must end it.
-
-    PostgreSQL on a tap connection (no transaction, each statement commits alone): a
-    session-level advisory lock, held until `end_slot_turn`, after the write committed.
-    On a SQLAlchemy connection (always a transaction): `pg_advisory_xact_lock`, released
-    by the commit. SQLite: one
-    process is the rule, so nothing here (the caller's in-process turn suffices).
-    """
-    if conn.dialect.name != "postgresql":
-        return False
-    by_agent, params = owner_params(telegram_user_id, agent_id)
-    # SQLAlchemy always runs statements in a transaction (it begins one on first use).
-    in_transaction = isinstance(conn, AsyncConnection)
-    fn = "pg_advisory_xact_lock" if in_transaction else "pg_advisory_lock"
-    await fetch_all(conn, _slot_lock_statement(by_agent, fn), params)
-    return not in_transaction
-
-
-async def end_slot_turn(
-    conn: Executor, telegram_user_id: int | None, agent_id: uuid.UUID | None
-) -> None:
-    """End the turn `take_slot_turn` began on this connection."""
-    by_agent, params = owner_params(telegram_user_id, agent_id)
-    await fetch_all(conn, _slot_lock_statement(by_agent, "pg_advisory_unlock"), params)
+    # The agent's slot_plan_version as read: the approval's write re-checks it.
+    slot_plan_version: int = 0
 
 
 # --------------------------------------------------------------------------------------
@@ -162,6 +104,7 @@ _CONTEXT_COLUMNS = (
     _accounts.c.account_id,
     _schedule.c.scheduled_at,
     _agents.c.requires_marketing_approval,
+    _agents.c.slot_plan_version,
     select(_pieces.c.content_type)
     .where(_pieces.c.id == bindparam("piece_id"))
     .scalar_subquery()
@@ -197,9 +140,11 @@ def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
     times: list[str] | None = None
     kind: str | None = None
     sign_off = False
+    plan_version = 0
     accounts: dict[uuid.UUID, AccountSlots] = {}
-    for tz_, times_, acc_pk, platform, name, acc_id, slot, sign_off_, kind_ in rows:
+    for tz_, times_, acc_pk, platform, name, acc_id, slot, sign_off_, plan_, kind_ in rows:
         found, tz, times, kind, sign_off = True, tz_, times_, kind_, bool(sign_off_)
+        plan_version = int(plan_)
         if acc_pk is None:
             continue
         acc = accounts.setdefault(acc_pk, AccountSlots(acc_pk, platform, name, acc_id, []))
@@ -213,6 +158,7 @@ def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
         accounts=list(accounts.values()),
         piece_content_type=None if kind is None else str(kind),
         requires_marketing_approval=sign_off,
+        slot_plan_version=plan_version,
     )
 
 

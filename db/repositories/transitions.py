@@ -82,6 +82,11 @@ class Guard(StrEnum):
     NOTHING_IN_FLIGHT = "nothing_in_flight"
     # None of the draft's posts has gone out or is going out (`sent` or `success`).
     NOTHING_STARTED = "nothing_started"
+    # No other approval of the owner planned posting slots since this one read them: the
+    # write bumps `agents.slot_plan_version` only if it still holds the value read (the
+    # bump and the check are one compare-and-set, so of two racing approvals one loses and
+    # reads again). Needs OWNER.
+    SLOTS_AS_READ = "slots_as_read"
 
 
 class PostsEffect(StrEnum):
@@ -153,6 +158,8 @@ class Request:
     schedule: tuple[tuple[uuid.UUID, datetime], ...] = ()
     move_to: datetime | None = None
     now: datetime | None = None
+    # The owner's `slot_plan_version` as the slot read saw it (Guard.SLOTS_AS_READ).
+    slot_plan_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -190,14 +197,16 @@ def owner_params(
 _RETURNED = ("id", "agent_id", "listing_id", "status", "version", "content_type")
 
 
+def _actor(by_agent: bool) -> Any:
+    """The acting agent's row: by id (the dashboard) or by Telegram user (a tap)."""
+    if by_agent:
+        return _agents.c.id == bindparam("b_agent")
+    return _agents.c.telegram_user_id == bindparam("b_uid")
+
+
 def _owner_clause(guards: frozenset[Guard], by_agent: bool) -> Any:
     """The draft's agent is the actor, still active (and with the sign-off setting read)."""
-    who = (
-        _agents.c.id == bindparam("b_agent")
-        if by_agent
-        else _agents.c.telegram_user_id == bindparam("b_uid")
-    )
-    owner = select(_agents.c.id).where(who, _agents.c.is_active.is_(True))
+    owner = select(_agents.c.id).where(_actor(by_agent), _agents.c.is_active.is_(True))
     if Guard.SIGN_OFF_ON in guards:
         owner = owner.where(_agents.c.requires_marketing_approval.is_(True))
     if Guard.SIGN_OFF_OFF in guards:
@@ -243,7 +252,25 @@ def _nothing_started() -> Any:
     )
 
 
-def _cas_statement(t: Transition, values: tuple[tuple[str, bool], ...], by_agent: bool) -> Any:
+def _slot_turn_statement(by_agent: bool) -> Any:
+    """Guard.SLOTS_AS_READ: bump the actor's slot_plan_version if it is still the one read.
+
+    Two approvals racing on PostgreSQL: the second waits for the first's row lock, then
+    re-checks the condition on the committed row, which no longer matches.
+    """
+    version = _agents.c.slot_plan_version
+    return (
+        update(_agents)
+        .where(_actor(by_agent), version == bindparam("b_slot_plan_version"))
+        # updated_at kept: planning slots is no edit of the agent (and skips its onupdate).
+        .values(slot_plan_version=version + 1, updated_at=_agents.c.updated_at)
+        .returning(_agents.c.id)
+    )
+
+
+def _cas_statement(
+    t: Transition, values: tuple[tuple[str, bool], ...], by_agent: bool, turn: Any = None
+) -> Any:
     """UPDATE … RETURNING guarded by id, the from-statuses and the declared guards.
 
     Core statements on the tables with bound parameters, built once per shape: SQLAlchemy
@@ -267,6 +294,8 @@ def _cas_statement(t: Transition, values: tuple[tuple[str, bool], ...], by_agent
         stmt = stmt.where(_nothing_in_flight())
     if Guard.NOTHING_STARTED in t.guards:
         stmt = stmt.where(_nothing_started())
+    if turn is not None:
+        stmt = stmt.where(_pieces.c.agent_id.in_(select(turn.c.id)))
     return stmt.values(sets).returning(*(_pieces.c[name] for name in _RETURNED))
 
 
@@ -359,7 +388,10 @@ def _posts_statement(moved: Any, effect: PostsEffect, postgres: bool) -> Any:
 @functools.cache
 def _fused_statement(t: Transition, values: tuple[tuple[str, bool], ...], by_agent: bool) -> Any:
     """PostgreSQL: the compare-and-set and everything it writes, as one statement."""
-    moved = _cas_statement(t, values, by_agent).cte("moved")
+    turn = None
+    if Guard.SLOTS_AS_READ in t.guards:
+        turn = _slot_turn_statement(by_agent).cte("slot_turn")
+    moved = _cas_statement(t, values, by_agent, turn).cte("moved")
     stmt = select(*(moved.c[name] for name in _RETURNED)).select_from(moved)
     if t.audit is not None:
         stmt = stmt.add_cte(_log_insert(moved, t).cte("logged"))
@@ -372,7 +404,7 @@ def _fused_statement(t: Transition, values: tuple[tuple[str, bool], ...], by_age
 @functools.cache
 def _steps(
     t: Transition, values: tuple[tuple[str, bool], ...], by_agent: bool
-) -> tuple[Any, Any, Any]:
+) -> tuple[Any, Any, Any, Any]:
     """SQLite: the same parts as `_fused_statement`, to run one after another; the moved
     row is read back by id (the caller's transaction holds it)."""
     moved = (
@@ -382,7 +414,8 @@ def _steps(
     )
     log = _log_insert(moved, t) if t.audit is not None else None
     posts = _posts_statement(moved, t.posts, False) if t.posts is not None else None
-    return _cas_statement(t, values, by_agent), log, posts
+    turn = _slot_turn_statement(by_agent) if Guard.SLOTS_AS_READ in t.guards else None
+    return turn, _cas_statement(t, values, by_agent), log, posts
 
 
 def _shape(values: Mapping[str, Any]) -> tuple[tuple[str, bool], ...]:
@@ -411,6 +444,10 @@ def _params(t: Transition, req: Request) -> tuple[bool, dict[str, Any]]:
         if req.move_to is None:
             raise ValueError(f"{t.name} needs move_to")
         params["p_at"] = req.move_to
+    if Guard.SLOTS_AS_READ in t.guards:
+        if req.slot_plan_version is None:
+            raise ValueError(f"{t.name} needs the slot_plan_version its slot read saw")
+        params["b_slot_plan_version"] = req.slot_plan_version
     return by_agent, params
 
 
@@ -445,7 +482,9 @@ async def _apply_in_steps(
     by_agent: bool,
     params: dict[str, Any],
 ) -> Transitioned | None:
-    cas, log, posts_stmt = _steps(t, shape, by_agent)
+    turn, cas, log, posts_stmt = _steps(t, shape, by_agent)
+    if turn is not None and (await conn.execute(turn, params)).first() is None:
+        return None
     row = (await conn.execute(cas, params)).first()
     if row is None:
         return None

@@ -5,12 +5,14 @@
 Waits until the unix time START (so that two such processes tap together), approves each
 piece on the bot's tap connection, and prints the JSON list of results. The slot read is
 followed by a pause, widening the window in which another process could plan the same
-slot; `--no-turn` switches the cross-process turn off, to show the test catches it.
+slot; `--no-turn` drops the write's slot guard (Guard.SLOTS_AS_READ), to show the test
+catches it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 import time
@@ -19,8 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from db.repositories import approval as repo
+from db.repositories.transitions import Guard
 from db.session import create_engine, create_sessionmaker
 from services import approval
+from services import status_machine as machine
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
 
@@ -37,11 +41,10 @@ async def _main(url: str, uid: int, start: float, pieces: list[str], no_turn: bo
 
     repo.schedule_context = slow_read  # type: ignore[assignment]
     if no_turn:
-
-        async def no_lock(*_args: Any) -> bool:
-            return False
-
-        repo.take_slot_turn = no_lock  # type: ignore[assignment]
+        unguarded = dataclasses.replace(
+            machine.APPROVE, guards=machine.APPROVE.guards - {Guard.SLOTS_AS_READ}
+        )
+        machine.approve_transition = lambda _sign_off: unguarded  # type: ignore[assignment]
     engine = create_engine(url)
     database = Database(engine, create_sessionmaker(engine), TokenCipher([generate_key()]))
     now = datetime.fromisoformat("2026-12-07T15:00:00+00:00")

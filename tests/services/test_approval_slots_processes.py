@@ -1,7 +1,8 @@
 """Two processes approving one agent's drafts at the same moment get distinct slots.
 
 Webhook mode behind a round-robin proxy hands one agent's taps to two processes; the
-in-process turn cannot see across them, the PostgreSQL advisory lock does. Each process
+in-process turn cannot see across them; the write's compare-and-set on the agent's
+`slot_plan_version` does (the loser reads again). Each process
 is a real Python subprocess (tests/services/slot_approver.py) on the bot's tap path.
 """
 
@@ -76,7 +77,7 @@ async def test_without_the_turn_across_processes_slots_collide(
     database: Database, migrated_url: str
 ) -> None:
     """The control: with only the in-process turn, the same setup plans one slot twice,
-    so the test above would catch the advisory lock going missing."""
+    so the test above would catch the slot guard going missing."""
     results, rows = await _approve_in_two_processes(database, migrated_url, no_turn=True)
     assert len(results) == 6 and all(r["ok"] for r in results)
     assert len({r.scheduled_at for r in rows}) < 6
