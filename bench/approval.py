@@ -802,8 +802,8 @@ _PROFILES: dict[str, Any] = {}
 
 @contextlib.contextmanager
 def _profiled(name: str) -> Any:
-    """With BENCH_PROFILE=DIR, cProfile the bot process during the max_rate and baseline
-    rounds (DIR/max_rate.prof, DIR/baseline.prof; compare them with pstats)."""
+    """With BENCH_PROFILE=DIR, cProfile the bot process during a round, our handler's or
+    the baseline's (DIR/max_rate.prof, DIR/baseline.prof, DIR/steady.prof, ...)."""
     folder = os.environ.get("BENCH_PROFILE")
     if not folder:
         yield
@@ -877,13 +877,14 @@ async def _phases(
 
     counter.reset()
     counter.enabled = True
-    phase = await run(("steady", rounds["steady"], steady_rate, o.timeout))
+    with _profiled("steady"):
+        phase = await run(("steady", rounds["steady"], steady_rate, o.timeout))
     attach_commits(phase.taps, counter)
     steady = phase_report(phase, needs_commit=True, extra={"offered_per_s": steady_rate})
     counter.enabled = False
     # The same open loop through the baseline handler: what this machine, the Bot API
     # library and the fake cost at that rate before our handler adds anything.
-    with HandlerSwap(app, baseline_button):
+    with HandlerSwap(app, baseline_button), _profiled("steady_baseline"):
         phase = await run(("steady", rounds["steady_baseline"], steady_rate, o.timeout))
     steady_baseline = phase_report(phase, needs_commit=False, extra={"offered_per_s": steady_rate})
 

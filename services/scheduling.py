@@ -7,6 +7,7 @@ never gets two posts in one slot.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,6 +32,12 @@ def normalize_times(values: Iterable[str]) -> list[str]:
     return sorted({parse_hhmm(v).strftime("%H:%M") for v in values})
 
 
+@functools.lru_cache(maxsize=1024)
+def _times_of_day(posting_times: tuple[str, ...]) -> tuple[time, ...]:
+    # Every approval plans slots from the same few settings: parse each once.
+    return tuple(parse_hhmm(t) for t in normalize_times(posting_times))
+
+
 def _slots_on(day: date, times: Sequence[time], tz: ZoneInfo) -> list[datetime]:
     return [datetime.combine(day, t, tzinfo=tz).astimezone(UTC) for t in times]
 
@@ -52,7 +59,7 @@ def next_free_slot(
     ScheduleFull when there is none within a year.
     """
     tz = ZoneInfo(timezone)
-    times = [parse_hhmm(t) for t in normalize_times(posting_times or DEFAULT_POSTING_TIMES)]
+    times = _times_of_day(tuple(posting_times or DEFAULT_POSTING_TIMES))
     taken = {o.astimezone(UTC).replace(second=0, microsecond=0) for o in occupied}
     earliest = now + min_lead
     day = now.astimezone(tz).date()
