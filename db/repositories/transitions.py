@@ -85,7 +85,7 @@ class Guard(StrEnum):
     # No other approval of the owner planned posting slots since this one read them: the
     # write bumps `agents.slot_plan_version` only if it still holds the value read (the
     # bump and the check are one compare-and-set, so of two racing approvals one loses and
-    # reads again). Needs OWNER.
+    # reads again). Needs OWNER. PostgreSQL only: SQLite's taps take turns (see _steps).
     SLOTS_AS_READ = "slots_as_read"
 
 
@@ -404,9 +404,14 @@ def _fused_statement(t: Transition, values: tuple[tuple[str, bool], ...], by_age
 @functools.cache
 def _steps(
     t: Transition, values: tuple[tuple[str, bool], ...], by_agent: bool
-) -> tuple[Any, Any, Any, Any]:
+) -> tuple[Any, Any, Any]:
     """SQLite: the same parts as `_fused_statement`, to run one after another; the moved
-    row is read back by id (the caller's transaction holds it)."""
+    row is read back by id (the caller's transaction holds it).
+
+    Guard.SLOTS_AS_READ needs no part here: SQLite has one process, whose taps take turns
+    from their first read to their commit (`db.session.tap_connection`), so no other
+    approval can plan slots between a tap's read and its write.
+    """
     moved = (
         select(*(_pieces.c[name] for name in _RETURNED))
         .where(_pieces.c.id == bindparam("b_piece_id"))
@@ -414,8 +419,7 @@ def _steps(
     )
     log = _log_insert(moved, t) if t.audit is not None else None
     posts = _posts_statement(moved, t.posts, False) if t.posts is not None else None
-    turn = _slot_turn_statement(by_agent) if Guard.SLOTS_AS_READ in t.guards else None
-    return turn, _cas_statement(t, values, by_agent), log, posts
+    return _cas_statement(t, values, by_agent), log, posts
 
 
 def _shape(values: Mapping[str, Any]) -> tuple[tuple[str, bool], ...]:
@@ -482,9 +486,7 @@ async def _apply_in_steps(
     by_agent: bool,
     params: dict[str, Any],
 ) -> Transitioned | None:
-    turn, cas, log, posts_stmt = _steps(t, shape, by_agent)
-    if turn is not None and (await conn.execute(turn, params)).first() is None:
-        return None
+    cas, log, posts_stmt = _steps(t, shape, by_agent)
     row = (await conn.execute(cas, params)).first()
     if row is None:
         return None

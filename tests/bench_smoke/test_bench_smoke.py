@@ -62,7 +62,8 @@ async def test_approval_bench_in_small(bench_backend: str) -> None:
     assert 1 <= sql["approve"]["statements_max"] <= 4
     assert sql["revise"]["statements_max"] == 1 and sql["revise"]["rollbacks"] == 0
     if backend == "postgresql":
-        assert sql["approve"]["round_trips_max"] <= 4
+        # The slot read, then the one write (PRODUCT.md allows 4; the ratio needs 2).
+        assert sql["approve"]["round_trips_max"] == 2
     done = out["committed"]
     assert done["approved_committed"] == done["approved_expected"] > 0
     assert done["log_rows"] == done["approved_expected"] and done["duplicate_log_rows"] == 0
