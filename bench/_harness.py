@@ -30,6 +30,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from bot.telegram_notifier import TelegramNotifier
 from db import driver, migrate
 from db.session import create_engine, create_sessionmaker
+from rltr_mktg.process import freeze_startup_heap
 from services.context import Database
 from services.crypto import TokenCipher, generate_key
 from services.settings import load_settings
@@ -149,6 +150,7 @@ async def running_bot(
     )
     app = build_application(settings, database=database, with_jobs=False)
     await start_application(app)
+    freeze_startup_heap()  # as `rltr-mktg run` does once the bot is up
     try:
         yield app
     finally:

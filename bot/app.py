@@ -6,7 +6,6 @@ This file only wires; behaviour lives in handlers (thin) and services (thick).
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 
 from telegram import (
@@ -276,12 +275,6 @@ async def start_application(
         await start_receiving(app, ALLOWED_UPDATES, webhook)
     else:
         app.bot_data[RECEIVING_KEY] = WORKER
-    # What exists now (modules, the application, pools, caches) lives as long as the
-    # process: keep it out of the cyclic collector, whose full passes would otherwise
-    # walk all of it. bench/approval.py saw each such pass stall the event loop for about
-    # 0.2 s of CPU, once every few hundred taps.
-    gc.collect()
-    gc.freeze()
 
 
 async def stop_application(app: App) -> None:

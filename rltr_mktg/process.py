@@ -10,6 +10,7 @@ database.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -118,6 +119,18 @@ def web_server(settings: Settings, app: App, *, take_updates: bool = True) -> We
     return WebServer(web_app, settings.web_host, settings.web_port)
 
 
+def freeze_startup_heap() -> None:
+    """Keep what start-up built out of the cyclic garbage collector, for good.
+
+    Modules, the application, pools and caches live as long as the process, yet every
+    full collection walked all of them: bench/approval.py saw each such pass take about
+    0.2 s of CPU, a stall of every tap in flight, once every few hundred taps. Frozen,
+    a full pass walks only what was made since (about 35 ms there).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(
     settings: Settings,
     app: App,
@@ -125,10 +138,12 @@ async def serve(
     stop: asyncio.Event,
     *,
     take_updates: bool = True,
+    freeze_heap: bool = False,
 ) -> None:
     """Start the server and the bot, wait for `stop`, then shut down in order.
 
-    Without `take_updates` (`rltr-mktg worker`): the jobs and the web side only."""
+    Without `take_updates` (`rltr-mktg worker`): the jobs and the web side only. With
+    `freeze_heap` (a real process, not a test): `freeze_startup_heap` once started."""
     try:
         # getMe first: a refused token or an unreachable Bot API is then one sentence,
         # before anything listens or logs that it does.
@@ -150,6 +165,8 @@ async def serve(
             url = settings.public_base_url(server.port) + TELEGRAM_WEBHOOK_PATH
             webhook = WebhookTarget(url=url, secret=settings.webhook_secret())
         await start_application(app, webhook=webhook, take_updates=take_updates)
+        if freeze_heap:
+            freeze_startup_heap()
         mode = settings.telegram_mode if take_updates else "worker"
         log.info("running", extra={"mode": mode, "web_port": server.port})
         await stop.wait()
@@ -170,4 +187,4 @@ async def run_process(settings: Settings, *, take_updates: bool = True) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         server = web_server(settings, app, take_updates=take_updates)
-        await serve(settings, app, server, stop, take_updates=take_updates)
+        await serve(settings, app, server, stop, take_updates=take_updates, freeze_heap=True)
