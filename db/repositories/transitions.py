@@ -252,16 +252,30 @@ def _nothing_started() -> Any:
     )
 
 
-def _slot_turn_statement(by_agent: bool) -> Any:
-    """Guard.SLOTS_AS_READ: bump the actor's slot_plan_version if it is still the one read.
+def _slot_turn_statement(t: Transition, by_agent: bool) -> Any:
+    """Guard.SLOTS_AS_READ: bump the actor's slot_plan_version if it is still the one read,
+    and only for a draft the transition would move (a refused tap leaves it alone).
 
     Two approvals racing on PostgreSQL: the second waits for the first's row lock, then
     re-checks the condition on the committed row, which no longer matches.
     """
     version = _agents.c.slot_plan_version
+    draft = [
+        _pieces.c.id == bindparam("b_piece_id"),
+        _pieces.c.agent_id == _agents.c.id,
+        any_of(_pieces.c.status, t.from_statuses),
+    ]
+    if Guard.VERSION in t.guards:
+        draft.append(_pieces.c.version == bindparam("b_version"))
+    if Guard.SOCIAL_POST in t.guards:
+        draft.append(_pieces.c.content_type == _SOCIAL)
     return (
         update(_agents)
-        .where(_actor(by_agent), version == bindparam("b_slot_plan_version"))
+        .where(
+            _actor(by_agent),
+            version == bindparam("b_slot_plan_version"),
+            exists().where(*draft),
+        )
         # updated_at kept: planning slots is no edit of the agent (and skips its onupdate).
         .values(slot_plan_version=version + 1, updated_at=_agents.c.updated_at)
         .returning(_agents.c.id)
@@ -390,7 +404,7 @@ def _fused_statement(t: Transition, values: tuple[tuple[str, bool], ...], by_age
     """PostgreSQL: the compare-and-set and everything it writes, as one statement."""
     turn = None
     if Guard.SLOTS_AS_READ in t.guards:
-        turn = _slot_turn_statement(by_agent).cte("slot_turn")
+        turn = _slot_turn_statement(t, by_agent).cte("slot_turn")
     moved = _cas_statement(t, values, by_agent, turn).cte("moved")
     stmt = select(*(moved.c[name] for name in _RETURNED)).select_from(moved)
     if t.audit is not None:

@@ -135,7 +135,11 @@ async def test_the_transition_itself_never_schedules_flyer_text(session: AsyncSe
 
     def schedule(piece_id: uuid.UUID) -> transitions.Request:
         return transitions.Request(
-            piece_id, version=1, telegram_user_id=uid, schedule=((fb.id, NOW),)
+            piece_id,
+            version=1,
+            telegram_user_id=uid,
+            schedule=((fb.id, NOW),),
+            slot_plan_version=0,  # as read: no approval planned slots yet
         )
 
     moved = await transitions.apply(await _conn(session), approve, schedule(flyer.id))
