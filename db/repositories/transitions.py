@@ -252,6 +252,19 @@ def _nothing_started() -> Any:
     )
 
 
+def _draft_as_seen(t: Transition) -> list[Any]:
+    """The tapped draft is in a from-status, at the version seen, of the kind allowed."""
+    conditions = [
+        _pieces.c.id == bindparam("b_piece_id"),
+        any_of(_pieces.c.status, t.from_statuses),
+    ]
+    if Guard.VERSION in t.guards:
+        conditions.append(_pieces.c.version == bindparam("b_version"))
+    if Guard.SOCIAL_POST in t.guards:
+        conditions.append(_pieces.c.content_type == _SOCIAL)
+    return conditions
+
+
 def _slot_turn_statement(t: Transition, by_agent: bool) -> Any:
     """Guard.SLOTS_AS_READ: bump the actor's slot_plan_version if it is still the one read,
     and only for a draft the transition would move (a refused tap leaves it alone).
@@ -260,22 +273,10 @@ def _slot_turn_statement(t: Transition, by_agent: bool) -> Any:
     re-checks the condition on the committed row, which no longer matches.
     """
     version = _agents.c.slot_plan_version
-    draft = [
-        _pieces.c.id == bindparam("b_piece_id"),
-        _pieces.c.agent_id == _agents.c.id,
-        any_of(_pieces.c.status, t.from_statuses),
-    ]
-    if Guard.VERSION in t.guards:
-        draft.append(_pieces.c.version == bindparam("b_version"))
-    if Guard.SOCIAL_POST in t.guards:
-        draft.append(_pieces.c.content_type == _SOCIAL)
+    draft = exists().where(_pieces.c.agent_id == _agents.c.id, *_draft_as_seen(t))
     return (
         update(_agents)
-        .where(
-            _actor(by_agent),
-            version == bindparam("b_slot_plan_version"),
-            exists().where(*draft),
-        )
+        .where(_actor(by_agent), version == bindparam("b_slot_plan_version"), draft)
         # updated_at kept: planning slots is no edit of the agent (and skips its onupdate).
         .values(slot_plan_version=version + 1, updated_at=_agents.c.updated_at)
         .returning(_agents.c.id)
@@ -295,15 +296,9 @@ def _cas_statement(
     for name, increment in values:
         column = _pieces.c[name]
         sets[name] = column + 1 if increment else bindparam(f"v_{name}", type_=column.type)
-    stmt = update(_pieces).where(
-        _pieces.c.id == bindparam("b_piece_id"), any_of(_pieces.c.status, t.from_statuses)
-    )
-    if Guard.VERSION in t.guards:
-        stmt = stmt.where(_pieces.c.version == bindparam("b_version"))
+    stmt = update(_pieces).where(*_draft_as_seen(t))
     if Guard.OWNER in t.guards:
         stmt = stmt.where(_owner_clause(t.guards, by_agent))
-    if Guard.SOCIAL_POST in t.guards:
-        stmt = stmt.where(_pieces.c.content_type == _SOCIAL)
     if Guard.NOTHING_IN_FLIGHT in t.guards:
         stmt = stmt.where(_nothing_in_flight())
     if Guard.NOTHING_STARTED in t.guards:
