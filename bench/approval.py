@@ -38,11 +38,14 @@ public schema is DROPPED and recreated; and SQLite in a temporary folder):
    the fake) to the later of: the draft message edited (Approve) or the prompt sent
    (Revise), as recorded by the fake, and the tap's database work committed (the end of
    its `Database.tap()` block, matched to the tap through the draft id in the statements'
-   parameters).
-4. SQL per tap, counted per handler task: statements (SQLAlchemy `before_cursor_execute`,
-   plus those `db.driver` runs on asyncpg directly), and round trips = statements + BEGIN
-   + COMMIT actually sent. On PostgreSQL a tap opens no transaction (each transition is one
-   statement), so there are none; with SQLite they are calls on its worker thread.
+   parameters). `max_rate` and `baseline` run without that SQL counter (it costs the
+   bot's process CPU on every statement, which the baseline would not share); there the
+   edit or prompt ends the tap, which the handler sends only after its write returned.
+4. SQL per tap, counted per handler task in the `steady` round: statements (SQLAlchemy
+   `before_cursor_execute`, plus those `db.driver` runs on asyncpg directly), and round
+   trips = statements + BEGIN + COMMIT actually sent. On PostgreSQL a tap opens no
+   transaction (each transition is one statement), so there are none; with SQLite they
+   are calls on its worker thread.
 """
 
 from __future__ import annotations
@@ -859,22 +862,21 @@ async def _phases(
     # Our handler and the baseline take turns (half of each at a time), so that a change
     # in the machine's load during the run touches both alike. Both run without the
     # bot's 30 messages/s budget, which the Revise prompts would otherwise hit first.
-    counter.reset()
+    # Both run without the SQL counter too: it works in the bot's process on every
+    # statement, a cost the baseline (no statements) would not share. The handler awaits
+    # its database work before it answers, so the answer and the edit mark the tap's end;
+    # the steady round below counts the statements and checks each commit.
     real_parts: list[Phase] = []
     base_parts: list[Phase] = []
     with send_budget_lifted(app):
         for part in range(2):
-            counter.enabled = True
             with _profiled("max_rate"):
                 real_parts.append(await run(pool("max_rate", part)))
-            counter.enabled = False
             with HandlerSwap(app, baseline_button), _profiled("baseline"):
                 base_parts.append(await run(pool("baseline", part)))
-    phase = Phase.join(real_parts)
-    by_piece = attach_commits(phase.taps, counter)
-    max_rate = phase_report(phase, needs_commit=True, extra={"concurrency": o.concurrency})
-    sql = sql_report(phase.taps, by_piece)
-    sql["new_connections_during_phase"] = counter.connects
+    max_rate = phase_report(
+        Phase.join(real_parts), needs_commit=False, extra={"concurrency": o.concurrency}
+    )
     baseline = phase_report(
         Phase.join(base_parts), needs_commit=False, extra={"concurrency": o.concurrency}
     )
@@ -883,8 +885,10 @@ async def _phases(
     counter.enabled = True
     with _profiled("steady"):
         phase = await run(("steady", rounds["steady"], steady_rate, o.timeout))
-    attach_commits(phase.taps, counter)
+    by_piece = attach_commits(phase.taps, counter)
     steady = phase_report(phase, needs_commit=True, extra={"offered_per_s": steady_rate})
+    sql = sql_report(phase.taps, by_piece)
+    sql["new_connections_during_phase"] = counter.connects
     counter.enabled = False
     # The same open loop through the baseline handler: what this machine, the Bot API
     # library and the fake cost at that rate before our handler adds anything.
