@@ -38,8 +38,12 @@ def _times_of_day(posting_times: tuple[str, ...]) -> tuple[time, ...]:
     return tuple(parse_hhmm(t) for t in normalize_times(posting_times))
 
 
-def _slots_on(day: date, times: Sequence[time], tz: ZoneInfo) -> list[datetime]:
-    return [datetime.combine(day, t, tzinfo=tz).astimezone(UTC) for t in times]
+@functools.lru_cache(maxsize=4096)
+def _slots_on(day: date, times: tuple[time, ...], timezone: str) -> tuple[datetime, ...]:
+    # The same few days are planned for every approval of the day (two accounts each, and
+    # agents share zones): converting them to UTC once keeps planning off a tap's CPU.
+    tz = ZoneInfo(timezone)
+    return tuple(datetime.combine(day, t, tzinfo=tz).astimezone(UTC) for t in times)
 
 
 class ScheduleFull(Exception):
@@ -58,13 +62,12 @@ def next_free_slot(
 
     ScheduleFull when there is none within a year.
     """
-    tz = ZoneInfo(timezone)
     times = _times_of_day(tuple(posting_times or DEFAULT_POSTING_TIMES))
     taken = {o.astimezone(UTC).replace(second=0, microsecond=0) for o in occupied}
     earliest = now + min_lead
-    day = now.astimezone(tz).date()
+    day = now.astimezone(ZoneInfo(timezone)).date()
     for offset in range(366):
-        for slot in _slots_on(day + timedelta(days=offset), times, tz):
+        for slot in _slots_on(day + timedelta(days=offset), times, timezone):
             if slot >= earliest and slot not in taken:
                 return slot
     raise ScheduleFull(f"no free posting slot within a year of {now.isoformat()}")

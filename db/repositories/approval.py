@@ -147,7 +147,9 @@ def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
         plan_version = int(plan_)
         if acc_pk is None:
             continue
-        acc = accounts.setdefault(acc_pk, AccountSlots(acc_pk, platform, name, acc_id, []))
+        acc = accounts.get(acc_pk)
+        if acc is None:
+            acc = accounts[acc_pk] = AccountSlots(acc_pk, platform, name, acc_id, [])
         if slot is not None:
             acc.occupied.append(slot)
     if not found:
