@@ -316,7 +316,7 @@ class SqlCounter:
             weakref.WeakKeyDictionary()
         )
         self.tasks: list[TaskSql] = []
-        self.enabled = False
+        self._installed = False
         # New database connections opened while enabled (pool overflow churn shows here).
         self.connects = 0
 
@@ -397,7 +397,27 @@ class SqlCounter:
 
         return wrapped
 
+    @property
+    def enabled(self) -> bool:
+        """Whether statements are counted now. Off, no hook is left in the bot's way: the
+        rounds that compare throughput run as the bot would without a bench."""
+        return self._installed
+
+    @enabled.setter
+    def enabled(self, on: bool) -> None:
+        if on and not self._installed:
+            self._install()
+        elif not on and self._installed:
+            self._uninstall()
+        self._installed = on
+
     def __enter__(self) -> SqlCounter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.enabled = False
+
+    def _install(self) -> None:
         event.listen(self._engine, "before_cursor_execute", self._on_execute)
         driver.observers.append(self._on_driver_statement)
         event.listen(self._engine, "begin", self._on_begin)
@@ -409,9 +429,8 @@ class SqlCounter:
             self._database.unit_of_work
         )
         event.listen(self._engine, "connect", self._on_connect)
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _uninstall(self) -> None:
         event.remove(self._engine, "before_cursor_execute", self._on_execute)
         driver.observers.remove(self._on_driver_statement)
         event.remove(self._engine, "begin", self._on_begin)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -33,6 +35,18 @@ async def test_agent_sets_reminder_hours(harness: BotHarness) -> None:
     assert "Draft reminders: off" in (await user.next_message()).content
 
 
+async def _message_id_recorded(h: BotHarness, piece_id: uuid.UUID, message_id: int) -> None:
+    """Wait until the bot has stored the draft's message id: it does so once Telegram has
+    answered the send, a moment after the user can already see the message."""
+    for _ in range(400):
+        async with h.database.unit_of_work() as s:
+            row = await s.get(ContentPiece, piece_id)
+        if row is not None and row.telegram_message_id == message_id:
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"the draft's message id {message_id} was never recorded")
+
+
 async def test_drafts_shows_age_and_the_reminder_replies_to_the_draft(harness: BotHarness) -> None:
     h = harness
     async with h.database.unit_of_work() as s:
@@ -42,6 +56,7 @@ async def test_drafts_shows_age_and_the_reminder_replies_to_the_draft(harness: B
     await user.send_command("/drafts")
     draft = await user.wait_message(lambda m: bool(m.buttons))
     assert "Waiting for you for 0 minutes" in draft.content
+    await _message_id_recorded(h, piece.id, draft.message_id)
     started = utcnow() - timedelta(hours=26)
     async with h.database.unit_of_work() as s:
         await s.execute(
