@@ -19,6 +19,7 @@ datetimes, strings, numbers, lists of those). Results are rows indexed by positi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from db.sqlalchemy_private import PositionalStatement, in_greenlet, positional
-from db.tap_lane import tap_lane, throw_away
 
 Row = Sequence[Any]
 # Called with (sql, args) before each statement run here, in the caller's task. These
@@ -84,26 +84,24 @@ def _compiled_for(stmt: Executable, dialect: Dialect) -> PositionalStatement:
 
 @asynccontextmanager
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
-    """Borrow a connection from `engine`'s pool (PostgreSQL) for asyncpg-level use.
-
-    With a fixed-size pool, borrowers queue in its `db.tap_lane`: one done hands its
-    connection to the next in line without a trip through the pool."""
-    lane = tap_lane(engine)
-    proxied = await (engine.raw_connection() if lane is None else lane.acquire(engine))
+    """Borrow a connection from `engine`'s pool (PostgreSQL) for asyncpg-level use."""
+    proxied = await engine.raw_connection()
+    driver = proxied.driver_connection
     try:
-        yield DriverConnection(engine.dialect, proxied.driver_connection)
+        yield DriverConnection(engine.dialect, driver)
     except BaseException as exc:
-        # A failure leaves the connection in a state nobody can vouch for: it is closed
-        # for good (rare: a refused tap is no error).
-        if lane is None:
-            await throw_away(proxied, exc)
-        else:
-            await lane.discard(proxied, exc)
+        # SQLAlchemy never saw these statements, so it cannot judge what state a failure
+        # left the connection in: broken, cancelled midway, or (after a parameter asyncpg
+        # could not encode) still inside the half-sent query, holding its table locks
+        # until the next command. Errors are rare on this path (a refused tap is no
+        # error), so the connection is discarded rather than handed to the next tap.
+        proxied.invalidate(exc if isinstance(exc, Exception) else None)
+        # Return it even if this task is cancelled again meanwhile.
+        await asyncio.shield(in_greenlet(proxied.close))
         raise
-    if lane is None:
-        await in_greenlet(proxied.close)
-    else:
-        await lane.release(proxied)
+    # The check-in never waits on the network (nothing to roll back), so it cannot be
+    # interrupted half-way; no shielded task needed on the common path.
+    await in_greenlet(proxied.close)
 
 
 async def fetch_all(conn: Executor, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Row]:
