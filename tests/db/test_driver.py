@@ -124,5 +124,8 @@ async def test_a_failed_statement_leaves_no_connection_holding_locks(database: D
             # connection kept, the LOCK below fails in the full suite (alone it may pass).
             await driver.fetch_all(conn, bad, {"uid": "not a number"})
     async with database.engine.begin() as check:
-        # would fail at once if any connection still held a lock on the table
-        await check.execute(text(f"LOCK TABLE {_agents.name} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+        # A lock left by a half-sent query is held until its connection closes, which
+        # nothing would do: waiting seconds for it fails as surely as NOWAIT, without
+        # failing on a lock some other test's leftover task holds for a moment.
+        await check.execute(text("SET LOCAL lock_timeout = '3s'"))
+        await check.execute(text(f"LOCK TABLE {_agents.name} IN ACCESS EXCLUSIVE MODE"))
