@@ -115,6 +115,7 @@ def web_server(settings: Settings, app: App, *, take_updates: bool = True) -> We
         telegram_webhook=webhook,
         dashboard=dashboard(settings, app),
         facebook=facebook_callback(settings, app),
+        trusted_proxy_hops=settings.trusted_proxy_hops,
     )
     return WebServer(web_app, settings.web_host, settings.web_port)
 

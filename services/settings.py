@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # 0 picks a free port (tests); the port actually bound is logged.
     web_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""
+    # Reverse proxies in front of the web server (Caddy in docker-compose.yml: 1), whose
+    # X-Forwarded-For then names the client; 0 ignores the header (anyone can write it).
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_webhook_secret: SecretStr | None = None
     facebook_app_id: str = ""

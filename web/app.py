@@ -8,6 +8,7 @@ from aiohttp import web
 
 from services.settings import FACEBOOK_CALLBACK_PATH, TELEGRAM_WEBHOOK_PATH
 from web import health, webhook
+from web.client_address import client_address_middleware
 from web.dashboard import Dashboard, setup_dashboard
 from web.health import PROBES, Probe
 from web.views import actions, export, facebook_callback, login, pages
@@ -45,11 +46,14 @@ def build_web_app(
     telegram_webhook: TelegramWebhook | None = None,
     dashboard: Dashboard | None = None,
     facebook: FacebookCallback | None = None,
+    trusted_proxy_hops: int = 0,
 ) -> web.Application:
     """The application; `telegram_webhook` is None in polling mode (the route answers 404),
     `dashboard` where no dashboard is served and `facebook` where no Meta app is configured
-    (their routes answer 404 too)."""
-    app = web.Application()
+    (their routes answer 404 too). `trusted_proxy_hops`: reverse proxies in front, whose
+    X-Forwarded-For names the client (web.client_address)."""
+    middlewares = [client_address_middleware(trusted_proxy_hops)] if trusted_proxy_hops else []
+    app = web.Application(middlewares=middlewares)
     app[PROBES] = dict(probes)
     if telegram_webhook is not None:
         app[TELEGRAM_WEBHOOK] = telegram_webhook

@@ -43,11 +43,16 @@ class SyncRecorder:
 
 
 def dashboard_app(
-    database: Database | None, *, sync: DraftSync | None = None, secure: bool = False
+    database: Database | None,
+    *,
+    sync: DraftSync | None = None,
+    secure: bool = False,
+    proxy_hops: int = 0,
 ) -> web.Application:
     """The web app with a dashboard on `database` (None: the process is still starting)."""
     return build_web_app(
         probes={},
+        trusted_proxy_hops=proxy_hops,
         dashboard=Dashboard(
             database=lambda: database,
             default_timezone="UTC",
