@@ -390,11 +390,13 @@ async def record_missed_pass(
 
 
 async def withdrawal_candidates(
-    session: AsyncSession, listing_ids: Sequence[uuid.UUID]
+    session: AsyncSession, listing_ids: Sequence[uuid.UUID], *, just_sold: bool = False
 ) -> list[WithdrawnPiece]:
     """The not-yet-posted drafts of these homes, locked: waiting for a decision, for
-    marketing or for a rewrite, and approved drafts none of whose posts has gone out; never
-    a `just sold` draft, written for exactly this moment.
+    marketing or for a rewrite, and approved drafts none of whose posts has gone out.
+
+    A home that left the market keeps its `just sold` draft, written for exactly that
+    moment; `just_sold` asks for only those instead (the home is for sale again).
 
     The withdrawal itself (services.status_machine.WITHDRAW*) checks "none has gone out"
     again: a post claimed after this read keeps its draft approved. On PostgreSQL this
@@ -426,8 +428,9 @@ async def withdrawal_candidates(
                 .where(
                     ContentPiece.listing_id.in_(list(chunk)),
                     withdrawable,
-                    # The `just sold` post is the one a home off the market keeps.
-                    ContentPiece.purpose != ContentPurpose.JUST_SOLD.value,
+                    ContentPiece.purpose == ContentPurpose.JUST_SOLD.value
+                    if just_sold
+                    else ContentPiece.purpose != ContentPurpose.JUST_SOLD.value,
                 )
                 .with_for_update()
             )

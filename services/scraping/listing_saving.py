@@ -19,7 +19,10 @@ from services.scraping.agent_assignment import assign_new
 from services.scraping.listing_events import PriceChange, StatusChange
 from services.scraping.models import ParsedHome
 from services.scraping.scrape_notices import announce_prices
-from services.scraping.withdrawals import leave_market
+from services.scraping.withdrawals import back_on_market, leave_market
+
+# A home in one of these statuses is not for sale.
+_OFF_MARKET = (ListingStatus.SOLD.value, ListingStatus.OFF_MARKET.value)
 
 REQUIRED_FIELDS: tuple[tuple[str, str], ...] = (
     ("address", "street address"),
@@ -136,6 +139,7 @@ async def save_batch(database: Database, homes: Sequence[ParsedHome], now: datet
         history: list[PriceChange] = []
         statuses: list[tuple[uuid.UUID, str, str]] = []
         leaving: dict[uuid.UUID, str] = {}
+        returning: list[uuid.UUID] = []
         values_by_id: dict[uuid.UUID, dict[str, Any]] = {}
         for source_id, (values, old) in pending.items():
             listing_id = ids[source_id]
@@ -151,6 +155,8 @@ async def save_batch(database: Database, homes: Sequence[ParsedHome], now: datet
             sold_now = values["status"] == ListingStatus.SOLD and old.status != ListingStatus.SOLD
             if sold_now:
                 leaving[listing_id] = ListingStatus.SOLD.value
+            elif old.status in _OFF_MARKET and values["status"] not in (None, *_OFF_MARKET):
+                returning.append(listing_id)
             if not _same_price(old.price, values["price"]):
                 change = PriceChange(listing_id, old.price, values["price"])
                 history.append(change)
@@ -164,4 +170,5 @@ async def save_batch(database: Database, homes: Sequence[ParsedHome], now: datet
         out.announced_new = await assign_new(session, new, now)
         await announce_prices(session, out.announced_prices, values_by_id)
         out.left_market = await leave_market(session, leaving, now)
+        await back_on_market(session, returning, now)
     return out

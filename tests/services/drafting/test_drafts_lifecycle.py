@@ -8,12 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from db.base import utcnow
-from db.models import Agent, ContentPiece, ListingStatusChange
+from db.models import Agent, ApprovalLog, ContentPiece, ListingStatusChange
 from services.context import Database
 from services.drafting.listing_drafts import DraftMaker
 from services.generation.builtin_writer import BuiltinWriter
 from services.generation.openai_writer import OpenAIWriter
-from services.scraping.withdrawals import WITHDRAWN_OFF_MARKET, withdraw_drafts
+from services.scraping.withdrawals import (
+    WITHDRAWN_BACK_ON_MARKET,
+    WITHDRAWN_OFF_MARKET,
+    withdraw_drafts,
+)
 from tests.factories import make_agent, make_listing, make_piece
 from tests.fakes.builder_site import FakeBuilderSite
 from tests.fakes.openai_server import FakeOpenAI
@@ -156,7 +160,18 @@ async def test_just_sold_survives_the_withdrawal_and_back_on_the_market_follows(
     assert back.agent_id == agent.id
     assert "#BackOnTheMarket" in back.generated_text["instagram_text"]
     assert back.event_key is not None and back.event_key.startswith("back_on_market:")
-    assert len(await _pieces(database, "just_sold")) == 1
+    # The `just sold` draft, never posted, is no longer true: withdrawn, and the audit says why.
+    [sold_again] = await _pieces(database, "just_sold")
+    assert sold_again.id == sold.id and sold_again.status == "rejected"
+    async with database.unit_of_work() as s:
+        [log] = (
+            (await s.execute(select(ApprovalLog).where(ApprovalLog.content_piece_id == sold.id)))
+            .scalars()
+            .all()
+        )
+    assert (log.from_status, log.to_status) == ("pending_approval_agent", "rejected")
+    assert log.feedback == WITHDRAWN_BACK_ON_MARKET
+    assert back.status == "pending_approval_agent"
 
 
 async def test_the_database_refuses_a_second_draft_for_one_event(database: Database) -> None:
