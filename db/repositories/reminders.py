@@ -67,3 +67,16 @@ async def claim_reminder(session: AsyncSession, piece_id: uuid.UUID, now: dateti
         .execution_options(synchronize_session=False)
     )
     return result.scalar_one_or_none() is not None
+
+
+async def release_reminder(
+    session: AsyncSession, piece_id: uuid.UUID, claimed_at: datetime
+) -> None:
+    """Take back this pass's stamp (a reminder that could not go out now), so that a later
+    pass tries again; a stamp another pass has set since is left alone."""
+    await session.execute(
+        update(ContentPiece)
+        .where(ContentPiece.id == piece_id, ContentPiece.reminded_at == claimed_at)
+        .values(reminded_at=None, updated_at=ContentPiece.updated_at)
+        .execution_options(synchronize_session=False)
+    )

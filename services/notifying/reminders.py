@@ -3,7 +3,9 @@
 After `DRAFT_REMINDER_HOURS` (or the agent's own setting; 0 turns reminders off) a draft
 still waiting for the agent gets one reply to its message. Quiet hours hold it back until
 they end. The draft is stamped before the message goes, so two passes or two processes
-never remind twice; a reminder lost to a network error is not retried (it is only a nudge).
+never remind twice. A reminder that could not go out now (network, Telegram's 5xx or flood
+limit) gives its stamp back and the next pass tries again; one Telegram refuses (the draft
+message deleted, the bot blocked) is not retried.
 """
 
 from __future__ import annotations
@@ -86,7 +88,15 @@ async def send_reminders(
             await notifier.send_reminder(
                 agent.telegram_chat_id, piece.telegram_message_id, reminder_text(age)
             )
-        except (RecipientUnreachable, DeliveryRefused, DeliveryFailed) as exc:
+        except DeliveryFailed as exc:
+            async with database.unit_of_work() as session:
+                await repo.release_reminder(session, piece.id, now)
+            log.warning(
+                "draft reminder not sent; the next pass tries again",
+                extra={"piece_id": str(piece.id), "error": type(exc).__name__},
+            )
+            continue
+        except (RecipientUnreachable, DeliveryRefused) as exc:
             log.warning(
                 "draft reminder not sent",
                 extra={"piece_id": str(piece.id), "error": type(exc).__name__},

@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from db.models import ContentPiece
 from services.context import Database
+from services.notifying.notifier import DeliveryFailed, DeliveryRefused
 from services.notifying.reminders import send_reminders, waiting_for
 from tests.factories import make_agent, make_piece
 from tests.services.test_delivery import RecordingNotifier
@@ -81,6 +82,41 @@ async def test_each_agent_has_their_own_hours_or_none(database: Database) -> Non
         row = await s.get(ContentPiece, fast.id)
     # Stamped, and its "last change" left as the agent last saw it.
     assert row is not None and row.reminded_at is not None and row.updated_at == T0
+
+
+class FailingOnce(RecordingNotifier):
+    """Sends reminders, but the first one fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self._error: Exception | None = error
+
+    async def send_reminder(self, chat_id: int, reply_to_message_id: int, text: str) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        await super().send_reminder(chat_id, reply_to_message_id, text)
+
+
+async def test_a_reminder_that_could_not_go_out_is_tried_again_by_the_next_pass(
+    database: Database,
+) -> None:
+    await _shown_draft(database, 506)
+    notifier = FailingOnce(DeliveryFailed("Telegram answered 502"))
+    due = T0 + timedelta(hours=25)
+    assert await _remind(database, notifier, due) == 0
+    assert await _remind(database, notifier, due + timedelta(minutes=5)) == 1
+    assert [r[1] for r in notifier.reminders] == [506]
+    assert await _remind(database, notifier, due + timedelta(hours=1)) == 0  # still one
+
+
+async def test_a_reminder_telegram_refuses_is_not_tried_again(database: Database) -> None:
+    await _shown_draft(database, 507)
+    notifier = FailingOnce(DeliveryRefused("message to reply to not found"))
+    due = T0 + timedelta(hours=25)
+    assert await _remind(database, notifier, due) == 0
+    assert await _remind(database, notifier, due + timedelta(minutes=5)) == 0
+    assert notifier.reminders == []
 
 
 def test_waiting_for_reads_naturally() -> None:
