@@ -36,7 +36,7 @@ from services.notifying.notifier import (
 )
 from services.publishing.graph_client import GraphClient
 from services.publishing.graph_errors import PublishError
-from services.publishing.post_insights import post_reach
+from services.publishing.post_insights import Reach, post_reach
 from services.rendering.digest_chart import render_digest_chart
 from services.rendering.digest_summary import PostInsight, summarize_week, totals_line
 from services.scheduling import in_quiet_hours
@@ -79,15 +79,25 @@ async def post_insights(
     graph: GraphClient,
     database: Database,
     timezone: str,
+    known: dict[tuple[str, str], Reach] | None = None,
 ) -> list[PostInsight]:
-    """Each post with its reach and views (None where Graph has no supported number)."""
+    """Each post with its reach and views (None where Graph has no supported number).
+
+    `known`: numbers already read in this run, by (platform, post id), filled as it goes:
+    the admins' digest shows the same posts as the agents' and asks Graph nothing again."""
     out: list[PostInsight] = []
     zone = ZoneInfo(timezone)
+    known = {} if known is None else known
     for post in posts:
         reach = views = None
+        key = (post.platform, post.platform_post_id)
         try:
-            token = database.cipher.decrypt(post.token_encrypted)
-            found = await post_reach(graph, post.platform, post.platform_post_id, token)
+            found = known.get(key)
+            if found is None:
+                token = database.cipher.decrypt(post.token_encrypted)
+                found = known[key] = await post_reach(
+                    graph, post.platform, post.platform_post_id, token
+                )
             reach, views = found.reach, found.views
         except (PublishError, DecryptionError) as exc:
             log.warning(
@@ -149,12 +159,15 @@ class WeeklyDigest:
         self.graph = graph
         self.default_timezone = default_timezone
         self.admin_ids = tuple(admin_ids)
+        # Reach and views read during the current run (post_insights' `known`).
+        self._known: dict[tuple[str, str], Reach] = {}
 
     async def run(self, now: datetime | None = None) -> int:
         """Send every digest due at `now`; returns how many messages went out."""
         now = now or utcnow()
         async with self.database.unit_of_work() as session:
             agents = list(await repo.digest_agents(session))
+        self._known = {}
         sent = 0
         for agent in agents:
             sent += await self._agent_digest(agent, now)
@@ -177,7 +190,7 @@ class WeeklyDigest:
             published = await repo.published_between(
                 session, start=week.start, end=week.end, agent_id=agent.id
             )
-        posts = await post_insights(published, self.graph, self.database, tz)
+        posts = await post_insights(published, self.graph, self.database, tz, self._known)
         text = digest_text(posts, week, whose="Your")
         wanted = type_enabled(agent.notification_preferences, NotificationType.WEEKLY_DIGEST)
         async with self.database.unit_of_work() as session:
@@ -221,7 +234,9 @@ class WeeklyDigest:
             return 0  # sent already (or being sent by another process)
         async with self.database.unit_of_work() as session:
             published = await repo.published_between(session, start=week.start, end=week.end)
-        posts = await post_insights(published, self.graph, self.database, self.default_timezone)
+        posts = await post_insights(
+            published, self.graph, self.database, self.default_timezone, self._known
+        )
         text = digest_text(posts, week, whose="The brokerage's")
         chart = await _chart(posts, "All agents: last week's posts", week)
         sent = 0

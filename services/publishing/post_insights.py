@@ -2,9 +2,10 @@
 
 Only metrics Graph still supports are asked for: Instagram `reach` and `views`; Facebook
 `post_total_media_view_unique` (reach) and `post_media_view` (views), which replaced the
-`post_impressions*` family. One unsupported metric fails a whole request, so each metric is
-asked for on its own: a metric Graph refuses (code 100, or 10 for too few viewers) or has no
-data for is skipped (None), never an error.
+`post_impressions*` family. Both are asked for in one request; since one unsupported metric
+fails a whole request (code 100), that answer sends each metric on its own instead. A metric
+Graph refuses or has no data for is skipped (None), and so are both when the post has too few
+viewers (code 10): never an error.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "instagram": ("reach", "views"),
     "facebook": ("post_total_media_view_unique", "post_media_view"),
 }
-_SKIPPED_CODES = frozenset({10, 100})
+_TOO_FEW_VIEWERS = 10
+_UNSUPPORTED_METRIC = 100
+_SKIPPED_CODES = frozenset({_TOO_FEW_VIEWERS, _UNSUPPORTED_METRIC})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +38,31 @@ class Reach:
 
 
 async def post_reach(graph: GraphClient, platform: str, post_id: str, token: str) -> Reach:
-    """Reach and views of one published post."""
+    """Reach and views of one published post (one Graph call, unless a metric is refused)."""
     reach_metric, views_metric = METRICS[platform]
-    return Reach(
-        reach=await _metric(graph, post_id, reach_metric, token),
-        views=await _metric(graph, post_id, views_metric, token),
-    )
+    try:
+        answer = await _insights(graph, post_id, f"{reach_metric},{views_metric}", token)
+    except PublishError as exc:
+        if exc.code == _TOO_FEW_VIEWERS:
+            log.info("insights skipped: too few viewers", extra={"platform": platform})
+            return Reach(None, None)
+        if exc.code != _UNSUPPORTED_METRIC:
+            raise
+        return Reach(
+            reach=await _metric(graph, post_id, reach_metric, token),
+            views=await _metric(graph, post_id, views_metric, token),
+        )
+    data = answer.get("data")
+    return Reach(reach=_value(data, reach_metric), views=_value(data, views_metric))
+
+
+async def _insights(graph: GraphClient, post_id: str, metrics: str, token: str) -> Any:
+    return await graph.get(f"/{post_id}/insights", token, {"metric": metrics, "period": "lifetime"})
 
 
 async def _metric(graph: GraphClient, post_id: str, metric: str, token: str) -> int | None:
     try:
-        answer = await graph.get(
-            f"/{post_id}/insights", token, {"metric": metric, "period": "lifetime"}
-        )
+        answer = await _insights(graph, post_id, metric, token)
     except PublishError as exc:
         if exc.code in _SKIPPED_CODES:
             log.info("insight metric skipped", extra={"metric": metric, "code": exc.code})

@@ -117,6 +117,13 @@ async def test_agent_and_admin_digests_match_the_insights(world: World) -> None:
     assert "https://example.social/ig_22" in caption
     assert "reach 50" in by_chat[502][1] and "views" not in by_chat[502][1].split("\n")[0]
     assert "3 posts · reach 780 · views 2,100" in by_chat[ADMIN][1]
+    # One insights call per post of the week, both metrics in it.
+    asked = [c for c in w.graph.graph_calls("GET") if c.path.endswith("/insights")]
+    assert sorted(c.path for c in asked) == [
+        "/ig_22/insights",
+        "/p1_11/insights",
+        "/p1_44/insights",
+    ]
 
     # Once a week: the next run that Monday sends nothing.
     assert await _run(w, notifier, MONDAY_0930 + timedelta(hours=1)) == 0
@@ -137,6 +144,24 @@ async def test_unsupported_metrics_are_skipped_not_errors(world: World) -> None:
     assert await _run(w, notifier, MONDAY_0930) == 2
     caption = next(c for chat, _, c in notifier.photos if chat == 503)
     assert "1 post · reach 70." in caption and "views" not in caption
+    # The refused pair, then each metric on its own.
+    asked = [c for c in w.graph.graph_calls("GET") if c.path == "/ig_55/insights"]
+    assert [c.params["metric"] for c in asked] == ["reach,views", "reach", "views"]
+
+
+async def test_a_post_too_few_people_saw_is_listed_without_numbers(world: World) -> None:
+    w = world
+    jane = await _agent(w, 504)
+    await _published(w, jane, "instagram", "ig_66", IN_WEEK, "3 Palm Court")
+    await _published(w, jane, "facebook", "p1_77", IN_WEEK, "8 Lake Drive")
+    w.graph.set_insights("p1_77", post_total_media_view_unique=40, post_media_view=90)
+    w.graph.few_viewers.add("ig_66")
+    notifier = RecordingNotifier()
+    assert await _run(w, notifier, MONDAY_0930) == 2
+    caption = next(c for chat, _, c in notifier.photos if chat == 504)
+    assert "2 posts · reach 40 · views 90" in caption
+    # Graph said so once for both numbers: no call per metric.
+    assert len([c for c in w.graph.graph_calls("GET") if c.path == "/ig_66/insights"]) == 1
 
 
 async def test_timing_quiet_hours_and_the_off_switch(world: World) -> None:

@@ -27,6 +27,8 @@ class InsightsMethods:
                 "loaded due to missing permissions, or does not support this operation.",
                 type="GraphMethodException",
             )
+        if node_id in self.few_viewers:
+            raise GraphFault(10, "(#10) Not enough viewers for the media to show insights")
         wanted = [m.strip() for m in str(params.get("metric") or "").split(",") if m.strip()]
         if not wanted:
             raise GraphFault(3001, "Invalid query", subcode=1504028)

@@ -83,6 +83,8 @@ class FakeGraphApi(
         # Insights (specs/EXTERNAL_APIS.md §8): post id → metric → value; a metric with no
         # value gives no entry (Graph answers an empty `data`, not zeros).
         self.insights: dict[str, dict[str, int]] = {}
+        # Posts too few people saw: insights answer code 10 (EXTERNAL_APIS.md §8.1).
+        self.few_viewers: set[str] = set()
         # The metrics still supported, per platform; asking for any other one fails the whole
         # request with code 100, as Graph does.
         self.insight_metrics: dict[str, set[str]] = {
