@@ -46,7 +46,9 @@ public schema is DROPPED and recreated; and SQLite in a temporary folder):
    `before_cursor_execute`, plus those `db.driver` runs on asyncpg directly), and round
    trips = statements + BEGIN + COMMIT actually sent. On PostgreSQL a tap opens no
    transaction (each transition is one statement), so there are none; with SQLite they
-   are calls on its worker thread.
+   are calls on its worker thread. A call that waited for a busy database and went in
+   one statement with other taps' (db/tap_batches.py) still counts as the tap's own:
+   these are the round trips a tap needs, at most; under load several taps share one.
 """
 
 from __future__ import annotations

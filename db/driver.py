@@ -10,7 +10,8 @@ statement given here, compiled once, on the connection's asyncpg driver.
 No transaction is open there: each statement commits by itself, which is why every write
 in `db.repositories.transitions` is a single statement on PostgreSQL. Given a SQLAlchemy
 `AsyncConnection` instead (SQLite, or a connection inside a unit of work), `fetch_all`
-runs the statement through SQLAlchemy as usual.
+runs the statement through SQLAlchemy as usual; given a tap's executor
+(`db.tap_batches`), the statement may go together with other taps' calls.
 
 The statements must be fully static: no expanding IN lists (use `any_of`), no values
 that need SQLAlchemy's bind processing beyond what asyncpg does natively (UUIDs, aware
@@ -23,7 +24,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.engine import Dialect
@@ -47,8 +48,34 @@ class DriverConnection:
     driver: Any  # asyncpg.Connection
 
 
-# Either kind of connection a tap's statements accept.
-Executor = AsyncConnection | DriverConnection
+@dataclass(frozen=True)
+class BatchForm:
+    """How one statement runs for several taps at once (see db.tap_batches).
+
+    `stmt` is the statement's batched form: each per-call parameter `x` of the single
+    form arrives as the array `r_x` (unnested WITH ORDINALITY as the requests' table), and
+    each list-valued parameter named in `lists` arrives flattened under its own name,
+    with the array `rl_n` saying which request (1-based) each element belongs to. Its rows
+    are the single form's rows with the request's number as one more, last column.
+    """
+
+    stmt: Executable
+    lists: tuple[str, ...] = ()
+
+
+class Batching(Protocol):
+    """An executor that may run a statement together with other taps' (db.tap_batches)."""
+
+    dialect: Dialect
+
+    async def fetch_all(
+        self, stmt: Executable, params: Mapping[str, Any], batch: BatchForm | None
+    ) -> Sequence[Row]:
+        """All rows of `stmt` for these `params`."""
+
+
+# Every kind of connection a tap's statements accept.
+Executor = AsyncConnection | DriverConnection | Batching
 
 # Keyed by id(): the statements passed here are module-level or functools.cache'd, so they
 # live as long as the process; the entry keeps a reference so an id is never reused. The
@@ -72,7 +99,8 @@ def _compile(stmt: Executable, dialect: Dialect) -> PositionalStatement:
     return compiled
 
 
-def _compiled_for(stmt: Executable, dialect: Dialect) -> PositionalStatement:
+def compiled_for(stmt: Executable, dialect: Dialect) -> PositionalStatement:
+    """`stmt` compiled once for asyncpg (cached for statements that live for good)."""
     found = _compiled.get(id(stmt))
     if found is not None and found[0] is stmt:
         return found[1]
@@ -104,15 +132,31 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[DriverConnecti
     await in_greenlet(proxied.close)
 
 
-async def fetch_all(conn: Executor, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Row]:
-    """All rows of `stmt` run with `params`: on asyncpg for a `DriverConnection`, through
-    SQLAlchemy for an `AsyncConnection`."""
-    if isinstance(conn, AsyncConnection):
-        return (await conn.execute(stmt, dict(params))).all()
-    compiled = _compiled_for(stmt, conn.dialect)
+def statement_args(
+    stmt: Executable, dialect: Dialect, params: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """`stmt`'s SQL for asyncpg and its positional arguments; tells the observers."""
+    compiled = compiled_for(stmt, dialect)
     fixed = compiled.fixed
     args = [params[name] if name in params else fixed[name] for name in compiled.names]
     for observe in observers:
         observe(compiled.sql, args)
-    rows: Sequence[Row] = await conn.driver.fetch(compiled.sql, *args)
+    return compiled.sql, args
+
+
+async def fetch_all(
+    conn: Executor,
+    stmt: Executable,
+    params: Mapping[str, Any],
+    batch: BatchForm | None = None,
+) -> Sequence[Row]:
+    """All rows of `stmt` run with `params`: on asyncpg for a `DriverConnection`, through
+    SQLAlchemy for an `AsyncConnection`, together with other taps' calls where `batch`
+    says how for a batching executor."""
+    if isinstance(conn, AsyncConnection):
+        return (await conn.execute(stmt, dict(params))).all()
+    if not isinstance(conn, DriverConnection):
+        return await conn.fetch_all(stmt, params, batch)
+    sql, args = statement_args(stmt, conn.dialect, params)
+    rows: Sequence[Row] = await conn.driver.fetch(sql, *args)
     return rows

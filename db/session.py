@@ -27,9 +27,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from db.driver import Executor, driver_connection
+from db.driver import Executor
 from db.errors import DatabaseUnavailableError, DatabaseUrlError, is_unavailable
 from db.sqlalchemy_private import invalidate_pooled
+from db.tap_batches import tap_batcher
 
 _ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
 TAP_DEADLINE_S = 5.0
@@ -173,9 +174,10 @@ async def tap_connection(
 ) -> AsyncIterator[Executor]:
     """The connection one button tap runs on.
 
-    PostgreSQL: a pooled connection used through asyncpg with no transaction
-    (`db.driver`). Every write in `db.repositories.transitions` is a single statement there,
-    atomic by itself, so BEGIN and COMMIT would only add two round trips to each tap.
+    PostgreSQL: statements run through asyncpg on pooled connections with no transaction
+    (`db.driver`), sent together with those of other taps in the same turn of the loop
+    (`db.tap_batches`). Every write in `db.repositories.transitions` is a single statement
+    there, atomic by itself, so BEGIN and COMMIT would only add two round trips to each tap.
     SQLite: one transaction, because there a transition takes several statements; taps
     in this process take turns (SQLite has one writer at a time anyway, and its busy
     handler waits by sleeping and retrying, which let a burst of taps wait seconds).
@@ -187,8 +189,7 @@ async def tap_connection(
     try:
         async with asyncio.timeout(deadline_s):
             if postgres:
-                async with driver_connection(engine) as conn:
-                    yield conn
+                yield tap_batcher(engine, deadline_s)
             else:
                 async with _sqlite_turn(engine), engine.begin() as conn:
                     yield conn

@@ -10,7 +10,8 @@ tests/db/test_sqlalchemy_private.py names the SQLAlchemy version when one disapp
   checkout and shielded close cost more than the statements.
 - `positional`: a compiled statement's positional parameter order
   (`SQLCompiler.positiontup`) and the values fixed inside it (`SQLCompiler.binds`), which
-  SQLAlchemy otherwise only uses inside its own execute path.
+  SQLAlchemy otherwise only uses inside its own execute path; `required_binds` reads the
+  same `binds` for the parameters a call must give, and their types.
 - `invalidate_pooled`: `Pool._invalidate`, which marks every pooled connection stale, as
   SQLAlchemy does itself on a disconnect met on its own execute path.
 """
@@ -26,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn as in_greenlet
 
-__all__ = ["PositionalStatement", "in_greenlet", "invalidate_pooled", "positional"]
+__all__ = [
+    "PositionalStatement",
+    "in_greenlet",
+    "invalidate_pooled",
+    "positional",
+    "required_binds",
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,13 @@ def positional(stmt: Executable, dialect: Dialect) -> PositionalStatement:
         name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
     }
     return PositionalStatement(str(compiled.string), tuple(compiled.positiontup or ()), fixed)
+
+
+def required_binds(stmt: Executable, dialect: Dialect) -> dict[str, Any]:
+    """The parameters each call of `stmt` must give, with their SQL types (the batched
+    forms of db.tap_batches take each of them as an array)."""
+    compiled = stmt.compile(dialect=dialect)  # type: ignore[attr-defined]
+    return {name: bind.type for name, bind in compiled.binds.items() if bind.required}
 
 
 def invalidate_pooled(engine: AsyncEngine) -> None:

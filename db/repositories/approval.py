@@ -15,8 +15,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
+    DateTime,
     Select,
     Table,
+    Uuid,
     and_,
     bindparam,
     delete,
@@ -28,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
-from db.driver import Executor, any_of, fetch_all
+from db.driver import BatchForm, Executor, any_of, fetch_all
 from db.models import (
     Agent,
     ContentPiece,
@@ -105,10 +108,6 @@ _CONTEXT_COLUMNS = (
     _schedule.c.scheduled_at,
     _agents.c.requires_marketing_approval,
     _agents.c.slot_plan_version,
-    select(_pieces.c.content_type)
-    .where(_pieces.c.id == bindparam("piece_id"))
-    .scalar_subquery()
-    .label("piece_content_type"),
 )
 
 
@@ -116,22 +115,55 @@ _CONTEXT_COLUMNS = (
 def _context_statement(by_agent: bool = False) -> Select[Any]:
     """agent ⟕ its active accounts ⟕ their future pending/sent posts, by Telegram user
     (or by agent id), with the tapped draft's content type on every row."""
+    return _context_select(by_agent, None)
+
+
+@functools.cache
+def _batched_context(by_agent: bool = False) -> BatchForm:
+    """`_context_statement` for the calls that waited for a busy database (db.tap_batches)."""
+    key_type = Uuid() if by_agent else BigInteger()
+    arrays = [
+        bindparam("r_b_agent" if by_agent else "r_b_uid", type_=postgresql.ARRAY(key_type)),
+        bindparam("r_now", type_=postgresql.ARRAY(DateTime(timezone=True))),
+        bindparam("r_piece_id", type_=postgresql.ARRAY(Uuid())),
+    ]
+    names = ("b_agent" if by_agent else "b_uid", "now", "piece_id")
+    calls = func.unnest(*arrays).table_valued(*names, with_ordinality="n").render_derived()
+    return BatchForm(_context_select(by_agent, calls))
+
+
+def _context_select(by_agent: bool, calls: Any) -> Select[Any]:
+    def value(name: str, type_: Any = None) -> Any:
+        return bindparam(name, type_=type_) if calls is None else calls.c[name]
+
     future = and_(
         _schedule.c.social_media_account_id == _accounts.c.id,
         any_of(_schedule.c.status, [ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value]),
-        _schedule.c.scheduled_at >= bindparam("now", type_=_schedule.c.scheduled_at.type),
+        _schedule.c.scheduled_at >= value("now", _schedule.c.scheduled_at.type),
     )
     active = and_(_accounts.c.agent_id == _agents.c.id, _accounts.c.is_active.is_(True))
-    return (
-        select(*_CONTEXT_COLUMNS)
-        .select_from(_agents.outerjoin(_accounts, active).outerjoin(_schedule, future))
-        .where(
-            _agents.c.id == bindparam("b_agent")
-            if by_agent
-            else _agents.c.telegram_user_id == bindparam("b_uid")
-        )
-        .order_by(_accounts.c.platform, _accounts.c.created_at)
+    kind = select(_pieces.c.content_type).where(_pieces.c.id == value("piece_id"))
+    actor = (
+        _agents.c.id == value("b_agent")
+        if by_agent
+        else _agents.c.telegram_user_id == value("b_uid")
     )
+    agents: Any = _agents
+    columns: tuple[Any, ...]
+    if calls is None:
+        columns = (*_CONTEXT_COLUMNS, kind.scalar_subquery().label("piece_content_type"))
+        order: tuple[Any, ...] = ()
+    else:
+        kind = kind.correlate_except(_pieces)
+        columns = (*_CONTEXT_COLUMNS, kind.scalar_subquery().label("piece_content_type"), calls.c.n)
+        agents = calls.join(_agents, actor)
+        order = (calls.c.n,)
+    stmt = select(*columns).select_from(
+        agents.outerjoin(_accounts, active).outerjoin(_schedule, future)
+    )
+    if calls is None:
+        stmt = stmt.where(actor)
+    return stmt.order_by(*order, _accounts.c.platform, _accounts.c.created_at)
 
 
 def _context_from_rows(rows: Iterable[Sequence[Any]]) -> ScheduleContext | None:
@@ -178,7 +210,10 @@ async def schedule_context(
     """
     by_agent, params = transitions.owner_params(telegram_user_id, agent_id)
     rows = await fetch_all(
-        conn, _context_statement(by_agent), {**params, "now": now, "piece_id": piece_id}
+        conn,
+        _context_statement(by_agent),
+        {**params, "now": now, "piece_id": piece_id},
+        _batched_context(by_agent),
     )
     return _context_from_rows(rows)
 

@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Table,
     Uuid,
@@ -43,14 +44,17 @@ from sqlalchemy import (
     literal,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.base import utcnow
-from db.driver import Executor, any_of, fetch_all
+from db.driver import BatchForm, Executor, any_of, fetch_all
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule, SocialMediaAccount
+from db.sqlalchemy_private import required_binds
 from db.status import ContentStatus, ContentType, ScheduleStatus
 
 _pieces = cast(Table, ContentPiece.__table__)
@@ -197,20 +201,31 @@ def owner_params(
 _RETURNED = ("id", "agent_id", "listing_id", "status", "version", "content_type")
 
 
-def _actor(by_agent: bool) -> Any:
+def _value(calls: Any, name: str, type_: Any = None) -> Any:
+    """A per-call value: a bound parameter, or the calls' column in a batched statement
+    (`calls` is then the CTE of the unnested arrays, one row per call)."""
+    if calls is None:
+        return bindparam(name, type_=type_)
+    return calls.c[name]
+
+
+def _actor(by_agent: bool, calls: Any = None) -> Any:
     """The acting agent's row: by id (the dashboard) or by Telegram user (a tap)."""
     if by_agent:
-        return _agents.c.id == bindparam("b_agent")
-    return _agents.c.telegram_user_id == bindparam("b_uid")
+        return _agents.c.id == _value(calls, "b_agent")
+    return _agents.c.telegram_user_id == _value(calls, "b_uid")
 
 
-def _owner_clause(guards: frozenset[Guard], by_agent: bool) -> Any:
+def _owner_clause(guards: frozenset[Guard], by_agent: bool, calls: Any = None) -> Any:
     """The draft's agent is the actor, still active (and with the sign-off setting read)."""
-    owner = select(_agents.c.id).where(_actor(by_agent), _agents.c.is_active.is_(True))
+    owner = select(_agents.c.id).where(_actor(by_agent, calls), _agents.c.is_active.is_(True))
     if Guard.SIGN_OFF_ON in guards:
         owner = owner.where(_agents.c.requires_marketing_approval.is_(True))
     if Guard.SIGN_OFF_OFF in guards:
         owner = owner.where(_agents.c.requires_marketing_approval.is_not(True))
+    if calls is not None:
+        # Each call's own actor: the calls' row comes from the enclosing UPDATE … FROM.
+        owner = owner.correlate_except(_agents)
     return _pieces.c.agent_id.in_(owner.scalar_subquery())
 
 
@@ -252,20 +267,20 @@ def _nothing_started() -> Any:
     )
 
 
-def _draft_as_seen(t: Transition) -> list[Any]:
+def _draft_as_seen(t: Transition, calls: Any = None) -> list[Any]:
     """The tapped draft is in a from-status, at the version seen, of the kind allowed."""
     conditions = [
-        _pieces.c.id == bindparam("b_piece_id"),
+        _pieces.c.id == _value(calls, "b_piece_id"),
         any_of(_pieces.c.status, t.from_statuses),
     ]
     if Guard.VERSION in t.guards:
-        conditions.append(_pieces.c.version == bindparam("b_version"))
+        conditions.append(_pieces.c.version == _value(calls, "b_version"))
     if Guard.SOCIAL_POST in t.guards:
         conditions.append(_pieces.c.content_type == _SOCIAL)
     return conditions
 
 
-def _slot_turn_statement(t: Transition, by_agent: bool) -> Any:
+def _slot_turn_statement(t: Transition, by_agent: bool, calls: Any = None) -> Any:
     """Guard.SLOTS_AS_READ: bump the actor's slot_plan_version if it is still the one read,
     and only for a draft the transition would move (a refused tap leaves it alone).
 
@@ -273,18 +288,29 @@ def _slot_turn_statement(t: Transition, by_agent: bool) -> Any:
     re-checks the condition on the committed row, which no longer matches.
     """
     version = _agents.c.slot_plan_version
-    draft = exists().where(_pieces.c.agent_id == _agents.c.id, *_draft_as_seen(t))
-    return (
+    draft = exists().where(_pieces.c.agent_id == _agents.c.id, *_draft_as_seen(t, calls))
+    if calls is not None:
+        draft = draft.correlate_except(_pieces)
+    stmt = (
         update(_agents)
-        .where(_actor(by_agent), version == bindparam("b_slot_plan_version"), draft)
+        .where(
+            _actor(by_agent, calls),
+            version == _value(calls, "b_slot_plan_version"),
+            draft,
+        )
         # updated_at kept: planning slots is no edit of the agent (and skips its onupdate).
         .values(slot_plan_version=version + 1, updated_at=_agents.c.updated_at)
-        .returning(_agents.c.id)
     )
+    # Batched: which call won the agent's row (two calls of one agent: one wins).
+    return stmt.returning(_agents.c.id, *(() if calls is None else (calls.c.n,)))
 
 
 def _cas_statement(
-    t: Transition, values: tuple[tuple[str, bool], ...], by_agent: bool, turn: Any = None
+    t: Transition,
+    values: tuple[tuple[str, bool], ...],
+    by_agent: bool,
+    turn: Any = None,
+    calls: Any = None,
 ) -> Any:
     """UPDATE … RETURNING guarded by id, the from-statuses and the declared guards.
 
@@ -292,20 +318,25 @@ def _cas_statement(
     then skips the ORM layer and reuses each statement's compiled form.
     """
     sets: dict[str, Any] = {"status": literal(t.to_status, _pieces.c.status.type)}
-    sets["updated_at"] = bindparam("b_now", type_=_pieces.c.updated_at.type)
+    sets["updated_at"] = _value(calls, "b_now", _pieces.c.updated_at.type)
     for name, increment in values:
         column = _pieces.c[name]
-        sets[name] = column + 1 if increment else bindparam(f"v_{name}", type_=column.type)
-    stmt = update(_pieces).where(*_draft_as_seen(t))
+        sets[name] = column + 1 if increment else _value(calls, f"v_{name}", column.type)
+    stmt = update(_pieces).where(*_draft_as_seen(t, calls))
     if Guard.OWNER in t.guards:
-        stmt = stmt.where(_owner_clause(t.guards, by_agent))
+        stmt = stmt.where(_owner_clause(t.guards, by_agent, calls))
     if Guard.NOTHING_IN_FLIGHT in t.guards:
         stmt = stmt.where(_nothing_in_flight())
     if Guard.NOTHING_STARTED in t.guards:
         stmt = stmt.where(_nothing_started())
-    if turn is not None:
+    if turn is not None and calls is None:
         stmt = stmt.where(_pieces.c.agent_id.in_(select(turn.c.id)))
-    return stmt.values(sets).returning(*(_pieces.c[name] for name in _RETURNED))
+    elif turn is not None:
+        stmt = stmt.where(tuple_(_pieces.c.agent_id, calls.c.n).in_(select(turn.c.id, turn.c.n)))
+    returned = [_pieces.c[name] for name in _RETURNED]
+    if calls is not None:
+        returned.append(calls.c.n)
+    return stmt.values(sets).returning(*returned)
 
 
 _LOG_COLUMNS = [
@@ -322,36 +353,38 @@ _LOG_COLUMNS = [
 _SCHEDULE_COLUMNS = ["id", "content_piece_id", "social_media_account_id", "scheduled_at", "status"]
 
 
-def _log_insert(moved: Any, t: Transition) -> Any:
+def _log_insert(moved: Any, t: Transition, calls: Any = None) -> Any:
     """The audit row of the moved draft."""
     assert t.audit is not None
     row = select(
-        bindparam("log_id", type_=_logs.c.id.type),
+        _value(calls, "log_id", _logs.c.id.type),
         moved.c.id,
         moved.c.agent_id,
         literal(t.audit, _logs.c.action_type.type),
-        bindparam("b_now", type_=_logs.c.timestamp.type),
-        bindparam("log_feedback", type_=_logs.c.feedback.type),
-        bindparam("log_from", type_=_logs.c.from_status.type),
+        _value(calls, "b_now", _logs.c.timestamp.type),
+        _value(calls, "log_feedback", _logs.c.feedback.type),
+        _value(calls, "log_from", _logs.c.from_status.type),
         moved.c.status,
         moved.c.version,
-    ).select_from(moved)
+    ).select_from(moved if calls is None else moved.join(calls, calls.c.n == moved.c.n))
     return insert(_logs).from_select(_LOG_COLUMNS, row, include_defaults=False)
 
 
-def _slots(postgres: bool) -> Any:
+def _slots(postgres: bool, batched: bool = False) -> Any:
     """The (id, account, at) rows to schedule: arrays unnested on PostgreSQL (one
-    statement for all), one row of bound values per execution on SQLite (executemany)."""
+    statement for all), one row of bound values per execution on SQLite (executemany).
+    Batched, each row also names its call (`n`)."""
     if postgres:
-        return (
-            func.unnest(
-                bindparam("s_ids", type_=postgresql.ARRAY(Uuid())),
-                bindparam("s_accounts", type_=postgresql.ARRAY(Uuid())),
-                bindparam("s_times", type_=postgresql.ARRAY(DateTime(timezone=True))),
-            )
-            .table_valued("id", "account", "at")
-            .render_derived()
-        )
+        arrays = [
+            bindparam("s_ids", type_=postgresql.ARRAY(Uuid())),
+            bindparam("s_accounts", type_=postgresql.ARRAY(Uuid())),
+            bindparam("s_times", type_=postgresql.ARRAY(DateTime(timezone=True))),
+        ]
+        names = ["id", "account", "at"]
+        if batched:
+            arrays.append(bindparam("rl_n", type_=postgresql.ARRAY(BigInteger())))
+            names.append("n")
+        return func.unnest(*arrays).table_valued(*names).render_derived()
     return select(
         bindparam("s_id", type_=Uuid()).label("id"),
         bindparam("s_account", type_=Uuid()).label("account"),
@@ -359,14 +392,14 @@ def _slots(postgres: bool) -> Any:
     ).subquery("slots")
 
 
-def _posts_statement(moved: Any, effect: PostsEffect, postgres: bool) -> Any:
+def _posts_statement(moved: Any, effect: PostsEffect, postgres: bool, batched: bool = False) -> Any:
     """The post_schedule rows the transition adds (on active accounts, only once the
     draft is approved for posting), cancels or moves."""
     if effect == PostsEffect.SCHEDULE:
-        slots = _slots(postgres)
+        slots = _slots(postgres, batched)
         rows = (
             select(slots.c.id, moved.c.id, slots.c.account, slots.c.at, literal(_PENDING))
-            .select_from(moved.join(slots, true()))
+            .select_from(moved.join(slots, slots.c.n == moved.c.n if batched else true()))
             .join(
                 _accounts,
                 and_(_accounts.c.id == slots.c.account, _accounts.c.is_active.is_(True)),
@@ -374,6 +407,7 @@ def _posts_statement(moved: Any, effect: PostsEffect, postgres: bool) -> Any:
             .where(moved.c.status == _APPROVED)
         )
         return insert(_schedule).from_select(_SCHEDULE_COLUMNS, rows, include_defaults=False)
+    assert not batched, "only adding posts is batched"
     values: dict[str, Any] = {"updated_at": bindparam("b_now")}
     if effect == PostsEffect.CANCEL:
         values["status"] = ScheduleStatus.CANCELLED.value
@@ -408,6 +442,46 @@ def _fused_statement(t: Transition, values: tuple[tuple[str, bool], ...], by_age
         touched = _posts_statement(moved, t.posts, True).returning(_schedule.c.id).cte("posts")
         stmt = stmt.add_columns(select(func.count()).select_from(touched).scalar_subquery())
     return stmt
+
+
+# Batched, a call's values come as arrays; these are lists already, flattened instead.
+_SLOT_LISTS = ("s_ids", "s_accounts", "s_times")
+
+
+@functools.cache
+def _batched_statement(
+    t: Transition, values: tuple[tuple[str, bool], ...], by_agent: bool, dialect: Dialect
+) -> BatchForm | None:
+    """PostgreSQL, the calls that waited for a busy database (db.tap_batches):
+    `_fused_statement` for all of them at once, each row still its own compare-and-set.
+    None for the transitions that lock post rows or move them (rare taps; they run
+    alone)."""
+    if Guard.NOTHING_IN_FLIGHT in t.guards or t.posts in (PostsEffect.CANCEL, PostsEffect.MOVE):
+        return None
+    types = required_binds(_fused_statement(t, values, by_agent), dialect)
+    per_call = sorted(name for name in types if name not in _SLOT_LISTS)
+    arrays = [bindparam(f"r_{name}", type_=postgresql.ARRAY(types[name])) for name in per_call]
+    calls = select(
+        func.unnest(*arrays).table_valued(*per_call, with_ordinality="n").render_derived()
+    ).cte("calls")
+    turn = None
+    if Guard.SLOTS_AS_READ in t.guards:
+        turn = _slot_turn_statement(t, by_agent, calls).cte("slot_turn")
+    moved = _cas_statement(t, values, by_agent, turn, calls).cte("moved")
+    stmt = select(*(moved.c[name] for name in _RETURNED)).select_from(moved)
+    if t.audit is not None:
+        stmt = stmt.add_cte(_log_insert(moved, t, calls).cte("logged"))
+    if t.posts is not None:
+        touched = (
+            _posts_statement(moved, t.posts, True, batched=True)
+            .returning(_schedule.c.content_piece_id)
+            .cte("posts")
+        )
+        mine = touched.c.content_piece_id == moved.c.id
+        stmt = stmt.add_columns(
+            select(func.count()).select_from(touched).where(mine).scalar_subquery()
+        )
+    return BatchForm(stmt.add_columns(moved.c.n), lists=_SLOT_LISTS if t.posts else ())
 
 
 @functools.cache
@@ -479,7 +553,8 @@ async def apply(conn: Executor, t: Transition, req: Request) -> Transitioned | N
         params["s_ids"] = [uuid.uuid4() for _ in req.schedule]
         params["s_accounts"] = [account for account, _ in req.schedule]
         params["s_times"] = [at for _, at in req.schedule]
-    rows = await fetch_all(conn, _fused_statement(t, shape, by_agent), params)
+    batch = _batched_statement(t, shape, by_agent, conn.dialect)
+    rows = await fetch_all(conn, _fused_statement(t, shape, by_agent), params, batch)
     if not rows:
         return None
     row = rows[0]

@@ -12,7 +12,6 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import driver
-from db.errors import DatabaseUnavailableError
 from db.models import Agent
 from db.session import tap_connection
 from services.context import Database
@@ -96,21 +95,21 @@ async def test_a_broken_connection_is_not_handed_to_the_next_tap(database: Datab
     async with database.unit_of_work() as s:
         await make_agent(s, name="Ann Lee", telegram_user_id=5201)
     broken = None
-    # Callers see the data layer's own error; asyncpg's is its cause.
-    with pytest.raises(DatabaseUnavailableError) as raised:
-        async with database.tap() as conn:
-            assert isinstance(conn, driver.DriverConnection)
+    with pytest.raises(asyncpg.InterfaceError):
+        async with driver.driver_connection(database.engine) as conn:
             broken = conn.driver
-            await broken.close()  # as if the server went away mid-tap
+            await broken.close()  # as if the server went away mid-statement
             await driver.fetch_all(conn, _BY_NAME, {"min_uid": 5201})
-    assert isinstance(raised.value.__cause__, asyncpg.InterfaceError)
-    # every later tap gets a working connection: go round every idle one in the pool
+    # every later user gets a working connection: go round every idle one in the pool
     pool = database.engine.sync_engine.pool
     for _ in range(pool.checkedin() + 1):  # type: ignore[attr-defined]
-        async with database.tap() as conn:
-            assert isinstance(conn, driver.DriverConnection) and conn.driver is not broken
+        async with driver.driver_connection(database.engine) as conn:
+            assert conn.driver is not broken
             rows = await driver.fetch_all(conn, _BY_NAME, {"min_uid": 5201})
         assert [str(r[1]) for r in rows] == ["Ann Lee"]
+        # and a tap, whose statements run on these connections, too
+        async with database.tap() as tap:
+            assert [str(r[1]) for r in await driver.fetch_all(tap, _BY_NAME, {"min_uid": 5201})]
 
 
 async def test_a_failed_statement_leaves_no_connection_holding_locks(database: Database) -> None:

@@ -57,6 +57,17 @@ def test_positional_orders_parameters_and_keeps_fixed_values() -> None:
     assert "name" not in compiled.fixed and "low" not in compiled.fixed
 
 
+def test_required_binds_names_what_each_call_gives_with_its_type() -> None:
+    from db.sqlalchemy_private import required_binds
+
+    stmt = select(_t.c.id, literal("x").label("tag")).where(
+        _t.c.name == bindparam("name"), _t.c.id > bindparam("low"), _t.c.id < 99
+    )
+    types = required_binds(stmt, asyncpg_dialect())
+    assert sorted(types) == ["low", "name"], f"{SA}: binds changed: {types}"
+    assert isinstance(types["name"], String) and isinstance(types["low"], Integer), types
+
+
 async def test_in_greenlet_runs_sync_code_that_awaits_the_driver(tmp_path: Path) -> None:
     from db.sqlalchemy_private import in_greenlet, invalidate_pooled
 

@@ -1,0 +1,182 @@
+"""Concurrent taps' statements, sent to PostgreSQL together when the database is busy.
+
+Under load the bot's one event loop is the ceiling, and a round trip costs it more than
+the work the statement asks for: the socket write (which, on a shared machine, is also
+where the kernel hands the CPU to the database), the wake-up for the answer, asyncpg's
+protocol code. So a statement that has a batched form (`db.driver.BatchForm`) runs at
+once while fewer than `LANES` of its kind are out; otherwise it waits, with every other
+call of its kind that arrives meanwhile, for the next lane to come back, and they all go
+as ONE statement: the batched form takes each parameter as an array and tags each row
+with the call it belongs to. When the database keeps up, nothing waits and each call is
+sent alone as before; the busier it gets, the more each round trip carries (group commit).
+
+A batched statement is atomic like the single ones (no transaction is open; each tap's
+write is one statement), and each call in it keeps its own guards: it is the same
+compare-and-set per row. If PostgreSQL refuses a batch (a deadlock with another process,
+a constraint), nothing of it was written, and each call runs again alone, so one tap's
+error never becomes another's. A lost connection is reported to every call, as it
+would be to each alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Executable
+
+from db.driver import BatchForm, Row, compiled_for, driver_connection, statement_args
+from db.errors import is_unavailable
+
+
+@dataclass
+class _Call:
+    params: Mapping[str, Any]
+    sql: str
+    args: list[Any]
+    done: asyncio.Future[Sequence[Row]]
+
+
+@dataclass
+class _Group:
+    batch: BatchForm
+    calls: list[_Call] = field(default_factory=list)
+
+
+# Statements of one kind out at once before the next ones wait to go together: two keep
+# the database busy while the bot prepares the next batch.
+LANES = 2
+
+
+class TapBatcher:
+    """A tap's executor on PostgreSQL: each kind of statement runs at once while a lane is
+    free, and the calls that arrive while none is go together when one comes back."""
+
+    def __init__(self, engine: AsyncEngine, deadline_s: float) -> None:
+        self._engine = engine
+        self.dialect: Dialect = engine.dialect
+        self._deadline_s = deadline_s
+        self._out: dict[int, int] = {}
+        self._waiting: dict[int, _Group] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def fetch_all(
+        self, stmt: Executable, params: Mapping[str, Any], batch: BatchForm | None
+    ) -> Sequence[Row]:
+        """All rows of `stmt` for `params`: now, or with the others of its kind waiting."""
+        # Compiled and bound here, in the caller: a bad parameter fails its own tap, and
+        # statement observers (benchmarks, tests) see the call in the tap's task.
+        sql, args = statement_args(stmt, self.dialect, params)
+        if batch is None:
+            return await self._alone(sql, args)
+        key = id(stmt)
+        if self._out.get(key, 0) < LANES:
+            self._out[key] = self._out.get(key, 0) + 1
+            try:
+                return await self._alone(sql, args)
+            finally:
+                self._lane_back(key)
+        group = self._waiting.get(key)
+        if group is None:
+            group = self._waiting[key] = _Group(batch)
+        call = _Call(params, sql, args, asyncio.get_running_loop().create_future())
+        group.calls.append(call)
+        return await call.done
+
+    def _lane_back(self, key: int) -> None:
+        group = self._waiting.pop(key, None)
+        if group is None:
+            self._out[key] -= 1
+            return
+        # The lane passes straight to the calls that waited for it.
+        task = asyncio.get_running_loop().create_task(self._run(key, group))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _alone(self, sql: str, args: Sequence[Any]) -> Sequence[Row]:
+        async with asyncio.timeout(self._deadline_s), driver_connection(self._engine) as conn:
+            rows: Sequence[Row] = await conn.driver.fetch(sql, *args)
+            return rows
+
+    async def _run(self, key: int, group: _Group) -> None:
+        calls = [call for call in group.calls if not call.done.done()]
+        try:
+            if len(calls) > 1:
+                try:
+                    await self._together(group.batch, calls)
+                    return
+                except Exception as exc:
+                    if is_unavailable(exc):
+                        raise
+                    # Refused as a whole (a deadlock with another process, one call's
+                    # value asyncpg cannot encode): nothing of it was written.
+            await asyncio.gather(*(self._one(call) for call in calls))
+        except BaseException as exc:
+            for call in calls:
+                _fail(call, exc)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._lane_back(key)
+
+    async def _one(self, call: _Call) -> None:
+        try:
+            rows = await self._alone(call.sql, call.args)
+        except Exception as exc:
+            _fail(call, exc)
+            return
+        if not call.done.done():
+            call.done.set_result(rows)
+
+    async def _together(self, batch: BatchForm, calls: list[_Call]) -> None:
+        compiled = compiled_for(batch.stmt, self.dialect)
+        args = [_batched_arg(name, batch, calls, compiled.fixed) for name in compiled.names]
+        async with asyncio.timeout(self._deadline_s), driver_connection(self._engine) as conn:
+            rows = await conn.driver.fetch(compiled.sql, *args)
+        per_call: list[list[Row]] = [[] for _ in calls]
+        for row in rows:
+            values = tuple(row)
+            per_call[int(values[-1]) - 1].append(values[:-1])
+        for call, found in zip(calls, per_call, strict=True):
+            if not call.done.done():
+                call.done.set_result(found)
+
+
+def _fail(call: _Call, exc: BaseException) -> None:
+    if call.done.done():
+        return
+    if isinstance(exc, asyncio.CancelledError):
+        call.done.cancel()
+    else:
+        call.done.set_exception(exc)
+
+
+def _batched_arg(name: str, batch: BatchForm, calls: list[_Call], fixed: Mapping[str, Any]) -> Any:
+    if name.startswith("r_"):
+        return [call.params[name[2:]] for call in calls]
+    if name == "rl_n":
+        first = batch.lists[0]
+        return [n for n, call in enumerate(calls, 1) for _ in call.params[first]]
+    if name in batch.lists:
+        return [value for call in calls for value in call.params[name]]
+    return fixed[name]
+
+
+# One per event loop (futures belong to one) and engine.
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, TapBatcher]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def tap_batcher(engine: AsyncEngine, deadline_s: float) -> TapBatcher:
+    """The running loop's batcher for `engine`."""
+    per_engine = _batchers.setdefault(asyncio.get_running_loop(), {})
+    found = per_engine.get(id(engine.sync_engine))
+    if found is None or found._engine is not engine:
+        found = per_engine[id(engine.sync_engine)] = TapBatcher(engine, deadline_s)
+    return found
