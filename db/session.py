@@ -189,7 +189,8 @@ async def tap_connection(
     try:
         async with asyncio.timeout(deadline_s):
             if postgres:
-                yield tap_batcher(engine, deadline_s)
+                async with tap_batcher(engine, deadline_s).tap() as executor:
+                    yield executor
             else:
                 async with _sqlite_turn(engine), engine.begin() as conn:
                     yield conn

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
-from db.driver import BatchForm, Row, compiled_for, driver_connection, statement_args
+from db.driver import (
+    BatchForm,
+    DriverConnection,
+    Row,
+    compiled_for,
+    driver_connection,
+    statement_args,
+)
 from db.errors import is_unavailable
 
 
@@ -54,8 +62,8 @@ LANES = 2
 
 
 class TapBatcher:
-    """A tap's executor on PostgreSQL: each kind of statement runs at once while a lane is
-    free, and the calls that arrive while none is go together when one comes back."""
+    """Taps' statements on PostgreSQL: each kind runs at once while a lane is free, and
+    the calls that arrive while none is go together when one comes back."""
 
     def __init__(self, engine: AsyncEngine, deadline_s: float) -> None:
         self._engine = engine
@@ -65,20 +73,36 @@ class TapBatcher:
         self._waiting: dict[int, _Group] = {}
         self._running: set[asyncio.Task[None]] = set()
 
+    @asynccontextmanager
+    async def tap(self) -> AsyncIterator[TapExecutor]:
+        """One tap's executor; the connection it took (if any) goes back at the end."""
+        executor = TapExecutor(self)
+        try:
+            yield executor
+        except BaseException as exc:
+            await executor.release(exc)
+            raise
+        await executor.release(None)
+
     async def fetch_all(
-        self, stmt: Executable, params: Mapping[str, Any], batch: BatchForm | None
+        self,
+        stmt: Executable,
+        params: Mapping[str, Any],
+        batch: BatchForm | None,
+        tap: TapExecutor | None = None,
     ) -> Sequence[Row]:
-        """All rows of `stmt` for `params`: now, or with the others of its kind waiting."""
+        """All rows of `stmt` for `params`: now (on the tap's own connection), or with the
+        others of its kind that wait for a lane."""
         # Compiled and bound here, in the caller: a bad parameter fails its own tap, and
         # statement observers (benchmarks, tests) see the call in the tap's task.
         sql, args = statement_args(stmt, self.dialect, params)
         if batch is None:
-            return await self._alone(sql, args)
+            return await (tap.run(sql, args) if tap is not None else self.run_alone(sql, args))
         key = id(stmt)
         if self._out.get(key, 0) < LANES:
             self._out[key] = self._out.get(key, 0) + 1
             try:
-                return await self._alone(sql, args)
+                return await (tap.run(sql, args) if tap is not None else self.run_alone(sql, args))
             finally:
                 self._lane_back(key)
         group = self._waiting.get(key)
@@ -98,7 +122,13 @@ class TapBatcher:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _alone(self, sql: str, args: Sequence[Any]) -> Sequence[Row]:
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine whose pool the statements run on."""
+        return self._engine
+
+    async def run_alone(self, sql: str, args: Sequence[Any]) -> Sequence[Row]:
+        """`sql` on a connection of its own."""
         async with asyncio.timeout(self._deadline_s), driver_connection(self._engine) as conn:
             rows: Sequence[Row] = await conn.driver.fetch(sql, *args)
             return rows
@@ -126,7 +156,7 @@ class TapBatcher:
 
     async def _one(self, call: _Call) -> None:
         try:
-            rows = await self._alone(call.sql, call.args)
+            rows = await self.run_alone(call.sql, call.args)
         except Exception as exc:
             _fail(call, exc)
             return
@@ -145,6 +175,56 @@ class TapBatcher:
         for call, found in zip(calls, per_call, strict=True):
             if not call.done.done():
                 call.done.set_result(found)
+
+
+class TapExecutor:
+    """One tap's statements: those that go at once run on one pooled connection, taken at
+    the first and kept to the end of the tap (as a tap without batching would); those
+    that wait for a lane go with the others on the batch's connection."""
+
+    def __init__(self, batcher: TapBatcher) -> None:
+        self._batcher = batcher
+        self.dialect: Dialect = batcher.dialect
+        self._held: AbstractAsyncContextManager[DriverConnection] | None = None
+        self._conn: DriverConnection | None = None
+        self._busy = False
+
+    async def fetch_all(
+        self, stmt: Executable, params: Mapping[str, Any], batch: BatchForm | None
+    ) -> Sequence[Row]:
+        """All rows of `stmt` for `params` (see TapBatcher.fetch_all)."""
+        return await self._batcher.fetch_all(stmt, params, batch, self)
+
+    async def run(self, sql: str, args: Sequence[Any]) -> Sequence[Row]:
+        """`sql` on the tap's own connection."""
+        if self._busy:  # statements of one tap at the same time: the next on its own
+            return await self._batcher.run_alone(sql, args)
+        self._busy = True
+        try:
+            if self._conn is None:
+                held = driver_connection(self._batcher.engine)
+                self._conn = await held.__aenter__()
+                self._held = held
+            try:
+                rows: Sequence[Row] = await self._conn.driver.fetch(sql, *args)
+            except BaseException as exc:
+                # Not handed on: driver_connection discards a connection a statement
+                # failed on, and the tap's next statement takes a fresh one.
+                await self.release(exc)
+                raise
+            return rows
+        finally:
+            self._busy = False
+
+    async def release(self, exc: BaseException | None) -> None:
+        """Give the connection back (discarded when `exc` ended the tap)."""
+        held, self._held, self._conn = self._held, None, None
+        if held is None:
+            return
+        if exc is None:
+            await held.__aexit__(None, None, None)
+        else:
+            await held.__aexit__(type(exc), exc, exc.__traceback__)
 
 
 def _fail(call: _Call, exc: BaseException) -> None:

@@ -182,6 +182,44 @@ async def test_a_call_in_a_batch_acts_only_as_its_own_agent(database: Database, 
     assert sorted(posts) == sorted(logs) == sorted([bos_other.id, cys.id])
 
 
+async def test_two_approvals_of_one_agent_in_a_batch_plan_slots_once(
+    database: Database, sent: Sent
+) -> None:
+    async with database.unit_of_work() as s:
+        agent, other = await make_agent(s, telegram_user_id=62_101), await make_agent(s)
+        account = (await make_account(s, agent, "facebook")).id
+        other_account = (await make_account(s, other, "facebook")).id
+        first = await make_piece(s, other)
+        one, two = await make_piece(s, agent), await make_piece(s, agent)
+    assert other.telegram_user_id is not None
+
+    # Both read slot_plan_version 0 and planned 09:00 (in this process the agent's taps
+    # take turns, so only other processes get here; the statement must hold anyway).
+    _, *results = await sent.queued_behind_the_first(
+        "WITH",
+        _apply(database, machine.APPROVE, _approval(first, other.telegram_user_id, other_account)),
+        _apply(database, machine.APPROVE, _approval(one, 62_101, account)),
+        _apply(database, machine.APPROVE, _approval(two, 62_101, account)),
+    )
+
+    assert ["ORDINALITY" in sql for sql in sent.sql] == [False, True]
+    assert [r is not None for r in results].count(True) == 1
+    async with database.unit_of_work() as s:
+        version = await s.scalar(select(Agent.slot_plan_version).where(Agent.id == agent.id))
+        posts = (
+            (
+                await s.execute(
+                    select(PostSchedule.content_piece_id).where(
+                        PostSchedule.social_media_account_id == account
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert version == 1 and len(posts) == 1
+
+
 async def test_the_same_draft_twice_in_one_batch_moves_once(database: Database, sent: Sent) -> None:
     async with database.unit_of_work() as s:
         agent = await make_agent(s, telegram_user_id=63_001)
