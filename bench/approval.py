@@ -102,8 +102,11 @@ from bot.draft_render import status_line, with_status
 from bot.edits import redraw
 from bot.handlers.draft_buttons import DRAFT_ACTIONS, answer_and_show, ask_for_feedback
 from bot.keyboards import awaits_agent, draft_keyboard
+from bot.runtime import bot_runtime
 from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
+from db.session import TAP_DEADLINE_S
 from db.status import ContentStatus
+from db.tap_batches import tap_batcher
 from rltr_mktg.process import freeze_startup_heap
 from services.approval import ScheduledPost
 from services.context import Database
@@ -351,6 +354,9 @@ class Phase:
     bot_cpu: float = 0.0
     fake_cpu: float | None = None
     db_cpu: float | None = None
+    # PostgreSQL: db.tap_batches' counts during the phase (calls alone, calls that
+    # waited for a lane, the statements those went in).
+    batching: Counter[str] | None = None
 
     @staticmethod
     def join(parts: list[Phase]) -> Phase:
@@ -366,6 +372,9 @@ class Phase:
             sum(p.bot_cpu for p in parts),
             total([p.fake_cpu for p in parts]),
             total([p.db_cpu for p in parts]),
+            sum((p.batching or Counter() for p in parts), Counter())
+            if parts[0].batching is not None
+            else None,
         )
 
 
@@ -678,6 +687,8 @@ def phase_report(
         "fake_process_cpu_ms_per_tap": _per_tap(phase.fake_cpu, taps),
         "postgres_cpu_ms_per_tap": _per_tap(phase.db_cpu, taps),
     }
+    if phase.batching is not None:
+        out["statements"] = dict(phase.batching)
     for action in ("Approve", "Revise"):
         some = [t for t in taps if t.draft.action == action]
         out[f"latency_ms_{action.lower()}"] = latency_summary(
@@ -849,11 +860,17 @@ async def _phases(
             drafts = drafts[:middle] if half == 0 else drafts[middle:]
         return ("pool", drafts, o.concurrency, o.timeout)
 
+    batcher = tap_batcher(bot_runtime(app).database.engine, TAP_DEADLINE_S) if postgres else None
+
     async def run(command: tuple[Any, ...]) -> Phase:
         before = postgres_cpu_seconds() if local_postgres else None
+        counts = Counter(batcher.counts) if batcher is not None else None
         phase = await tapper.run(command)
         after = postgres_cpu_seconds() if before is not None else None
         phase.db_cpu = after - before if before is not None and after is not None else None
+        if batcher is not None and counts is not None:
+            phase.batching = Counter(batcher.counts)
+            phase.batching.subtract(counts)
         return phase
 
     # The seed, the delivered drafts and the plan are the bench's, not the bot's: out of the

@@ -72,6 +72,8 @@ class TapBatcher:
         self._out: dict[int, int] = {}
         self._waiting: dict[int, _Group] = {}
         self._running: set[asyncio.Task[None]] = set()
+        # Calls sent alone, calls that waited for a lane, and the statements those went in.
+        self.counts = {"alone": 0, "waited": 0, "batches": 0}
 
     @asynccontextmanager
     async def tap(self) -> AsyncIterator[TapExecutor]:
@@ -97,9 +99,11 @@ class TapBatcher:
         # statement observers (benchmarks, tests) see the call in the tap's task.
         sql, args = statement_args(stmt, self.dialect, params)
         if batch is None:
+            self.counts["alone"] += 1
             return await (tap.run(sql, args) if tap is not None else self.run_alone(sql, args))
         key = id(stmt)
         if self._out.get(key, 0) < LANES:
+            self.counts["alone"] += 1
             self._out[key] = self._out.get(key, 0) + 1
             try:
                 return await (tap.run(sql, args) if tap is not None else self.run_alone(sql, args))
@@ -108,6 +112,7 @@ class TapBatcher:
         group = self._waiting.get(key)
         if group is None:
             group = self._waiting[key] = _Group(batch)
+        self.counts["waited"] += 1
         call = _Call(params, sql, args, asyncio.get_running_loop().create_future())
         group.calls.append(call)
         return await call.done
@@ -134,6 +139,7 @@ class TapBatcher:
             return rows
 
     async def _run(self, key: int, group: _Group) -> None:
+        self.counts["batches"] += 1
         calls = [call for call in group.calls if not call.done.done()]
         try:
             if len(calls) > 1:
