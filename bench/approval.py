@@ -81,6 +81,7 @@ from bench._harness import (
     SqlCounter,
     TaskSql,
     backends,
+    bot_runtime,
     emit,
     fresh_database_url,
     is_local_postgres,
@@ -102,7 +103,6 @@ from bot.draft_render import status_line, with_status
 from bot.edits import redraw
 from bot.handlers.draft_buttons import DRAFT_ACTIONS, answer_and_show, ask_for_feedback
 from bot.keyboards import awaits_agent, draft_keyboard
-from bot.runtime import bot_runtime
 from db.models import ApprovalLog, ContentPiece, PendingFeedback, PostSchedule
 from db.session import TAP_DEADLINE_S
 from db.status import ContentStatus
