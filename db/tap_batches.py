@@ -56,9 +56,13 @@ class _Group:
     calls: list[_Call] = field(default_factory=list)
 
 
-# Statements of one kind out at once before the next ones wait to go together: two keep
-# the database busy while the bot prepares the next batch.
-LANES = 2
+# Statements of one kind out at once before the next ones wait to go together. Waiting
+# costs the waiting calls a few loop turns, which shows in the tail when the loop is busy:
+# with 6, at PRODUCT.md §7's steady 200 taps/s no call waits (the path is the unbatched
+# one), while at the ceiling (64 users tapping back to back) about 60 % of the calls wait
+# and go 12 or 13 to a statement. With 2, calls waited at 200/s too and the bench's steady
+# p99 rose above 50 ms on a slow machine; 8 batched too little to matter.
+LANES = 6
 
 
 class TapBatcher:
