@@ -26,12 +26,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, bindparam, func, or_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
-from db.sqlalchemy_private import PositionalStatement, in_greenlet, positional
+from db.sqlalchemy_private import PositionalStatement, in_greenlet, positional, required_binds
 
 Row = Sequence[Any]
 # Called with (sql, args) before each statement run here, in the caller's task. These
@@ -53,14 +54,32 @@ class BatchForm:
     """How one statement runs for several taps at once (see db.tap_batches).
 
     `stmt` is the statement's batched form: each per-call parameter `x` of the single
-    form arrives as the array `r_x` (unnested WITH ORDINALITY as the requests' table), and
-    each list-valued parameter named in `lists` arrives flattened under its own name,
-    with the array `rl_n` saying which request (1-based) each element belongs to. Its rows
-    are the single form's rows with the request's number as one more, last column.
+    form arrives as the array `r_x` (unnested WITH ORDINALITY as the calls' table, see
+    `calls_table`), and each list-valued parameter named in `lists` arrives flattened
+    under its own name, with the array `rl_n` saying which call (1-based) each element
+    belongs to. Its rows are the single form's rows with the call's number as one more,
+    last column.
     """
 
     stmt: Executable
     lists: tuple[str, ...] = ()
+
+
+def calls_table(single: Executable, dialect: Dialect, lists: tuple[str, ...] = ()) -> Any:
+    """The calls of `single`'s batched form: `unnest(r_x, …) WITH ORDINALITY AS (x, …, n)`,
+    one column per parameter a call of `single` gives (except `lists`), one row per call."""
+    types = required_binds(single, dialect)
+    names = sorted(name for name in types if name not in lists)
+    arrays = [bindparam(f"r_{name}", type_=postgresql.ARRAY(types[name])) for name in names]
+    return func.unnest(*arrays).table_valued(*names, with_ordinality="n").render_derived()
+
+
+def per_call(calls: Any, name: str, type_: Any = None) -> Any:
+    """A per-call value in a statement: the bound parameter `name`, or, when building a
+    batched form, that column of its `calls_table`."""
+    if calls is None:
+        return bindparam(name, type_=type_)
+    return calls.c[name]
 
 
 class Batching(Protocol):

@@ -174,9 +174,9 @@ async def tap_connection(
 ) -> AsyncIterator[Executor]:
     """The connection one button tap runs on.
 
-    PostgreSQL: statements run through asyncpg on pooled connections with no transaction
-    (`db.driver`), sent together with those of other taps in the same turn of the loop
-    (`db.tap_batches`). Every write in `db.repositories.transitions` is a single statement
+    PostgreSQL: statements run through asyncpg on a pooled connection with no transaction
+    (`db.driver`); while the database is busy, a statement waits to go in one with other
+    taps' (`db.tap_batches`). Every write in `db.repositories.transitions` is a single statement
     there, atomic by itself, so BEGIN and COMMIT would only add two round trips to each tap.
     SQLite: one transaction, because there a transition takes several statements; taps
     in this process take turns (SQLite has one writer at a time anyway, and its busy

@@ -91,11 +91,7 @@ class TapBatcher:
         await executor.release(None)
 
     async def fetch_all(
-        self,
-        stmt: Executable,
-        params: Mapping[str, Any],
-        batch: BatchForm | None,
-        tap: TapExecutor | None = None,
+        self, stmt: Executable, params: Mapping[str, Any], batch: BatchForm | None, tap: TapExecutor
     ) -> Sequence[Row]:
         """All rows of `stmt` for `params`: now (on the tap's own connection), or with the
         others of its kind that wait for a lane."""
@@ -104,13 +100,13 @@ class TapBatcher:
         sql, args = statement_args(stmt, self.dialect, params)
         if batch is None:
             self.counts["alone"] += 1
-            return await (tap.run(sql, args) if tap is not None else self.run_alone(sql, args))
+            return await tap.run(sql, args)
         key = id(stmt)
         if self._out.get(key, 0) < LANES:
             self.counts["alone"] += 1
             self._out[key] = self._out.get(key, 0) + 1
             try:
-                return await (tap.run(sql, args) if tap is not None else self.run_alone(sql, args))
+                return await tap.run(sql, args)
             finally:
                 self._lane_back(key)
         group = self._waiting.get(key)

@@ -15,11 +15,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
-    BigInteger,
-    DateTime,
     Select,
     Table,
-    Uuid,
     and_,
     bindparam,
     delete,
@@ -28,10 +25,11 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
-from db.driver import BatchForm, Executor, any_of, fetch_all
+from db.driver import BatchForm, Executor, any_of, calls_table, fetch_all, per_call
 from db.models import (
     Agent,
     ContentPiece,
@@ -119,34 +117,24 @@ def _context_statement(by_agent: bool = False) -> Select[Any]:
 
 
 @functools.cache
-def _batched_context(by_agent: bool = False) -> BatchForm:
+def _batched_context(by_agent: bool, dialect: Dialect) -> BatchForm:
     """`_context_statement` for the calls that waited for a busy database (db.tap_batches)."""
-    key_type = Uuid() if by_agent else BigInteger()
-    arrays = [
-        bindparam("r_b_agent" if by_agent else "r_b_uid", type_=postgresql.ARRAY(key_type)),
-        bindparam("r_now", type_=postgresql.ARRAY(DateTime(timezone=True))),
-        bindparam("r_piece_id", type_=postgresql.ARRAY(Uuid())),
-    ]
-    names = ("b_agent" if by_agent else "b_uid", "now", "piece_id")
-    calls = func.unnest(*arrays).table_valued(*names, with_ordinality="n").render_derived()
+    calls = calls_table(_context_statement(by_agent), dialect)
     return BatchForm(_context_select(by_agent, calls))
 
 
 def _context_select(by_agent: bool, calls: Any) -> Select[Any]:
-    def value(name: str, type_: Any = None) -> Any:
-        return bindparam(name, type_=type_) if calls is None else calls.c[name]
-
     future = and_(
         _schedule.c.social_media_account_id == _accounts.c.id,
         any_of(_schedule.c.status, [ScheduleStatus.PENDING.value, ScheduleStatus.SENT.value]),
-        _schedule.c.scheduled_at >= value("now", _schedule.c.scheduled_at.type),
+        _schedule.c.scheduled_at >= per_call(calls, "now", _schedule.c.scheduled_at.type),
     )
     active = and_(_accounts.c.agent_id == _agents.c.id, _accounts.c.is_active.is_(True))
-    kind = select(_pieces.c.content_type).where(_pieces.c.id == value("piece_id"))
+    kind = select(_pieces.c.content_type).where(_pieces.c.id == per_call(calls, "piece_id"))
     actor = (
-        _agents.c.id == value("b_agent")
+        _agents.c.id == per_call(calls, "b_agent")
         if by_agent
-        else _agents.c.telegram_user_id == value("b_uid")
+        else _agents.c.telegram_user_id == per_call(calls, "b_uid")
     )
     agents: Any = _agents
     columns: tuple[Any, ...]
@@ -213,7 +201,7 @@ async def schedule_context(
         conn,
         _context_statement(by_agent),
         {**params, "now": now, "piece_id": piece_id},
-        _batched_context(by_agent),
+        _batched_context(by_agent, conn.dialect),
     )
     return _context_from_rows(rows)
 

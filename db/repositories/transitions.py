@@ -52,9 +52,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.base import utcnow
-from db.driver import BatchForm, Executor, any_of, fetch_all
+from db.driver import BatchForm, Executor, any_of, calls_table, fetch_all, per_call
 from db.models import Agent, ApprovalLog, ContentPiece, PostSchedule, SocialMediaAccount
-from db.sqlalchemy_private import required_binds
 from db.status import ContentStatus, ContentType, ScheduleStatus
 
 _pieces = cast(Table, ContentPiece.__table__)
@@ -201,19 +200,11 @@ def owner_params(
 _RETURNED = ("id", "agent_id", "listing_id", "status", "version", "content_type")
 
 
-def _value(calls: Any, name: str, type_: Any = None) -> Any:
-    """A per-call value: a bound parameter, or the calls' column in a batched statement
-    (`calls` is then the CTE of the unnested arrays, one row per call)."""
-    if calls is None:
-        return bindparam(name, type_=type_)
-    return calls.c[name]
-
-
 def _actor(by_agent: bool, calls: Any = None) -> Any:
     """The acting agent's row: by id (the dashboard) or by Telegram user (a tap)."""
     if by_agent:
-        return _agents.c.id == _value(calls, "b_agent")
-    return _agents.c.telegram_user_id == _value(calls, "b_uid")
+        return _agents.c.id == per_call(calls, "b_agent")
+    return _agents.c.telegram_user_id == per_call(calls, "b_uid")
 
 
 def _owner_clause(guards: frozenset[Guard], by_agent: bool, calls: Any = None) -> Any:
@@ -270,11 +261,11 @@ def _nothing_started() -> Any:
 def _draft_as_seen(t: Transition, calls: Any = None) -> list[Any]:
     """The tapped draft is in a from-status, at the version seen, of the kind allowed."""
     conditions = [
-        _pieces.c.id == _value(calls, "b_piece_id"),
+        _pieces.c.id == per_call(calls, "b_piece_id"),
         any_of(_pieces.c.status, t.from_statuses),
     ]
     if Guard.VERSION in t.guards:
-        conditions.append(_pieces.c.version == _value(calls, "b_version"))
+        conditions.append(_pieces.c.version == per_call(calls, "b_version"))
     if Guard.SOCIAL_POST in t.guards:
         conditions.append(_pieces.c.content_type == _SOCIAL)
     return conditions
@@ -295,7 +286,7 @@ def _slot_turn_statement(t: Transition, by_agent: bool, calls: Any = None) -> An
         update(_agents)
         .where(
             _actor(by_agent, calls),
-            version == _value(calls, "b_slot_plan_version"),
+            version == per_call(calls, "b_slot_plan_version"),
             draft,
         )
         # updated_at kept: planning slots is no edit of the agent (and skips its onupdate).
@@ -318,10 +309,10 @@ def _cas_statement(
     then skips the ORM layer and reuses each statement's compiled form.
     """
     sets: dict[str, Any] = {"status": literal(t.to_status, _pieces.c.status.type)}
-    sets["updated_at"] = _value(calls, "b_now", _pieces.c.updated_at.type)
+    sets["updated_at"] = per_call(calls, "b_now", _pieces.c.updated_at.type)
     for name, increment in values:
         column = _pieces.c[name]
-        sets[name] = column + 1 if increment else _value(calls, f"v_{name}", column.type)
+        sets[name] = column + 1 if increment else per_call(calls, f"v_{name}", column.type)
     stmt = update(_pieces).where(*_draft_as_seen(t, calls))
     if Guard.OWNER in t.guards:
         stmt = stmt.where(_owner_clause(t.guards, by_agent, calls))
@@ -357,13 +348,13 @@ def _log_insert(moved: Any, t: Transition, calls: Any = None) -> Any:
     """The audit row of the moved draft."""
     assert t.audit is not None
     row = select(
-        _value(calls, "log_id", _logs.c.id.type),
+        per_call(calls, "log_id", _logs.c.id.type),
         moved.c.id,
         moved.c.agent_id,
         literal(t.audit, _logs.c.action_type.type),
-        _value(calls, "b_now", _logs.c.timestamp.type),
-        _value(calls, "log_feedback", _logs.c.feedback.type),
-        _value(calls, "log_from", _logs.c.from_status.type),
+        per_call(calls, "b_now", _logs.c.timestamp.type),
+        per_call(calls, "log_feedback", _logs.c.feedback.type),
+        per_call(calls, "log_from", _logs.c.from_status.type),
         moved.c.status,
         moved.c.version,
     ).select_from(moved if calls is None else moved.join(calls, calls.c.n == moved.c.n))
@@ -458,12 +449,8 @@ def _batched_statement(
     alone)."""
     if Guard.NOTHING_IN_FLIGHT in t.guards or t.posts in (PostsEffect.CANCEL, PostsEffect.MOVE):
         return None
-    types = required_binds(_fused_statement(t, values, by_agent), dialect)
-    per_call = sorted(name for name in types if name not in _SLOT_LISTS)
-    arrays = [bindparam(f"r_{name}", type_=postgresql.ARRAY(types[name])) for name in per_call]
-    calls = select(
-        func.unnest(*arrays).table_valued(*per_call, with_ordinality="n").render_derived()
-    ).cte("calls")
+    single = _fused_statement(t, values, by_agent)
+    calls = select(calls_table(single, dialect, _SLOT_LISTS)).cte("calls")
     turn = None
     if Guard.SLOTS_AS_READ in t.guards:
         turn = _slot_turn_statement(t, by_agent, calls).cte("slot_turn")

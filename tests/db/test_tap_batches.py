@@ -275,7 +275,7 @@ async def test_each_call_gets_its_own_rows_and_a_refused_batch_runs_call_by_call
     assert ["ORDINALITY" in sql for sql in sent.sql] == [False, True, False, False, False]
 
 
-async def test_a_call_alone_in_its_turn_runs_the_single_statement(
+async def test_a_call_that_finds_a_free_lane_runs_the_single_statement(
     database: Database, sent: Sent
 ) -> None:
     async with database.unit_of_work() as s:
